@@ -1,0 +1,412 @@
+"""Codec tests: every test runs on both twins through the ``codec`` fixture."""
+
+from __future__ import annotations
+
+import array
+import os
+import struct
+
+import pytest
+
+from websocket import IncompleteFrame, MessageTooBig, ProtocolError, _speedups_py
+
+from .vectors import FRAMES
+
+VECTOR_IDS = [v[0] for v in FRAMES]
+
+
+def reference_mask(data: bytes, key: bytes, phase: int = 0) -> bytes:
+    return bytes(b ^ key[(i + phase) % 4] for i, b in enumerate(data))
+
+
+def buffer_kinds(data: bytes):
+    """The same bytes as bytes, bytearray, memoryview and a strided view."""
+    doubled = bytearray(len(data) * 2)
+    doubled[::2] = data
+    strided = memoryview(doubled)[::2]
+    assert not strided.c_contiguous or len(data) <= 1
+    return [data, bytearray(data), memoryview(data), strided]
+
+
+# -- masking ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("phase", range(4))
+def test_mask_matches_reference_all_lengths_and_offsets(codec, phase):
+    key = b"\x01\x80\xfe\x7f"
+    base = os.urandom(64 + 8)
+    for length in range(65):
+        for offset in range(8):  # misaligned source slices
+            data = memoryview(base)[offset : offset + length]
+            expected = reference_mask(bytes(data), key, phase)
+            assert codec.mask(data, key, phase) == expected
+            dst = bytearray(length + 3)
+            assert codec.mask_into(memoryview(dst)[3:], data, key, phase) == (phase + length) % 4
+            assert bytes(dst[3:]) == expected
+
+
+@pytest.mark.parametrize("length", [127, 128, 255, 256, 257, 4096 + 3, 1 << 20])
+def test_mask_long_buffers_and_chunked_continuation(codec, length):
+    key = os.urandom(4)
+    data = os.urandom(length)
+    whole = codec.mask(data, key)
+    # The pure twin's big-integer XOR is an independent reference for sizes
+    # where the byte-by-byte one is too slow.
+    reference = reference_mask(data, key) if length < 5000 else _speedups_py.mask(data, key)
+    assert whole == reference
+    assert codec.mask(whole, key) == data  # masking twice unmasks
+    # Masking in chunks of odd sizes with the returned phase gives the same.
+    out = bytearray(length)
+    pos, phase = 0, 0
+    for size in (1, 3, 7, 300, 5, 1 << 16):
+        chunk = data[pos : pos + size]
+        phase = codec.mask_into(memoryview(out)[pos : pos + len(chunk)], chunk, key, phase)
+        pos += len(chunk)
+    phase = codec.mask_into(memoryview(out)[pos:], data[pos:], key, phase)
+    assert bytes(out) == whole
+
+
+def test_mask_in_place_and_buffer_kinds(codec):
+    key = b"abcd"
+    data = bytes(range(50))
+    for kind in buffer_kinds(data):
+        assert codec.mask(kind, key) == reference_mask(data, key)
+    buf = bytearray(data)
+    codec.mask_into(buf, buf, key)
+    assert bytes(buf) == reference_mask(data, key)
+    assert codec.mask(array.array("i", [1, 2]), key) == reference_mask(
+        array.array("i", [1, 2]).tobytes(), key
+    )
+
+
+def test_mask_bad_arguments(codec):
+    with pytest.raises(ValueError, match="4 bytes, got 3"):
+        codec.mask(b"x", b"abc")
+    with pytest.raises(TypeError):
+        codec.mask("text", b"abcd")
+    with pytest.raises(TypeError):
+        codec.mask_into(b"readonly", b"x", b"abcd")
+    with pytest.raises(ValueError, match="shorter"):
+        codec.mask_into(bytearray(1), b"xy", b"abcd")
+    with pytest.raises(ValueError):
+        codec.mask(b"x", b"abcd", -1)
+
+
+# -- decode_frame -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vector", FRAMES, ids=VECTOR_IDS)
+def test_decode_vectors_all_buffer_kinds(codec, vector):
+    name, wire, fin, opcode, masked, key, payload = vector
+    for data in buffer_kinds(wire + b"trailing"):
+        frame = codec.decode_frame(data)
+        assert frame == {
+            "fin": fin,
+            "rsv1": False,
+            "rsv2": False,
+            "rsv3": False,
+            "opcode": opcode,
+            "masked": masked,
+            "mask_key": key,
+            "length": len(payload),
+            "payload": payload,
+            "size": len(wire),
+        }
+
+
+@pytest.mark.parametrize("vector", FRAMES, ids=VECTOR_IDS)
+def test_encode_vectors_round_trip(codec, vector):
+    name, wire, fin, opcode, masked, key, payload = vector
+    assert codec.encode_frame(opcode, payload, masked, fin=fin, mask_key=key) == wire
+
+
+@pytest.mark.parametrize("vector", FRAMES, ids=VECTOR_IDS)
+def test_every_proper_prefix_is_incomplete(codec, vector):
+    wire = vector[1]
+    cuts = range(len(wire)) if len(wire) < 300 else list(range(20)) + [len(wire) - 1]
+    for cut in cuts:
+        with pytest.raises(IncompleteFrame) as info:
+            codec.decode_frame(wire[:cut])
+        assert info.value.available == cut
+        assert cut < info.value.needed <= len(wire)
+
+
+def test_incomplete_frame_reports_total_when_header_known(codec):
+    with pytest.raises(IncompleteFrame) as info:
+        codec.decode_frame(b"\x82\x7e\x01\x00" + b"x" * 10)
+    assert (info.value.needed, info.value.available) == (260, 14)
+    assert "need 260 bytes, got 14" in str(info.value)
+
+
+def test_decode_rsv_bits(codec):
+    frame = codec.decode_frame(b"\xf2\x00")
+    assert (frame["rsv1"], frame["rsv2"], frame["rsv3"]) == (True, True, True)
+    assert codec.encode_frame(2, b"", False, rsv1=True, rsv2=True, rsv3=True) == b"\xf2\x00"
+
+
+@pytest.mark.parametrize(
+    "wire, message",
+    [
+        (b"\x83\x00", "reserved opcode 0x3"),
+        (b"\x87\x00", "reserved opcode 0x7"),
+        (b"\x8b\x00", "reserved opcode 0xb"),
+        (b"\x8f\x00", "reserved opcode 0xf"),
+        (b"\x09\x00", "fragmented control frame"),
+        (b"\x89\x7e\x00\x7e" + b"x" * 126, "over 125 bytes"),
+        (b"\x88\x7f" + struct.pack("!Q", 200), "over 125 bytes"),
+        (b"\x82\x7e\x00\x7d" + b"x" * 125, "payload length 125 in 16 bits"),
+        (b"\x82\x7f" + struct.pack("!Q", 65535), "payload length 65535 in 64 bits"),
+        (b"\x82\x7f" + struct.pack("!Q", 1 << 63), "most significant bit"),
+        (b"\x82\x7f\xff\xff\xff\xff\xff\xff\xff\xff", "most significant bit"),
+    ],
+)
+def test_decode_malformed_headers(codec, wire, message):
+    with pytest.raises(ProtocolError, match=message) as info:
+        codec.decode_frame(wire)
+    assert info.value.code == 1002
+
+
+def test_decode_bad_type(codec):
+    with pytest.raises(TypeError):
+        codec.decode_frame("text")
+    with pytest.raises(TypeError):
+        codec.decode_frame(None)
+
+
+# -- encode_frame -------------------------------------------------------------
+
+
+def test_encode_str_is_utf8_and_random_masks(codec):
+    a = codec.encode_frame(1, "é")
+    b = codec.encode_frame(1, "é")
+    assert codec.decode_frame(a)["payload"] == "é".encode()
+    assert a[2:6] != b[2:6] or a[2:6] != codec.encode_frame(1, "é")[2:6]
+    assert codec.encode_frame(9, "", False) == b"\x89\x00"
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, exc, message",
+    [
+        ((3, b""), {}, ValueError, "reserved opcode 0x3"),
+        ((0xB, b""), {}, ValueError, "reserved opcode 0xb"),
+        ((16, b""), {}, ValueError, "invalid opcode 16"),
+        ((-1, b""), {}, ValueError, "invalid opcode -1"),
+        (("1", b""), {}, TypeError, "opcode must be an int"),
+        ((9, b"x" * 126), {}, ValueError, "126 bytes exceeds 125"),
+        ((8, b""), {"fin": False}, ValueError, "must not be fragmented"),
+        ((2, 12), {}, TypeError, "bytes-like"),
+        ((2, b""), {"mask_key": b"abc"}, ValueError, "4 bytes, got 3"),
+        ((2, b"", False), {"mask_key": b"abcd"}, ValueError, "masked=False"),
+    ],
+)
+def test_encode_bad_arguments(codec, args, kwargs, exc, message):
+    with pytest.raises(exc, match=message):
+        codec.encode_frame(*args, **kwargs)
+
+
+def test_encode_lengths_use_minimal_form(codec):
+    for n, header in [(0, 2), (125, 2), (126, 4), (65535, 4), (65536, 10)]:
+        wire = codec.encode_frame(2, bytes(n), False)
+        assert len(wire) == header + n
+        assert codec.decode_frame(wire)["length"] == n
+
+
+# -- FrameEncoder -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 5, 125, 126, 65535, 65536, 1 << 20, (1 << 20) + 3])
+def test_frame_encoder_masked_round_trip(codec, size):
+    encoder = codec.FrameEncoder()
+    payload = os.urandom(size)
+    frames = [bytes(encoder.encode(2, payload)) for _ in range(3)]
+    keys = {f[len(f) - size - 4 : len(f) - size] for f in frames}
+    assert len(keys) == 3  # a fresh key per frame
+    for wire in frames:
+        frame = codec.decode_frame(wire)
+        assert (frame["opcode"], frame["masked"], frame["payload"]) == (2, True, payload)
+
+
+def test_frame_encoder_unmasked_flags_and_text(codec):
+    encoder = codec.FrameEncoder(mask=False)
+    wire = bytes(encoder.encode(1, "hé", fin=False, rsv1=True))
+    assert wire == b"\x41\x03h\xc3\xa9"
+
+
+# -- Utf8Validator ------------------------------------------------------------
+
+
+def test_validator_basic(codec):
+    v = codec.Utf8Validator()
+    assert v.feed(b"h\xc3") and v.valid and not v.complete
+    assert v.feed(b"\xa9") and v.complete
+    assert not v.feed(b"\xed\xa0")  # a surrogate fails on its second byte
+    assert not v.valid and not v.feed(b"ok")
+    v.reset()
+    assert v.complete and v.feed(b"ok")
+    assert codec.validate_utf8(b"\xf0\x9f\x98\x80") and not codec.validate_utf8(b"\xc0\x80")
+
+
+# -- FrameParser --------------------------------------------------------------
+
+
+def parse_all(parser):
+    out = []
+    while (msg := parser.next_message()) is not None:
+        out.append(msg)
+    return out
+
+
+def server_frames(codec, *specs):
+    return b"".join(codec.encode_frame(*s[:2], False, **(s[2] if len(s) > 2 else {})) for s in specs)
+
+
+def test_parser_messages_in_order(codec):
+    p = codec.FrameParser()
+    p.feed(
+        server_frames(
+            codec,
+            (1, "héllo"),
+            (2, b"\x00\x01"),
+            (9, b"ping"),
+            (1, "frag", {"fin": False}),
+            (9, b"mid"),
+            (0, "ment", {"fin": False}),
+            (0, "ed"),
+            (8, b"\x03\xe8bye"),
+        )
+    )
+    assert parse_all(p) == [
+        (1, "héllo", False),
+        (2, b"\x00\x01", False),
+        (9, b"ping", False),
+        (9, b"mid", False),
+        (1, "fragmented", False),
+        (8, b"\x03\xe8bye", False),
+    ]
+    assert p.buffered == 0
+
+
+@pytest.mark.parametrize("size", [0, 1000, 65535, 65536, 300_000, 3 << 20])
+def test_parser_byte_by_byte_and_recv_path(codec, size):
+    payload = os.urandom(size)
+    wire = server_frames(codec, (2, payload), (1, "after"))
+    # Through get_buffer/buffer_updated in chunks that never line up.
+    p = codec.FrameParser()
+    out, pos, step = [], 0, 1
+    while pos < len(wire):
+        buf = p.get_buffer()
+        assert len(buf) > 0
+        n = min(len(buf), step, len(wire) - pos)
+        buf[:n] = wire[pos : pos + n]
+        p.buffer_updated(n)
+        pos += n
+        step = step * 3 + 1 if step < 100_000 else 7
+        out += parse_all(p)
+    assert out == [(2, payload, False), (1, "after", False)]
+
+
+def test_parser_masked_frames_only_when_allowed(codec):
+    wire = codec.encode_frame(1, "hi", True)
+    p = codec.FrameParser()
+    p.feed(wire)
+    with pytest.raises(ProtocolError, match="masked frame") as info:
+        p.next_message()
+    assert info.value.code == 1002
+    with pytest.raises(ProtocolError):  # and again: the parser is dead
+        p.next_message()
+    p = codec.FrameParser(mask_allowed=True)
+    big = os.urandom(200_000)
+    p.feed(wire + codec.encode_frame(2, big, True))
+    assert parse_all(p) == [(1, "hi", False), (2, big, False)]
+
+
+@pytest.mark.parametrize(
+    "frames, message",
+    [
+        ([(0, b"x")], "continuation frame without a message"),
+        ([(1, b"a", {"fin": False}), (1, b"b")], "new data frame \\(opcode 0x1\\)"),
+        ([(1, b"a", {"fin": False}), (2, b"b")], "new data frame \\(opcode 0x2\\)"),
+        ([(2, b"a", {"rsv1": True})], "RSV1 set with no extension"),
+        ([(2, b"a", {"rsv2": True})], "RSV2"),
+        ([(2, b"a", {"rsv3": True})], "RSV3"),
+    ],
+)
+def test_parser_protocol_errors_after_good_messages(codec, frames, message):
+    p = codec.FrameParser()
+    p.feed(server_frames(codec, (2, b"first"), *frames))
+    assert p.next_message() == (2, b"first", False)  # delivered before the error
+    with pytest.raises(ProtocolError, match=message) as info:
+        parse_all(p)
+    assert info.value.code == 1002
+
+
+def test_parser_rsv1_allowed_reports_compressed(codec):
+    p = codec.FrameParser(rsv1_allowed=True)
+    p.feed(server_frames(codec, (1, b"\xff\xfe", {"rsv1": True, "fin": False}), (0, b"\x00")))
+    assert parse_all(p) == [(1, b"\xff\xfe\x00", True)]  # not UTF-8 checked
+    p.feed(server_frames(codec, (1, b"a", {"fin": False}), (0, b"b", {"rsv1": True})))
+    with pytest.raises(ProtocolError, match="continuation"):
+        parse_all(p)
+
+
+def test_parser_max_size_before_payload_arrives(codec):
+    p = codec.FrameParser(max_size=1000)
+    p.feed(server_frames(codec, (2, bytes(1000))))
+    assert parse_all(p) == [(2, bytes(1000), False)]
+    p.feed(server_frames(codec, (2, b"x" * 600, {"fin": False})))
+    p.feed(codec.encode_frame(0, bytes(500), False)[:4])  # the header alone
+    with pytest.raises(MessageTooBig) as info:
+        parse_all(p)
+    assert (info.value.size, info.value.max_size, info.value.code) == (1100, 1000, 1009)
+    assert "1100 bytes exceeds max_size 1000" in str(info.value)
+    p = codec.FrameParser(max_size=10)
+    p.feed(b"\x82\x7f" + struct.pack("!Q", 1 << 40))  # 1 TiB announced
+    with pytest.raises(MessageTooBig):
+        p.next_message()
+
+
+def test_parser_utf8_fails_as_bytes_arrive(codec):
+    # A 100 kB text frame whose 11th byte is invalid: the error comes before
+    # the rest of the frame, and the rest is never needed.
+    p = codec.FrameParser()
+    wire = server_frames(codec, (1, b"0123456789\xff" + b"a" * 100_000))
+    p.feed(wire[:21])  # 10 header bytes + 11 payload bytes
+    with pytest.raises(ProtocolError, match="invalid UTF-8") as info:
+        p.next_message()
+    assert info.value.code == 1007
+    # Across fragments: the bad byte in the second fragment fails while the
+    # final fragment has not arrived.
+    p = codec.FrameParser()
+    p.feed(server_frames(codec, (1, b"\xce\xba\xe1", {"fin": False}), (0, b"\xbd\xb9\xf4\x90", {"fin": False})))
+    with pytest.raises(ProtocolError) as info:
+        p.next_message()
+    assert info.value.code == 1007
+
+
+def test_parser_utf8_truncated_at_end_of_message(codec):
+    p = codec.FrameParser()
+    p.feed(server_frames(codec, (1, b"ok\xc3", {"fin": False}), (0, b"")))
+    with pytest.raises(ProtocolError) as info:
+        parse_all(p)
+    assert info.value.code == 1007
+    p = codec.FrameParser()
+    p.feed(server_frames(codec, (1, b"\xc3")))
+    with pytest.raises(ProtocolError):
+        parse_all(p)
+
+
+def test_parser_many_small_frames_fill_buffer(codec):
+    p = codec.FrameParser()
+    payloads = [os.urandom(i % 300) for i in range(3000)]
+    p.feed(b"".join(codec.encode_frame(2, x, False) for x in payloads))
+    assert [m[1] for m in parse_all(p)] == payloads
+
+
+def test_parser_bad_arguments(codec):
+    with pytest.raises(ValueError):
+        codec.FrameParser(max_size=-1)
+    with pytest.raises(TypeError):
+        codec.FrameParser(max_size="10")
+    p = codec.FrameParser()
+    with pytest.raises(ValueError, match="nbytes"):
+        p.buffer_updated(len(p.get_buffer()) + 1)

@@ -1,0 +1,47 @@
+"""websocket: a fast synchronous WebSocket client (RFC 6455, RFC 7692).
+
+The public names are listed in ``__all__``; everything else is private.
+``implementation`` says which codec runs: "cython" (compiled) or "python".
+"""
+
+from ._codec import decode_frame, encode_frame, implementation
+from ._exceptions import (
+    ConnectionClosed,
+    HandshakeError,
+    IncompleteFrame,
+    InvalidURI,
+    MessageTooBig,
+    ProtocolError,
+    WebSocketError,
+    WebSocketTimeout,
+)
+from ._frames import CloseCode, Opcode, encode_close_frame, parse_close_frame
+from ._handshake import (
+    build_handshake_request,
+    generate_key,
+    validate_handshake_response,
+)
+from ._url import parse_url
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "encode_frame",
+    "decode_frame",
+    "build_handshake_request",
+    "validate_handshake_response",
+    "generate_key",
+    "encode_close_frame",
+    "parse_close_frame",
+    "parse_url",
+    "Opcode",
+    "CloseCode",
+    "WebSocketError",
+    "InvalidURI",
+    "HandshakeError",
+    "ProtocolError",
+    "IncompleteFrame",
+    "MessageTooBig",
+    "ConnectionClosed",
+    "WebSocketTimeout",
+]

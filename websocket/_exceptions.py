@@ -1,0 +1,185 @@
+"""The exception hierarchy of :mod:`websocket`.
+
+Everything the package raises on purpose derives from :class:`WebSocketError`::
+
+    WebSocketError
+     ├── InvalidURI           (also ValueError)   bad ws:// / wss:// URL
+     ├── HandshakeError                            the HTTP upgrade failed
+     ├── ProtocolError                             the peer broke RFC 6455 (close 1002/1007)
+     ├── IncompleteFrame                           decode_frame() got too few bytes
+     ├── MessageTooBig                             a message exceeded max_size (close 1009)
+     ├── ConnectionClosed                          the connection is closed
+     └── WebSocketTimeout     (also TimeoutError)  an operation timed out
+
+Bad arguments (wrong types, values out of range) raise the plain
+``TypeError``/``ValueError`` Python users expect.  Messages are lowercase and
+name the offending value.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+__all__ = [
+    "WebSocketError",
+    "InvalidURI",
+    "HandshakeError",
+    "ProtocolError",
+    "IncompleteFrame",
+    "MessageTooBig",
+    "ConnectionClosed",
+    "WebSocketTimeout",
+]
+
+
+class WebSocketError(Exception):
+    """Base class of every exception raised by :mod:`websocket`."""
+
+
+class InvalidURI(WebSocketError, ValueError):
+    """A URL that is not a usable ``ws://`` or ``wss://`` URL.
+
+    Attributes:
+        uri: the offending URL.
+        msg: what is wrong with it.
+    """
+
+    def __init__(self, uri: object, msg: str) -> None:
+        self.uri = uri
+        self.msg = msg
+        super().__init__(uri, msg)
+
+    def __str__(self) -> str:
+        return f"{self.uri!r} is not a valid websocket URI: {self.msg}"
+
+
+class HandshakeError(WebSocketError):
+    """The server did not accept the opening handshake (RFC 6455 §4.1).
+
+    Attributes:
+        msg: what was wrong.
+        status: the HTTP status code, or None when no status line was read.
+        headers: the response headers (lowercase names), possibly empty.
+        body: the first bytes of the response body, possibly empty.
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> None:
+        self.msg = msg
+        self.status = status
+        self.headers = dict(headers or {})
+        self.body = body
+        super().__init__(msg, status)
+
+    def __str__(self) -> str:
+        if self.status is None:
+            return self.msg
+        return f"{self.msg} (HTTP {self.status})"
+
+
+class ProtocolError(WebSocketError):
+    """The peer violated RFC 6455 (or RFC 7692).
+
+    Attributes:
+        msg: what was wrong, naming the value.
+        code: the close code this error causes (1002 protocol error,
+            1007 invalid payload data, 1009 message too big, ...).
+    """
+
+    default_code = 1002
+
+    def __init__(self, msg: str, code: int | None = None) -> None:
+        self.msg = msg
+        self.code = self.default_code if code is None else code
+        super().__init__(msg, self.code)
+
+    def __str__(self) -> str:
+        return self.msg
+
+
+class IncompleteFrame(WebSocketError):
+    """``decode_frame()`` was given fewer bytes than the frame needs.
+
+    Attributes:
+        needed: the total number of bytes the frame needs, when the header
+            says so, else the bytes needed to finish reading the header.
+        available: how many bytes were given.
+    """
+
+    def __init__(self, needed: int, available: int) -> None:
+        self.needed = needed
+        self.available = available
+        super().__init__(needed, available)
+
+    def __str__(self) -> str:
+        return f"incomplete frame: need {self.needed} bytes, got {self.available}"
+
+
+class MessageTooBig(WebSocketError):
+    """A message exceeded ``max_size`` (close code 1009, RFC 6455 §7.4.1).
+
+    Attributes:
+        size: the size reached or announced, in bytes.
+        max_size: the limit.
+        code: 1009, the close code it causes.
+
+    Not a :class:`ProtocolError`: the peer broke no rule, the message is
+    only larger than this client accepts.
+    """
+
+    code = 1009
+
+    def __init__(self, size: int, max_size: int) -> None:
+        self.size = size
+        self.max_size = max_size
+        super().__init__(size, max_size)
+
+    def __str__(self) -> str:
+        return f"message of {self.size} bytes exceeds max_size {self.max_size}"
+
+
+class ConnectionClosed(WebSocketError):
+    """The connection is closed; raised by every call after the close.
+
+    Attributes:
+        code: the close code received (1005 when the peer sent none, 1006
+            when the TCP connection dropped without a close frame).
+        reason: the close reason received.
+        sent_code: the close code we sent, or None.
+    """
+
+    def __init__(
+        self, code: int = 1006, reason: str = "", sent_code: int | None = None
+    ) -> None:
+        self.code = code
+        self.reason = reason
+        self.sent_code = sent_code
+        super().__init__(code, reason)
+
+    def __str__(self) -> str:
+        if self.code == 1006:
+            return "connection closed abnormally (1006): no close frame received"
+        text = f"connection closed with code {self.code}"
+        if self.reason:
+            text += f" and reason {self.reason!r}"
+        return text
+
+
+class WebSocketTimeout(WebSocketError, TimeoutError):
+    """An operation did not finish in the time allowed.
+
+    Attributes:
+        msg: which operation, and the timeout in seconds.
+    """
+
+    def __init__(self, msg: str) -> None:
+        self.msg = msg
+        super().__init__(msg)
+
+    def __str__(self) -> str:
+        return self.msg

@@ -1,0 +1,264 @@
+"""The opening handshake (RFC 6455 §4.1, §4.2.2, §1.3).
+
+Pure functions: building the client's upgrade request, parsing the server's
+response head, and checking it.  The client (``_client.py``) does the I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import sys
+from typing import Iterable, Mapping, Sequence, Union
+
+from ._exceptions import HandshakeError
+
+__all__ = [
+    "generate_key",
+    "accept_key",
+    "build_handshake_request",
+    "parse_response_head",
+    "validate_handshake_response",
+]
+
+#: RFC 6455 §1.3: the GUID concatenated with the key before hashing.
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+# RFC 7230 §3.2.6: token = 1*tchar.
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# A header value may hold any visible character, space and tab, but no
+# CR, LF or NUL (which would split or end the request head).
+_BAD_VALUE = re.compile(r"[\x00\r\n]")
+# Headers only the handshake sets: a user value would break the upgrade.
+_RESERVED = {
+    "upgrade",
+    "connection",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-protocol",
+    "sec-websocket-extensions",
+}
+
+Headers = Union[Mapping[str, str], Iterable[tuple[str, str]]]
+
+
+def generate_key() -> str:
+    """Return a fresh Sec-WebSocket-Key: base64 of 16 random bytes.
+
+    RFC 6455 §4.1: "a randomly selected 16-byte value that has been
+    base64-encoded"; the bytes come from the OS CSPRNG (``os.urandom``).
+    """
+    return base64.b64encode(os.urandom(16)).decode("ascii")
+
+
+def accept_key(key: str) -> str:
+    """The Sec-WebSocket-Accept value a server must answer ``key`` with.
+
+    RFC 6455 §4.2.2 step 5.4: base64(SHA-1(key + GUID)).
+    """
+    digest = hashlib.sha1((key + GUID).encode("ascii")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _check_field(what: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    bad = _BAD_VALUE.search(value)
+    if bad:
+        raise ValueError(f"{what} {value!r} contains {bad.group()!r}")
+    return value
+
+
+def _header_items(headers: Headers | None) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    result = []
+    for item in items:
+        try:
+            name, value = item
+        except (TypeError, ValueError):
+            raise TypeError(f"headers must be (name, value) pairs, got {item!r}") from None
+        _check_field("header name", name)
+        if not _TOKEN.match(name):
+            raise ValueError(f"invalid header name {name!r}")
+        if name.lower() in _RESERVED:
+            raise ValueError(
+                f"header {name!r} is set by the handshake; use the matching option"
+            )
+        result.append((name, _check_field(f"header {name!r}", value)))
+    return result
+
+
+def _default_user_agent() -> str:
+    from . import __version__
+
+    py = "{}.{}".format(*sys.version_info[:2])
+    return f"websocket-fast/{__version__} Python/{py}"
+
+
+def build_handshake_request(
+    host: str,
+    path: str,
+    key: str,
+    *,
+    port: int | None = None,
+    headers: Headers | None = None,
+    subprotocols: Sequence[str] | None = None,
+    origin: str | None = None,
+    extensions: str | Sequence[str] | None = None,
+) -> str:
+    """Build the client's HTTP/1.1 upgrade request (RFC 6455 §4.1).
+
+    Args:
+        host: the server's host name or address (IPv6 without brackets).
+        path: the request target, starting with "/".
+        key: the Sec-WebSocket-Key, see :func:`generate_key`.
+        port: added to the Host header when given (pass None for the
+            scheme's default port).
+        headers: extra headers, a mapping or (name, value) pairs; a Host or
+            User-Agent given here replaces the default one.
+        subprotocols: offered in Sec-WebSocket-Protocol, in order.
+        origin: sent as the Origin header.
+        extensions: offered in Sec-WebSocket-Extensions.
+
+    Returns:
+        The complete request head, ending with an empty line.
+
+    Raises:
+        TypeError: a field of the wrong type.
+        ValueError: CR, LF or NUL in any field, an invalid header name or
+            subprotocol token, a header the handshake sets itself, a path
+            not starting with "/", or a port out of range.
+    """
+    _check_field("host", host)
+    _check_field("path", path)
+    _check_field("key", key)
+    if not host:
+        raise ValueError("host must not be empty")
+    if not path.startswith("/") or " " in path:
+        raise ValueError(f"path {path!r} must start with '/' and hold no spaces")
+    host_header = f"[{host}]" if ":" in host else host
+    if port is not None:
+        if not isinstance(port, int) or isinstance(port, bool):
+            raise TypeError(f"port must be an int, not {type(port).__name__}")
+        if not 0 < port < 65536:
+            raise ValueError(f"port {port} out of range 1-65535")
+        host_header += f":{port}"
+    extra = _header_items(headers)
+    names = {name.lower() for name, _ in extra}
+    lines = [f"GET {path} HTTP/1.1"]
+    if "host" not in names:
+        lines.append(f"Host: {host_header}")
+    lines += [
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        "Sec-WebSocket-Version: 13",
+    ]
+    if origin is not None:
+        lines.append(f"Origin: {_check_field('origin', origin)}")
+    if subprotocols:
+        if isinstance(subprotocols, str):
+            raise TypeError("subprotocols must be a sequence of str, not a str")
+        for proto in subprotocols:
+            _check_field("subprotocol", proto)
+            if not _TOKEN.match(proto):
+                raise ValueError(f"invalid subprotocol {proto!r}")
+        lines.append("Sec-WebSocket-Protocol: " + ", ".join(subprotocols))
+    if extensions:
+        if isinstance(extensions, str):
+            extensions = [extensions]
+        offers = [_check_field("extension", ext) for ext in extensions]
+        lines.append("Sec-WebSocket-Extensions: " + ", ".join(offers))
+    if "user-agent" not in names:
+        lines.append(f"User-Agent: {_default_user_agent()}")
+    lines += [f"{name}: {value}" for name, value in extra]
+    return "\r\n".join(lines) + "\r\n\r\n"
+
+
+def parse_response_head(head: bytes) -> tuple[int, str, dict[str, str]]:
+    """Parse an HTTP/1.1 response head (status line and headers).
+
+    Args:
+        head: the bytes up to and including the empty line (or without it).
+
+    Returns:
+        ``(status, reason, headers)``; header names are lowercase, repeated
+        headers are joined with ", " (RFC 7230 §3.2.2).
+
+    Raises:
+        HandshakeError: a malformed status line or header line.
+    """
+    text = head.decode("iso-8859-1")
+    lines = text.split("\r\n")
+    while lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise HandshakeError("empty response from server")
+    status_line = lines[0]
+    match = re.match(r"^HTTP/1\.[01] ([0-9]{3})(?: (.*))?$", status_line)
+    if not match:
+        raise HandshakeError(f"invalid HTTP status line {status_line[:80]!r}")
+    status = int(match.group(1))
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if not sep or not _TOKEN.match(name):
+            raise HandshakeError(f"invalid HTTP header line {line[:80]!r}", status, headers)
+        name = name.lower()
+        value = value.strip(" \t")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return status, match.group(2) or "", headers
+
+
+def _has_token(value: str | None, token: str) -> bool:
+    if value is None:
+        return False
+    return token in (part.strip().lower() for part in value.split(","))
+
+
+def check_response(status: int, headers: Mapping[str, str], key: str) -> None:
+    """Check a parsed response against RFC 6455 §4.1 (client steps 1-4).
+
+    Raises:
+        HandshakeError: naming the first requirement that fails.
+    """
+    if status != 101:
+        raise HandshakeError(f"server answered HTTP {status}, expected 101", status, headers)
+    upgrade = headers.get("upgrade")
+    if not _has_token(upgrade, "websocket"):
+        raise HandshakeError(f"invalid Upgrade header {upgrade!r}", status, headers)
+    connection = headers.get("connection")
+    if not _has_token(connection, "upgrade"):
+        raise HandshakeError(f"invalid Connection header {connection!r}", status, headers)
+    accept = headers.get("sec-websocket-accept")
+    if accept != accept_key(key):
+        raise HandshakeError(f"wrong Sec-WebSocket-Accept {accept!r}", status, headers)
+
+
+def validate_handshake_response(response: str | bytes, key: str) -> bool:
+    """True if ``response`` accepts the handshake made with ``key``.
+
+    Checks status 101, ``Upgrade: websocket``, ``Connection: upgrade`` and
+    ``Sec-WebSocket-Accept`` (RFC 6455 §4.1).  Garbage gives False, never an
+    exception; only arguments of the wrong type raise TypeError.
+    """
+    if isinstance(response, str):
+        try:
+            response = response.encode("iso-8859-1")
+        except UnicodeEncodeError:
+            return False
+    if not isinstance(response, (bytes, bytearray, memoryview)):
+        raise TypeError(f"response must be str or bytes, not {type(response).__name__}")
+    if not isinstance(key, str):
+        raise TypeError(f"key must be a str, not {type(key).__name__}")
+    head = bytes(response).split(b"\r\n\r\n", 1)[0]
+    try:
+        status, _, headers = parse_response_head(head)
+        check_response(status, headers, key)
+    except (HandshakeError, UnicodeError):
+        return False
+    return True
