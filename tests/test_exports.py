@@ -21,12 +21,10 @@ SPEC_NAMES = {
     "parse_url", "Opcode", "CloseCode", "WebSocketError", "InvalidURI", "HandshakeError",
     "ProtocolError", "IncompleteFrame", "MessageTooBig", "ConnectionClosed", "WebSocketTimeout",
 }
-#: Names SPEC.md lists that a later issue delivers (the client).
-NOT_YET = {"WsClient", "connect"}
 
 
 def test_all_is_exactly_the_spec():
-    assert set(websocket.__all__) == SPEC_NAMES - NOT_YET
+    assert set(websocket.__all__) == SPEC_NAMES
     assert len(websocket.__all__) == len(set(websocket.__all__))
     for name in websocket.__all__:
         assert getattr(websocket, name) is not None

@@ -4,6 +4,7 @@ The public names are listed in ``__all__``; everything else is private.
 ``implementation`` says which codec runs: "cython" (compiled) or "python".
 """
 
+from ._client import WsClient, connect
 from ._codec import decode_frame, encode_frame, implementation
 from ._exceptions import (
     ConnectionClosed,
@@ -26,6 +27,8 @@ from ._url import parse_url
 __version__ = "0.1.0"
 
 __all__ = [
+    "WsClient",
+    "connect",
     "encode_frame",
     "decode_frame",
     "build_handshake_request",

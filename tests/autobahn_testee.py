@@ -1,0 +1,66 @@
+"""Autobahn|Testsuite testee: echoes every case of a running fuzzingserver.
+
+    python tests/autobahn_testee.py [--url ws://127.0.0.1:9001] [--agent NAME]
+
+The standard flow (../shared/autobahn/README.md): read the case count from
+/getCaseCount, connect to /runCase?case=i&agent=NAME for each case and echo
+every text and binary message back until the connection closes (pings are
+answered by the client, protocol errors close the connection as the RFC
+says), then /updateReports.  The agent name defaults to
+"websocket-fast-<implementation>".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import websocket  # noqa: E402
+from websocket import ConnectionClosed, WebSocketError, WsClient  # noqa: E402
+
+
+def run_case(url: str) -> None:
+    try:
+        ws = WsClient(url, max_size=None, timeout=60, close_timeout=5)
+    except (WebSocketError, OSError) as exc:
+        print(f"  connect failed: {exc!r}", file=sys.stderr)
+        return
+    try:
+        while True:
+            msg = ws.receive()
+            kind = msg["type"]
+            if kind == "text" or kind == "binary":
+                ws.send(msg["data"])
+            elif kind == "close":
+                break
+    except ConnectionClosed:
+        pass
+    except WebSocketError:  # a protocol error: the client already failed the connection
+        pass
+    finally:
+        ws.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--url", default="ws://127.0.0.1:9001")
+    ap.add_argument("--agent", default=f"websocket-fast-{websocket.implementation}")
+    args = ap.parse_args()
+    with WsClient(f"{args.url}/getCaseCount") as ws:
+        count = int(ws.receive()["data"])
+    print(f"{count} cases, agent {args.agent} ({websocket.implementation})", flush=True)
+    start = time.monotonic()
+    for case in range(1, count + 1):
+        run_case(f"{args.url}/runCase?case={case}&agent={args.agent}")
+    with WsClient(f"{args.url}/updateReports?agent={args.agent}") as ws:
+        for _ in ws:
+            pass
+    print(f"done in {time.monotonic() - start:.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""Real peers on loopback for the client tests.
+
+- :func:`ws_server`: the ``websockets`` library's server in a thread, with a
+  handler chosen by the request path (see :func:`dispatch`).
+- :class:`RawPeer`: a scripted raw-socket server for what a polite server
+  never does: masked frames, bad handshakes, drops mid-frame, silence.
+
+Everything binds to 127.0.0.1 (or ::1) on an ephemeral port, every wait is
+bounded by ``T`` (scaled by WEBSOCKET_TEST_TIMEOUT_FACTOR), and servers stop
+when their ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import ssl
+import threading
+import urllib.parse
+from typing import Callable
+
+from websockets.sync.server import serve
+
+from websocket._handshake import accept_key
+from websocket._speedups_py import encode_frame
+
+from .conftest import TIMEOUT_FACTOR
+
+#: The basic timeout unit of the network tests, in seconds.
+T = 5.0 * TIMEOUT_FACTOR
+
+
+def dispatch(ws) -> None:
+    """The websockets server's handler: the path says what to do.
+
+    /echo                 echo every message (same type)
+    /headers              send the request headers and subprotocol as JSON
+    /close?code=&reason=  close with that code and reason
+    /fragments            a fragmented text and binary message, pings between
+    /send?n=&size=        send n binary messages of size bytes, then echo
+    """
+    url = urllib.parse.urlsplit(ws.request.path)
+    query = dict(urllib.parse.parse_qsl(url.query))
+    if url.path == "/echo":
+        for message in ws:
+            ws.send(message)
+    elif url.path == "/headers":
+        ws.send(json.dumps({"headers": dict(ws.request.headers.raw_items()), "subprotocol": ws.subprotocol}))
+        for message in ws:
+            ws.send(message)
+    elif url.path == "/close":
+        ws.close(int(query.get("code", 1000)), query.get("reason", ""))
+    elif url.path == "/fragments":
+        with ws.protocol_mutex:
+            proto = ws.protocol
+            proto.send_text(b"hel", fin=False)
+            proto.send_ping(b"p1")
+            proto.send_continuation(b"lo w", fin=False)
+            proto.send_ping(b"p2")
+            proto.send_continuation("\u00f6rld".encode(), fin=True)
+            proto.send_binary(b"\x00" * 70000, fin=False)
+            proto.send_ping(b"p3")
+            proto.send_continuation(b"\x01" * 70000, fin=True)
+            ws.send_data()
+        for message in ws:
+            ws.send(message)
+    elif url.path == "/send":
+        size = int(query.get("size", 1))
+        for i in range(int(query.get("n", 1))):
+            ws.send(bytes([i % 256]) * size)
+        for message in ws:
+            ws.send(message)
+    else:
+        ws.close(4404, f"no handler for {url.path}")
+
+
+@contextlib.contextmanager
+def ws_server(host: str = "127.0.0.1", ssl_context: ssl.SSLContext | None = None, **options):
+    """Run the websockets server; yields its base URL (no trailing slash)."""
+    options.setdefault("max_size", None)
+    options.setdefault("close_timeout", T)
+    with serve(dispatch, host, 0, ssl=ssl_context, **options) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        port = server.socket.getsockname()[1]
+        scheme = "wss" if ssl_context else "ws"
+        netloc = f"[{host}]" if ":" in host else host
+        try:
+            yield f"{scheme}://{netloc}:{port}"
+        finally:
+            server.shutdown()
+            thread.join(T)
+
+
+def server_frame(opcode: int, payload=b"", *, fin: bool = True, **bits) -> bytes:
+    """An unmasked frame, as a server sends."""
+    return encode_frame(opcode, payload, False, fin=fin, **bits)
+
+
+class RawPeer:
+    """A one-connection scripted server.
+
+    ``script(peer)`` runs in a thread once a client connected and its
+    request head was read; it uses :meth:`accept`, :meth:`send` and
+    :meth:`recv_frame`.  Exceptions in the script are re-raised by
+    :meth:`join` (called on exit of the ``with`` block).
+    """
+
+    def __init__(self, script: Callable[["RawPeer"], None], host: str = "127.0.0.1") -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.listener = socket.socket(family, socket.SOCK_STREAM)
+        self.listener.bind((host, 0))
+        self.listener.listen(1)
+        self.listener.settimeout(T)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"ws://{host}:{self.port}/"
+        self.script = script
+        self.conn: socket.socket | None = None
+        self.request = b""
+        self.key = ""
+        self.error: BaseException | None = None
+        self.received = bytearray()  # what recv_frame consumed from the client
+        self._buf = bytearray()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "RawPeer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.join()
+
+    def join(self) -> None:
+        self.thread.join(3 * T)
+        assert not self.thread.is_alive(), "scripted peer did not finish"
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        try:
+            self.conn, _ = self.listener.accept()
+            self.conn.settimeout(T)
+            while b"\r\n\r\n" not in self._buf:
+                chunk = self.conn.recv(4096)
+                if not chunk:
+                    return
+                self._buf += chunk
+            end = self._buf.index(b"\r\n\r\n") + 4
+            self.request, self._buf = bytes(self._buf[:end]), self._buf[end:]
+            for line in self.request.decode("latin-1").split("\r\n"):
+                name, _, value = line.partition(":")
+                if name.lower() == "sec-websocket-key":
+                    self.key = value.strip()
+            self.script(self)
+        except BaseException as exc:  # noqa: BLE001 - reported by join()
+            self.error = exc
+        finally:
+            if self.conn is not None:
+                self.conn.close()
+            self.listener.close()
+
+    def accept(self, extra: str = "", accept: str | None = None) -> None:
+        """Send a 101 response (``extra``: more header lines, CRLF-ended)."""
+        value = accept_key(self.key) if accept is None else accept
+        self.send(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Accept: {value}\r\n{extra}\r\n"
+        )
+
+    def send(self, data) -> None:
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        self.conn.sendall(data)
+
+    def recv_frame(self) -> dict:
+        """Read one (masked) client frame; {} on EOF."""
+        from websocket._speedups_py import decode_frame
+        from websocket import IncompleteFrame
+
+        while True:
+            try:
+                frame = decode_frame(self._buf)
+            except IncompleteFrame:
+                chunk = self.conn.recv(65536)
+                if not chunk:
+                    return {}
+                self._buf += chunk
+                continue
+            self.received += self._buf[: frame["size"]]
+            del self._buf[: frame["size"]]
+            return frame
+
+    def recv_until_eof(self) -> bytes:
+        """Read until the client closes TCP; returns what arrived."""
+        data = bytearray(self._buf)
+        self._buf.clear()
+        while True:
+            chunk = self.conn.recv(65536)
+            if not chunk:
+                return bytes(data)
+            data += chunk
