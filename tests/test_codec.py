@@ -166,6 +166,15 @@ def test_decode_malformed_headers(codec, wire, message):
     assert info.value.code == 1002
 
 
+def test_caller_buffer_can_grow_after_incomplete_frame(codec):
+    buf = bytearray(b"\x82\x05he")
+    try:
+        codec.decode_frame(buf)
+    except IncompleteFrame:
+        buf += b"llo"  # no export of buf may outlive the call
+    assert codec.decode_frame(buf)["payload"] == b"hello"
+
+
 def test_decode_bad_type(codec):
     with pytest.raises(TypeError):
         codec.decode_frame("text")

@@ -261,7 +261,9 @@ def decode_frame(data) -> dict:
         ProtocolError: a reserved opcode, a fragmented or oversized control
             frame, a non-minimal length or one with the top bit set.
     """
-    view = _as_bytes(data)
+    # A bytes copy, not a view: a view alive in a raised exception's
+    # traceback would stop the caller from growing its bytearray.
+    view = data if isinstance(data, bytes) else _as_bytes(data).tobytes()
     n = len(view)
     header = _parse_header(view, 0, n)
     if isinstance(header, int):
@@ -271,7 +273,8 @@ def decode_frame(data) -> dict:
     if n < size:
         raise IncompleteFrame(size, n)
     payload = view[hlen:size]
-    payload = _xor(payload, key) if masked else bytes(payload)
+    if masked:
+        payload = _xor(payload, key)
     return {
         "fin": fin,
         "rsv1": rsv1,
