@@ -80,7 +80,9 @@ def ws_server(host: str = "127.0.0.1", ssl_context: ssl.SSLContext | None = None
     """Run the websockets server; yields its base URL (no trailing slash)."""
     options.setdefault("max_size", None)
     options.setdefault("close_timeout", T)
-    with serve(dispatch, host, 0, ssl=ssl_context, **options) as server:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, 0), family=family)
+    with serve(dispatch, sock=listener, ssl=ssl_context, **options) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         port = server.socket.getsockname()[1]
@@ -200,3 +202,17 @@ class RawPeer:
             if not chunk:
                 return bytes(data)
             data += chunk
+
+
+def frames_until_eof(peer: RawPeer, answer_close: bool = True) -> list[dict]:
+    """Every frame the client sends until it closes TCP; a close frame is
+    answered with the same code, as a server does (unless told not to)."""
+    frames = []
+    while (frame := peer.recv_frame()) != {}:
+        frames.append(frame)
+        if frame["opcode"] == 8 and answer_close:
+            try:
+                peer.send(server_frame(8, frame["payload"][:2]))
+            except OSError:
+                pass  # the client already closed TCP
+    return frames

@@ -1,44 +1,70 @@
-"""``python -m websocket``: shows the protocol helpers at work, offline.
+"""``python -m websocket``: the client at work against a local server.
 
-Builds a handshake request and the server's answer, then encodes and decodes
-frames the way a client and a server would, and prints each step.
+Starts the package's small demo server on 127.0.0.1 (no outside server is
+needed) and runs the seed interface's common patterns against it: connect,
+send and receive text and binary, ping, a receive loop until the server
+closes, close; then the handshake helpers on their own.
 """
 
 from __future__ import annotations
 
 from . import (
+    WsClient,
+    __version__,
     build_handshake_request,
-    decode_frame,
-    encode_close_frame,
-    encode_frame,
     generate_key,
     implementation,
-    parse_close_frame,
     parse_url,
     validate_handshake_response,
-    __version__,
 )
+from ._demo import DemoServer
 from ._handshake import accept_key
 
 
 def main() -> None:
     print(f"websocket-fast {__version__} ({implementation} codec)")
-    parts = parse_url("ws://localhost:8080/chat?room=1")
-    print(f"parse_url -> {parts}")
+    with DemoServer() as server:
+        print(f"demo server listening on {server.url}\n")
+
+        # Connect, exchange a few messages, then close cleanly.
+        ws = WsClient(f"{server.url}/chat")
+        print(f"connected: ready_state() = {ws.ready_state()!r}")
+        ws.send("hello")
+        reply = ws.receive()
+        print(f"server says: {reply['data']}")
+        ws.send_binary([0x01, 0x02, 0x03])
+        msg = ws.receive()
+        print(f"binary payload of {len(msg['data'])} bytes: {msg['data']!r}")
+        ws.ping(b"are you there?")
+        resp = ws.receive()
+        print(f"pong type: {resp['type']}, data: {resp['data']!r}")
+        ws.close()
+        print(f"after close(): ready_state() = {ws.ready_state()!r}\n")
+
+        # Drive a receive loop until the server sends a close frame.
+        ws = WsClient(f"{server.url}/feed")
+        ws.send("first")
+        ws.send("second")
+        while ws.ready_state() == "open":
+            msg = ws.receive()
+            if msg["type"] == "close":
+                print(f"closed: {msg['reason']} (code {msg['code']})")
+                break
+            print(f"got {msg['type']}: {msg['data']}")
+        print(f"ready_state() = {ws.ready_state()!r}\n")
+
+    # Build the raw handshake yourself with the protocol helpers.
+    parts = parse_url("wss://example.com/chat")
     key = generate_key()
-    request = build_handshake_request(parts["host"], parts["path"], key, port=parts["port"])
-    print("request:\n  " + request.strip().replace("\r\n", "\n  "))
-    response = (
+    request = build_handshake_request(parts["host"], parts["path"], key)
+    print("handshake request for wss://example.com/chat:")
+    print("  " + request.strip().replace("\r\n", "\n  "))
+    http_response = (
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
         f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept_key(key)}\r\n\r\n"
     )
-    print(f"validate_handshake_response -> {validate_handshake_response(response, key)}")
-    wire = encode_frame(1, "hello", True)
-    frame = decode_frame(wire)
-    print(f"client text frame {wire.hex()} -> opcode {frame['opcode']}, payload {frame['payload']!r}")
-    close = encode_frame(8, encode_close_frame(1000, "bye"), False)
-    info = parse_close_frame(decode_frame(close)["payload"])
-    print(f"server close frame {close.hex()} -> code {info['code']}, reason {info['reason']!r}")
+    if validate_handshake_response(http_response, key):
+        print("upgrade accepted")
 
 
 if __name__ == "__main__":

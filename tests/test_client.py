@@ -1,0 +1,257 @@
+"""WsClient against a real server: the websockets library on 127.0.0.1 / ::1."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+import websocket
+from websocket import ConnectionClosed, InvalidURI, WebSocketTimeout, WsClient
+
+from .servers import T, ws_server
+
+
+@pytest.fixture(scope="module")
+def base():
+    with ws_server() as url:
+        yield url
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 100_000, 1 << 20, 16 << 20])
+def test_echo_binary_and_text_sizes(base, size):
+    with WsClient(f"{base}/echo", timeout=T) as ws:
+        payload = os.urandom(size)
+        ws.send(payload)
+        assert ws.receive(timeout=T) == {"type": "binary", "data": payload}
+        text = ("é" * (size // 2 + 1))[: max(size // 2, 0)]
+        ws.send(text)
+        assert ws.receive(timeout=T) == {"type": "text", "data": text}
+
+
+def test_send_accepts_bytes_like_and_send_binary_iterables(base):
+    with WsClient.new(f"{base}/echo", timeout=T) as ws:
+        ws.send(bytearray(b"ba"))
+        ws.send(memoryview(b"xmvx")[1:3])
+        ws.send_binary([1, 2, 3])
+        ws.send_binary(range(4))
+        ws.send_binary(b"\xff")
+        got = [ws.receive(timeout=T)["data"] for _ in range(5)]
+        assert got == [b"ba", b"mv", b"\x01\x02\x03", b"\x00\x01\x02\x03", b"\xff"]
+        with pytest.raises(TypeError, match="not int"):
+            ws.send(12)
+        with pytest.raises(TypeError, match="use send\\(\\) for text"):
+            ws.send_binary("text")
+        with pytest.raises(ValueError, match="0-255"):
+            ws.send_binary([256])
+        with pytest.raises(TypeError):
+            ws.send_binary([None])
+
+
+def test_ping_pong_and_limits(base):
+    with websocket.connect(f"{base}/echo", timeout=T) as ws:
+        ws.ping(b"abc")
+        assert ws.receive(timeout=T) == {"type": "pong", "data": b"abc"}
+        ws.ping("é")
+        assert ws.receive(timeout=T) == {"type": "pong", "data": "é".encode()}
+        ws.ping()
+        assert ws.receive(timeout=T) == {"type": "pong", "data": b""}
+        ws.pong(b"unsolicited")  # allowed by RFC 6455 §5.5.3; no answer
+        with pytest.raises(ValueError, match="126 bytes exceeds 125"):
+            ws.ping(b"x" * 126)
+        with pytest.raises(ValueError, match="pong payload"):
+            ws.pong(b"x" * 200)
+        with pytest.raises(TypeError):
+            ws.ping(5)
+
+
+def test_fragmented_messages_with_interleaved_pings(base):
+    with WsClient(f"{base}/fragments", timeout=T) as ws:
+        got = [ws.receive(timeout=T) for _ in range(5)]
+        # Control frames come in wire order, the reassembled message when
+        # its last fragment arrives.
+        assert got == [
+            {"type": "ping", "data": b"p1"},
+            {"type": "ping", "data": b"p2"},
+            {"type": "text", "data": "hello w\u00f6rld"},
+            {"type": "ping", "data": b"p3"},
+            {"type": "binary", "data": b"\x00" * 70000 + b"\x01" * 70000},
+        ]
+        ws.send("after")  # the connection is still in order
+        assert ws.receive(timeout=T) == {"type": "text", "data": "after"}
+
+
+def test_server_initiated_close_with_code_and_reason(base):
+    ws = WsClient(f"{base}/close?code=4001&reason=bye%20now", timeout=T)
+    msg = ws.receive(timeout=T)
+    assert msg["type"] == "close" and (msg["code"], msg["reason"]) == (4001, "bye now")
+    assert ws.ready_state() == "closed"
+    for call in (lambda: ws.receive(timeout=T), lambda: ws.send("x"), lambda: ws.ping(), lambda: ws.send_binary(b"")):
+        with pytest.raises(ConnectionClosed) as info:
+            call()
+        assert (info.value.code, info.value.reason) == (4001, "bye now")
+        assert info.value.sent_code == 4001  # we echoed the code
+    ws.close()  # idempotent
+    ws.close()
+    assert ws.ready_state() == "closed"
+
+
+def test_client_close_handshake(base):
+    ws = WsClient(f"{base}/echo", timeout=T)
+    assert ws.ready_state() == "open"
+    ws.send("pending")  # echoed back after we close: discarded by close()
+    start = time.monotonic()
+    ws.close(4000, "done")
+    assert time.monotonic() - start < T
+    assert ws.ready_state() == "closed"
+    with pytest.raises(ConnectionClosed) as info:
+        ws.receive(timeout=T)
+    assert info.value.code == 4000  # websockets echoes our code
+    assert info.value.sent_code == 4000
+    with pytest.raises(ValueError, match="invalid close code 1005"):
+        ws.close(1005)
+    with pytest.raises(ValueError, match="exceeds 123"):
+        ws.close(1000, "x" * 124)
+
+
+def test_iteration_yields_data_messages_until_close(base):
+    with WsClient(f"{base}/send?n=3&size=10", timeout=T) as ws:
+        got = []
+        for msg in ws:
+            got.append(msg)
+            if len(got) == 3:
+                ws.send("stop")  # echoed back
+            if len(got) == 4:
+                ws.close()
+        assert [m["data"] for m in got] == [b"\x00" * 10, b"\x01" * 10, b"\x02" * 10, "stop"]
+
+
+def test_subprotocol_negotiation_and_headers():
+    with ws_server(subprotocols=["chat", "superchat"]) as url:
+        with WsClient(
+            f"{url}/headers",
+            timeout=T,
+            subprotocols=["superchat", "other"],
+            headers={"X-Token": "abc", "User-Agent": "tests/1.0"},
+            origin="http://origin.example",
+        ) as ws:
+            assert ws.subprotocol == "superchat"
+            assert ws.response_status == 101
+            assert ws.response_headers["sec-websocket-protocol"] == "superchat"
+            seen = json.loads(ws.receive(timeout=T)["data"])
+    headers = {k.lower(): v for k, v in seen["headers"].items()}
+    assert headers["x-token"] == "abc"
+    assert headers["user-agent"] == "tests/1.0"
+    assert headers["origin"] == "http://origin.example"
+    assert headers["sec-websocket-protocol"] == "superchat, other"
+    assert seen["subprotocol"] == "superchat"
+
+
+def test_no_subprotocol_offered_means_none(base):
+    with WsClient(f"{base}/echo", timeout=T) as ws:
+        assert ws.subprotocol is None
+
+
+def _has_ipv6() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_ipv6(), reason="this machine has no IPv6 loopback")
+def test_ipv6_loopback():
+    with ws_server(host="::1") as url:
+        assert url.startswith("ws://[::1]:")
+        with WsClient(f"{url}/echo", timeout=T) as ws:
+            ws.send("over ipv6")
+            assert ws.receive(timeout=T)["data"] == "over ipv6"
+
+
+def test_receive_timeout_keeps_connection_usable(base):
+    with WsClient(f"{base}/echo", timeout=T) as ws:
+        with pytest.raises(WebSocketTimeout, match="timed out after 0.05 s") as info:
+            ws.receive(timeout=0.05)
+        assert isinstance(info.value, TimeoutError)
+        ws.send("still here")
+        assert ws.receive(timeout=T)["data"] == "still here"
+
+
+def test_one_thread_receives_while_another_sends(base):
+    with WsClient(f"{base}/echo", timeout=T) as ws:
+        got = []
+
+        def reader():
+            for _ in range(200):
+                got.append(ws.receive(timeout=T)["data"])
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        senders = [
+            threading.Thread(target=lambda i=i: [ws.send(f"{i}:{n}") for n in range(100)]) for i in range(2)
+        ]
+        for s in senders:
+            s.start()
+        for s in senders:
+            s.join(T)
+        thread.join(3 * T)
+        assert sorted(got) == sorted(f"{i}:{n}" for i in range(2) for n in range(100))
+        for i in range(2):  # each sender's messages stay in order
+            assert [m for m in got if m.startswith(f"{i}:")] == [f"{i}:{n}" for n in range(100)]
+
+
+def test_close_from_another_thread_wakes_blocked_receive(base):
+    ws = WsClient(f"{base}/echo", timeout=T)
+    outcome = []
+
+    def reader():
+        try:
+            outcome.append(ws.receive())  # no timeout: blocks
+        except ConnectionClosed as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    time.sleep(0.1)
+    ws.close()
+    thread.join(T)
+    assert not thread.is_alive()
+    assert len(outcome) == 1
+    result = outcome[0]
+    assert (isinstance(result, dict) and result["type"] == "close") or isinstance(result, ConnectionClosed)
+    assert ws.ready_state() == "closed"
+
+
+def test_invalid_arguments_raise_before_connecting():
+    with pytest.raises(InvalidURI):
+        WsClient("http://127.0.0.1/")
+    with pytest.raises(ValueError, match="timeout must be >= 0"):
+        WsClient("ws://127.0.0.1:1/", timeout=-1)
+    with pytest.raises(TypeError, match="close_timeout"):
+        WsClient("ws://127.0.0.1:1/", close_timeout=None)
+    with pytest.raises(ValueError, match="max_size"):
+        WsClient("ws://127.0.0.1:1/", max_size=-5)
+    with pytest.raises(ValueError, match="not a wss:// URL"):
+        import ssl
+
+        WsClient("ws://127.0.0.1:1/", ssl_context=ssl.create_default_context())
+    with pytest.raises(TypeError, match="ssl_context"):
+        WsClient("wss://127.0.0.1:1/", ssl_context="yes")
+    with pytest.raises(ValueError, match="header"):
+        WsClient("ws://127.0.0.1:1/", headers={"X": "a\r\nb"})
+    with pytest.raises(TypeError):
+        WsClient("ws://127.0.0.1:1/", compression="bogus-option")
+
+
+def test_connection_refused_is_an_oserror():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: refused
+        with pytest.raises(ConnectionRefusedError):
+            WsClient(f"ws://127.0.0.1:{port}/", timeout=T)

@@ -1,0 +1,364 @@
+"""WsClient against scripted raw-socket peers: what polite servers never do.
+
+Each test scripts the server side byte by byte (tests/servers.py RawPeer) and
+checks both ends: what the client raises, and what it put on the wire (the
+close code, and that exactly one close frame was sent).
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+import time
+
+import pytest
+
+from websocket import (
+    ConnectionClosed,
+    HandshakeError,
+    MessageTooBig,
+    ProtocolError,
+    WebSocketTimeout,
+    WsClient,
+    parse_close_frame,
+)
+
+from websocket._handshake import accept_key
+
+from .servers import T, RawPeer, frames_until_eof, server_frame
+
+
+def close_codes(frames):
+    return [parse_close_frame(f["payload"])["code"] for f in frames if f["opcode"] == 8]
+
+
+def failing_peer(*wire: bytes, result: dict):
+    """A peer that accepts, sends ``wire``, then records the client's frames."""
+
+    def script(peer):
+        peer.accept()
+        for chunk in wire:
+            peer.send(chunk)
+        result["frames"] = frames_until_eof(peer)
+
+    return script
+
+
+@pytest.mark.parametrize(
+    "bad, code, message",
+    [
+        (b"\x81\x82abcd" + bytes([ord("h") ^ 0x61, ord("i") ^ 0x62]), 1002, "masked frame"),
+        (b"\x83\x00", 1002, "reserved opcode 0x3"),
+        (b"\x8b\x00", 1002, "reserved opcode 0xb"),
+        (server_frame(2, b"x", rsv2=True), 1002, "RSV2"),
+        (server_frame(2, b"x", rsv1=True), 1002, "RSV1"),
+        (server_frame(0, b"x"), 1002, "continuation frame without a message"),
+        (b"\x09\x00", 1002, "fragmented control frame"),
+        (b"\x89\x7e\x00\x80" + b"x" * 128, 1002, "over 125 bytes"),
+        (b"\x82\x7e\x00\x05hello", 1002, "minimal encoding"),
+        (server_frame(1, b"caf\xc3"), 1007, "invalid UTF-8"),
+        (server_frame(8, b"\x03"), 1002, "1 byte"),
+        (server_frame(8, struct.pack("!H", 999)), 1002, "invalid close code 999"),
+        (server_frame(8, b"\x03\xe8\xff"), 1007, "not valid UTF-8"),
+    ],
+)
+def test_protocol_violation_fails_after_intact_messages(bad, code, message):
+    result = {}
+    good = server_frame(1, "intact") + server_frame(2, b"\x00\x01")
+    with RawPeer(failing_peer(good + bad, result=result)) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=T)
+        # Messages that arrived intact before the bad frame come first.
+        assert ws.receive(timeout=T) == {"type": "text", "data": "intact"}
+        assert ws.receive(timeout=T) == {"type": "binary", "data": b"\x00\x01"}
+        with pytest.raises(ProtocolError, match=message) as info:
+            ws.receive(timeout=T)
+        assert info.value.code == code
+        assert ws.ready_state() == "closed"
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.receive(timeout=T)
+        assert closed.value.sent_code == code
+        with pytest.raises(ConnectionClosed):
+            ws.send("too late")
+        ws.close()  # idempotent, sends nothing more
+    assert close_codes(result["frames"]) == [code]  # exactly one close frame
+
+
+def test_bad_utf8_across_fragments_fails_before_the_final_fragment():
+    result = {}
+    released = threading.Event()
+
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(1, b"\xce\xba\xe1", fin=False))
+        peer.send(server_frame(0, b"\xbd\xb9\xf4\x90", fin=False))  # U+110000+: invalid
+        # The final fragment is never sent: the client must not wait for it.
+        result["frames"] = frames_until_eof(peer)
+        released.set()
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T)
+        start = time.monotonic()
+        with pytest.raises(ProtocolError, match="invalid UTF-8") as info:
+            ws.receive(timeout=T)
+        assert time.monotonic() - start < T / 2
+        assert info.value.code == 1007
+    assert close_codes(result["frames"]) == [1007]
+
+
+def test_bad_utf8_early_in_a_huge_frame_fails_before_the_rest_arrives():
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        # A 1 MB text frame of which only the first 200 bytes are sent.
+        peer.send(b"\x81\x7f" + struct.pack("!Q", 1_000_000) + b"a" * 100 + b"\xff" + b"a" * 99)
+        result["frames"] = frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T)
+        with pytest.raises(ProtocolError) as info:
+            ws.receive(timeout=T)
+        assert info.value.code == 1007
+    assert close_codes(result["frames"]) == [1007]
+
+
+def test_oversize_message_is_refused_from_its_header():
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(2, b"x" * 1000))
+        peer.send(b"\x82\x7f" + struct.pack("!Q", 1 << 30))  # 1 GiB announced, never sent
+        result["frames"] = frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, max_size=1000)
+        assert ws.receive(timeout=T)["data"] == b"x" * 1000  # exactly max_size is fine
+        with pytest.raises(MessageTooBig) as info:
+            ws.receive(timeout=T)
+        assert (info.value.size, info.value.max_size, info.value.code) == (1 << 30, 1000, 1009)
+        assert ws.ready_state() == "closed"
+    assert close_codes(result["frames"]) == [1009]
+
+
+def test_oversize_fragmented_message():
+    result = {}
+    frames = [server_frame(2, b"a" * 600, fin=False), server_frame(0, b"b" * 600)]
+    with RawPeer(failing_peer(*frames, result=result)) as peer:
+        ws = WsClient(peer.url, timeout=T, max_size=1000)
+        with pytest.raises(MessageTooBig, match="1200 bytes exceeds max_size 1000"):
+            ws.receive(timeout=T)
+    assert close_codes(result["frames"]) == [1009]
+
+
+@pytest.mark.parametrize(
+    "response, status, body",
+    [
+        (b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nX-Why: gone\r\n\r\nnot found", 404, b"not found"),
+        (b"HTTP/1.1 301 Moved Permanently\r\nLocation: ws://elsewhere/\r\nContent-Length: 0\r\n\r\n", 301, b""),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000, 200, b"x" * 1024),
+    ],
+)
+def test_refused_handshake_reports_status_headers_and_body(response, status, body):
+    def script(peer):
+        peer.send(response)
+        peer.recv_until_eof()
+
+    with RawPeer(script) as peer:
+        with pytest.raises(HandshakeError) as info:
+            WsClient(peer.url, timeout=T)
+    err = info.value
+    assert err.status == status
+    assert err.body == body
+    assert f"HTTP {status}" in str(err)
+    if status == 301:
+        assert err.headers["location"] == "ws://elsewhere/"
+    if status == 404:
+        assert err.headers["x-why"] == "gone"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"accept": "dGhlIHNhbXBsZSBub25jZQ=="}, "wrong Sec-WebSocket-Accept"),
+        ({"extra": "Sec-WebSocket-Extensions: permessage-deflate\r\n"}, "extension 'permessage-deflate'"),
+        ({"extra": "Sec-WebSocket-Protocol: chat\r\n"}, "subprotocol 'chat'"),
+    ],
+)
+def test_bad_101_responses(kwargs, message):
+    def script(peer):
+        peer.accept(**kwargs)
+        peer.recv_until_eof()
+
+    with RawPeer(script) as peer:
+        with pytest.raises(HandshakeError, match=message) as info:
+            WsClient(peer.url, timeout=T)
+        assert info.value.status == 101
+
+
+def test_response_head_that_never_ends_is_bounded():
+    def script(peer):
+        peer.send("HTTP/1.1 101 Switching Protocols\r\n")
+        try:
+            for _ in range(10_000):
+                peer.send("X-Padding: " + "a" * 100 + "\r\n")
+        except OSError:
+            pass  # the client gave up
+
+    with RawPeer(script) as peer:
+        with pytest.raises(HandshakeError, match="exceeds 65536 bytes"):
+            WsClient(peer.url, timeout=T)
+
+
+def test_stalled_handshake_times_out():
+    def script(peer):
+        peer.send("HTTP/1.1 101 Switching Protocols\r\n")
+        peer.recv_until_eof()
+
+    with RawPeer(script) as peer:
+        start = time.monotonic()
+        with pytest.raises(WebSocketTimeout, match="handshake timed out after 0.3 s"):
+            WsClient(peer.url, timeout=0.3)
+        assert time.monotonic() - start < T
+
+
+def test_drop_in_the_middle_of_a_frame_is_1006():
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(2, b"complete"))
+        peer.send(server_frame(2, b"x" * 100)[:50])
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T)
+        assert ws.receive(timeout=T)["data"] == b"complete"
+        with pytest.raises(ConnectionClosed) as info:
+            ws.receive(timeout=T)
+        assert info.value.code == 1006
+        assert ws.ready_state() == "closed"
+        with pytest.raises(ConnectionClosed):
+            ws.send("x")
+
+
+def test_drop_without_close_during_iteration_raises():
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(1, "one"))
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T)
+        got = []
+        with pytest.raises(ConnectionClosed):
+            for msg in ws:
+                got.append(msg["data"])
+        assert got == ["one"]
+
+
+def test_server_that_never_answers_the_close():
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        result["frames"] = frames_until_eof(peer, answer_close=False)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=0.3)
+        start = time.monotonic()
+        ws.close(1001, "going")
+        elapsed = time.monotonic() - start
+        assert 0.25 < elapsed < T
+        assert ws.ready_state() == "closed"
+        with pytest.raises(ConnectionClosed) as info:
+            ws.receive(timeout=T)
+        assert (info.value.code, info.value.sent_code) == (1006, 1001)
+    assert close_codes(result["frames"]) == [1001]
+
+
+def test_server_close_without_code_is_1005_and_answered_empty():
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(8, b""))
+        result["frames"] = frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T)
+        assert ws.receive(timeout=T) == {"type": "close", "code": 1005, "reason": "", "data": b""}
+    assert [f["payload"] for f in result["frames"]] == [b""]
+
+
+def test_close_reply_echoes_code_and_client_sends_one_close():
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(8, struct.pack("!H", 4321) + b"why"))
+        result["frames"] = frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T)
+        msg = ws.receive(timeout=T)
+        assert (msg["code"], msg["reason"]) == (4321, "why")
+        ws.close()  # already closed: no second close frame
+    assert close_codes(result["frames"]) == [4321]
+
+
+def test_frames_in_the_same_packet_as_the_101():
+    def script(peer):
+        peer.send(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Accept: {accept_key(peer.key)}\r\n\r\n".encode()
+            + server_frame(1, "early")
+            + server_frame(8, struct.pack("!H", 1000))
+        )
+        frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T)
+        assert ws.receive(timeout=T) == {"type": "text", "data": "early"}
+        assert ws.receive(timeout=T)["type"] == "close"
+
+
+def test_receive_timeout_keeps_a_partly_read_frame():
+    go_on = threading.Event()
+    wire = server_frame(2, bytes(range(256)) * 1000)
+
+    def script(peer):
+        peer.accept()
+        peer.send(wire[:1000])
+        assert go_on.wait(T)
+        peer.send(wire[1000:])
+        frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T)
+        with pytest.raises(WebSocketTimeout):
+            ws.receive(timeout=0.2)
+        assert ws.ready_state() == "open"
+        go_on.set()
+        assert ws.receive(timeout=T) == {"type": "binary", "data": bytes(range(256)) * 1000}
+        ws.close()
+
+
+@pytest.mark.parametrize("auto_pong", [True, False])
+def test_pings_are_returned_and_answered_when_auto_pong(auto_pong):
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(9, b"are you there"))
+        result["frames"] = frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, auto_pong=auto_pong)
+        msg = ws.receive(timeout=T)
+        assert msg == {"type": "ping", "data": b"are you there"}
+        if not auto_pong:
+            ws.pong(msg["data"] + b"!")  # the seed's manual loop
+        ws.close()
+    kinds = [(f["opcode"], f["payload"]) for f in result["frames"]]
+    expected_pong = b"are you there" if auto_pong else b"are you there!"
+    assert kinds[0] == (10, expected_pong)
+    assert [k for k, _ in kinds].count(10) == 1
+    assert kinds[-1][0] == 8
+    assert all(f["masked"] for f in result["frames"])  # RFC 6455 §5.3

@@ -1,0 +1,73 @@
+"""wss:// against the websockets server with a locally generated CA (trustme)."""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+import trustme
+
+from websocket import WsClient
+
+from .servers import T, ws_server
+
+
+@pytest.fixture(scope="module")
+def ca():
+    return trustme.CA()
+
+
+def server_context(ca, *names, seen=None):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names).configure_cert(ctx)
+    if seen is not None:
+        ctx.sni_callback = lambda sock, name, _ctx: seen.append(name)
+    return ctx
+
+
+def client_context(ca):
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
+
+
+def test_verified_connection_sends_sni(ca):
+    seen = []
+    with ws_server(ssl_context=server_context(ca, "localhost", "127.0.0.1", seen=seen)) as url:
+        port = url.rsplit(":", 1)[1]
+        with WsClient(f"wss://localhost:{port}/echo", timeout=T, ssl_context=client_context(ca)) as ws:
+            ws.send(b"x" * 1_000_000)
+            assert ws.receive(timeout=T)["data"] == b"x" * 1_000_000
+            ws.send("tls")
+            assert ws.receive(timeout=T)["data"] == "tls"
+        # An IP address works when the certificate names it.
+        with WsClient(f"{url}/echo", timeout=T, ssl_context=client_context(ca)) as ws:
+            ws.ping(b"p")
+            assert ws.receive(timeout=T) == {"type": "pong", "data": b"p"}
+    assert "localhost" in seen  # SNI carried the host name
+
+
+def test_untrusted_certificate_is_rejected_by_default(ca):
+    with ws_server(ssl_context=server_context(ca, "localhost")) as url:
+        port = url.rsplit(":", 1)[1]
+        with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
+            WsClient(f"wss://localhost:{port}/echo", timeout=T)  # system CAs only
+
+
+def test_wrong_host_name_is_rejected(ca):
+    with ws_server(ssl_context=server_context(ca, "other.example")) as url:
+        port = url.rsplit(":", 1)[1]
+        with pytest.raises(ssl.SSLCertVerificationError, match="match|mismatch"):
+            WsClient(f"wss://localhost:{port}/echo", timeout=T, ssl_context=client_context(ca))
+
+
+def test_receive_timeout_and_close_over_tls(ca):
+    with ws_server(ssl_context=server_context(ca, "localhost")) as url:
+        port = url.rsplit(":", 1)[1]
+        ws = WsClient(f"wss://localhost:{port}/echo", timeout=T, ssl_context=client_context(ca))
+        with pytest.raises(TimeoutError):
+            ws.receive(timeout=0.05)
+        ws.send("after timeout")
+        assert ws.receive(timeout=T)["data"] == "after timeout"
+        ws.close()
+        assert ws.ready_state() == "closed"

@@ -1,0 +1,114 @@
+"""A tiny WebSocket server for ``python -m websocket`` and the README's examples.
+
+It serves loopback only and is built from the package's own pieces (the
+handshake helpers and the codec, in its server role: masked frames in,
+unmasked frames out).  Not a production server.
+
+Paths:
+    /chat (or any other)  echo every text and binary message
+    /feed                 echo, and close with 1000 "feed done" after the
+                          second message
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from ._codec import FrameEncoder, FrameParser
+from ._frames import Opcode, encode_close_frame
+from ._handshake import accept_key, parse_response_head
+
+__all__ = ["DemoServer"]
+
+
+class DemoServer:
+    """Serves connections in threads until :meth:`stop` (or ``with`` exit)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._listener = socket.socket(family, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((host, port))
+        self._listener.listen(16)
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self.url = f"ws://{host}:{self.port}"
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> "DemoServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(5)
+        self._listener.close()
+
+    def __enter__(self) -> "DemoServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(10)
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(4096)
+                if not chunk or len(head) > 65536:
+                    return
+                head += chunk
+            head, rest = head.split(b"\r\n\r\n", 1)
+            # A request head parses like a response head but for line one.
+            request_line, _, fields = head.partition(b"\r\n")
+            _, _, headers = parse_response_head(b"HTTP/1.1 200 OK\r\n" + fields)
+            path = request_line.split(b" ")[1].decode("ascii", "replace")
+            key = headers.get("sec-websocket-key", "")
+            conn.sendall(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
+                + accept_key(key).encode("ascii")
+                + b"\r\n\r\n"
+            )
+            self._echo(conn, rest, path.split("?")[0])
+        except (OSError, ValueError, UnicodeError):
+            pass
+        finally:
+            conn.close()
+
+    def _echo(self, conn: socket.socket, rest: bytes, path: str) -> None:
+        parser = FrameParser(None, mask_allowed=True)
+        encoder = FrameEncoder(mask=False)
+        parser.feed(rest)
+        echoed = 0
+        while True:
+            msg = parser.next_message()
+            if msg is None:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                parser.feed(chunk)
+                continue
+            opcode, data, _ = msg
+            if opcode == Opcode.CLOSE:
+                conn.sendall(bytes(encoder.encode(Opcode.CLOSE, data[:2])))
+                return
+            if opcode == Opcode.PING:
+                conn.sendall(bytes(encoder.encode(Opcode.PONG, data)))
+            elif opcode in (Opcode.TEXT, Opcode.BINARY):
+                conn.sendall(bytes(encoder.encode(opcode, data)))
+                echoed += 1
+                if path == "/feed" and echoed == 2:
+                    payload = encode_close_frame(1000, "feed done")
+                    conn.sendall(bytes(encoder.encode(Opcode.CLOSE, payload)))
