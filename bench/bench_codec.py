@@ -119,7 +119,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="shorter timings")
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--sizes", help="comma-separated sizes in bytes (default: 16 B to 16 MiB)")
+    ap.add_argument("--twins", default="cython,python", help="which twins (default: both)")
     args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else SIZES
     budget = 0.3 if args.quick else 1.0
     twins = [("cython", _speedups), ("python", _speedups_py)]
     if _speedups is None:
@@ -129,8 +132,10 @@ def main() -> None:
     print(f"# {sys.version.split()[0]} on {os.cpu_count()} CPUs\n")
     print("| size | memcpy | twin | mask | x | encode | x | parse | x |")
     print("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
-    for size in SIZES:
+    for size in sizes:
         for name, codec in twins:
+            if name not in args.twins.split(","):
+                continue
             if name == "python" and size > (1 << 20) and args.quick:
                 continue
             r = bench_size(codec, size, budget, args.repeats)
