@@ -285,11 +285,11 @@ def test_parser_messages_in_order(codec):
         )
     )
     assert parse_all(p) == [
-        (1, "héllo", False),
-        (2, b"\x00\x01", False),
+        {"type": "text", "data": "héllo"},
+        {"type": "binary", "data": b"\x00\x01"},
         (9, b"ping", False),
         (9, b"mid", False),
-        (1, "fragmented", False),
+        {"type": "text", "data": "fragmented"},
         (8, b"\x03\xe8bye", False),
     ]
     assert p.buffered == 0
@@ -311,7 +311,7 @@ def test_parser_byte_by_byte_and_recv_path(codec, size):
         pos += n
         step = step * 3 + 1 if step < 100_000 else 7
         out += parse_all(p)
-    assert out == [(2, payload, False), (1, "after", False)]
+    assert out == [{"type": "binary", "data": payload}, {"type": "text", "data": "after"}]
 
 
 def test_parser_masked_frames_only_when_allowed(codec):
@@ -326,7 +326,7 @@ def test_parser_masked_frames_only_when_allowed(codec):
     p = codec.FrameParser(mask_allowed=True)
     big = os.urandom(200_000)
     p.feed(wire + codec.encode_frame(2, big, True))
-    assert parse_all(p) == [(1, "hi", False), (2, big, False)]
+    assert parse_all(p) == [{"type": "text", "data": "hi"}, {"type": "binary", "data": big}]
 
 
 @pytest.mark.parametrize(
@@ -343,7 +343,7 @@ def test_parser_masked_frames_only_when_allowed(codec):
 def test_parser_protocol_errors_after_good_messages(codec, frames, message):
     p = codec.FrameParser()
     p.feed(server_frames(codec, (2, b"first"), *frames))
-    assert p.next_message() == (2, b"first", False)  # delivered before the error
+    assert p.next_message() == {"type": "binary", "data": b"first"}  # delivered before the error
     with pytest.raises(ProtocolError, match=message) as info:
         parse_all(p)
     assert info.value.code == 1002
@@ -361,7 +361,7 @@ def test_parser_rsv1_allowed_reports_compressed(codec):
 def test_parser_max_size_before_payload_arrives(codec):
     p = codec.FrameParser(max_size=1000)
     p.feed(server_frames(codec, (2, bytes(1000))))
-    assert parse_all(p) == [(2, bytes(1000), False)]
+    assert parse_all(p) == [{"type": "binary", "data": bytes(1000)}]
     p.feed(server_frames(codec, (2, b"x" * 600, {"fin": False})))
     p.feed(codec.encode_frame(0, bytes(500), False)[:4])  # the header alone
     with pytest.raises(MessageTooBig) as info:
@@ -408,7 +408,7 @@ def test_parser_many_small_frames_fill_buffer(codec):
     p = codec.FrameParser()
     payloads = [os.urandom(i % 300) for i in range(3000)]
     p.feed(b"".join(codec.encode_frame(2, x, False) for x in payloads))
-    assert [m[1] for m in parse_all(p)] == payloads
+    assert [m["data"] for m in parse_all(p)] == payloads
 
 
 def test_parser_bad_arguments(codec):

@@ -149,6 +149,10 @@ class WsClient:
                 raise ValueError(f"ssl_context given for {url!r}, which is not a wss:// URL")
         # Checked now, before any connection is made.
         self._proto = ClientProtocol(max_size=max_size, auto_pong=bool(auto_pong))
+        # Bound once: the per-message paths call the codec directly.
+        self._encode = self._proto.encoder.encode
+        self._get_buffer = self._proto.parser.get_buffer
+        self._buffer_updated = self._proto.parser.buffer_updated
         key = generate_key()
         default_port = 443 if parts["secure"] else 80
         request = build_handshake_request(
@@ -315,18 +319,31 @@ class WsClient:
             TypeError: neither a str nor a bytes-like object.
             ConnectionClosed: the connection is closing or closed.
         """
-        if isinstance(message, str):
-            self._send_frame(_TEXT, message)
+        if message.__class__ is str:
+            opcode = _TEXT
         elif isinstance(message, (bytes, bytearray, memoryview)):
-            self._send_frame(_BINARY, message)
+            opcode = _BINARY
+        elif isinstance(message, str):
+            opcode = _TEXT
         else:
             try:
-                view = memoryview(message)
+                message = memoryview(message)
             except TypeError:
                 raise TypeError(
                     f"send() takes a str or a bytes-like object, not {type(message).__name__}"
                 ) from None
-            self._send_frame(_BINARY, view)
+            opcode = _BINARY
+        # The hot path, inlined: one lock, one encode, one send() call.
+        with self._send_lock:
+            if self._proto.state is not OPEN or self._sock_closed:
+                raise self._proto.closed_exception()
+            data = self._encode(opcode, message)
+            try:
+                sent = self._sock.send(data)
+            except OSError:
+                sent = 0  # would block, or failed: _write sorts it out
+            if sent != len(data):
+                self._write(data, sent)
 
     def send_binary(self, data) -> None:
         """Send a binary message from any bytes-like object or iterable of ints."""
@@ -370,7 +387,7 @@ class WsClient:
             proto = self._proto
             if proto.state is not OPEN or self._sock_closed:
                 raise proto.closed_exception()
-            self._write(proto.send_frame(opcode, payload))
+            self._write(self._encode(opcode, payload))
 
     def _flush(self) -> None:
         """Write the replies (pongs, close frames) the protocol queued."""
@@ -380,21 +397,16 @@ class WsClient:
                     return
                 self._write(data)
 
-    def _write(self, data) -> None:
-        """Write all of ``data``; the caller holds the send lock."""
+    def _write(self, data, done: int = 0) -> None:
+        """Write ``data`` from offset ``done`` on; the caller holds the send lock."""
         sock = self._sock
-        total, done = len(data), 0
-        view = data
+        total = len(data)
         try:
-            while True:
+            while done < total:
                 try:
-                    done += sock.send(view)
+                    done += sock.send(memoryview(data)[done:] if done else data)
                 except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
                     self._wpoll.wait(None)  # the socket buffer is full
-                    continue
-                if done == total:
-                    return
-                view = memoryview(data)[done:]
         except (OSError, ValueError):  # reset, or closed by another thread
             self._proto.eof_received()
             raise self._proto.closed_exception() from None
@@ -419,50 +431,55 @@ class WsClient:
                 was closed with 1002 (or 1007 for invalid UTF-8).
             MessageTooBig: a message exceeded ``max_size`` (closed with 1009).
         """
+        lock = self._recv_lock
         deadline = None
-        if timeout is not None:
-            deadline = time.monotonic() + _check_timeout("timeout", timeout)
-        if not self._recv_lock.acquire(timeout=-1 if timeout is None else timeout):
-            raise WebSocketTimeout(f"receive() timed out after {timeout} s (another thread is receiving)")
+        if timeout is None:
+            lock.acquire()
+        else:
+            timeout = _check_timeout("timeout", timeout)
+            deadline = time.monotonic() + timeout
+            if not lock.acquire(timeout=timeout):
+                raise WebSocketTimeout(f"receive() timed out after {timeout} s (another thread is receiving)")
         try:
-            return self._receive(deadline, timeout)
-        finally:
-            self._recv_lock.release()
-
-    def _receive(self, deadline: float | None, timeout: float | None) -> dict:
-        proto = self._proto
-        while True:
-            if self._done:
-                raise proto.closed_exception()
-            try:
-                msg = proto.next_message()
-            except (ProtocolError, MessageTooBig):
-                self._done = True
-                self._finish(drain=True)
-                raise
-            if msg is not None:
-                if proto._outgoing:
-                    try:
-                        self._flush()
-                    except ConnectionClosed:
-                        pass  # the reply could not be sent; the message stands
-                if proto.state is CLOSED:
+            proto = self._proto
+            while True:
+                if self._done:
+                    raise proto.closed_exception()
+                try:
+                    msg = proto.next_message()
+                except (ProtocolError, MessageTooBig):
                     self._done = True
                     self._finish(drain=True)
-                return msg
-            if proto.state is CLOSED:
-                self._done = True
-                self._finish(drain=False)
-                raise proto.closed_exception()
-            if not self._fill(deadline):
-                raise WebSocketTimeout(f"receive() timed out after {timeout} s")
+                    raise
+                if msg is not None:
+                    if proto._outgoing or proto.state is CLOSED:
+                        self._after_control()
+                    return msg
+                if proto.state is CLOSED:  # EOF, nothing buffered
+                    self._done = True
+                    self._finish(drain=False)
+                    raise proto.closed_exception()
+                if not self._fill(deadline):
+                    raise WebSocketTimeout(f"receive() timed out after {timeout} s")
+        finally:
+            lock.release()
+
+    def _after_control(self) -> None:
+        """Send queued replies (pong, close); after a close, end TCP."""
+        try:
+            self._flush()
+        except ConnectionClosed:
+            pass  # the reply could not be sent; the message stands
+        if self._proto.state is CLOSED:
+            self._done = True
+            self._finish(drain=True)
 
     def _fill(self, deadline: float | None) -> bool:
         """Receive more bytes into the protocol; False on timeout."""
         sock = self._sock
         while True:
             try:
-                n = sock.recv_into(self._proto.get_buffer())
+                n = sock.recv_into(self._get_buffer())
             except _WOULD_BLOCK:
                 if not self._rpoll.wait(deadline):
                     return False
@@ -473,10 +490,10 @@ class WsClient:
                 continue
             except (OSError, ValueError):  # reset, or closed by close()
                 n = 0
-            if n == 0:
-                self._proto.eof_received()
+            if n:
+                self._buffer_updated(n)
             else:
-                self._proto.buffer_updated(n)
+                self._proto.eof_received()
             return True
 
     def __iter__(self) -> Iterator[dict]:

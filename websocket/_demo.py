@@ -19,7 +19,45 @@ from ._codec import FrameEncoder, FrameParser
 from ._frames import Opcode, encode_close_frame
 from ._handshake import accept_key, parse_response_head
 
-__all__ = ["DemoServer"]
+__all__ = ["DemoServer", "server_handshake", "opcode_and_data"]
+
+_OPCODES = {"text": Opcode.TEXT, "binary": Opcode.BINARY}
+
+
+def opcode_and_data(msg) -> tuple[int, object]:
+    """(opcode, data) of what ``FrameParser.next_message()`` returned: a
+    message dict for data messages, a tuple for control frames."""
+    if msg.__class__ is dict:
+        return _OPCODES[msg["type"]], msg["data"]
+    return msg[0], msg[1]
+
+
+def server_handshake(conn: socket.socket) -> tuple[str, bytes]:
+    """Read a client's upgrade request and accept it (RFC 6455 §4.2.2).
+
+    Returns the request target and the bytes received after the request.
+    Raises ValueError for a request that is not a WebSocket upgrade.
+    """
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = conn.recv(4096)
+        if not chunk or len(head) > 65536:
+            raise ValueError("no complete upgrade request")
+        head += chunk
+    head, rest = head.split(b"\r\n\r\n", 1)
+    # A request head parses like a response head but for line one.
+    request_line, _, fields = head.partition(b"\r\n")
+    _, _, headers = parse_response_head(b"HTTP/1.1 200 OK\r\n" + fields)
+    key = headers.get("sec-websocket-key")
+    if key is None:
+        raise ValueError("no Sec-WebSocket-Key")
+    conn.sendall(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
+        + accept_key(key).encode("ascii")
+        + b"\r\n\r\n"
+    )
+    return request_line.split(b" ")[1].decode("ascii", "replace"), rest
 
 
 class DemoServer:
@@ -63,24 +101,7 @@ class DemoServer:
     def _handle(self, conn: socket.socket) -> None:
         conn.settimeout(10)
         try:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(4096)
-                if not chunk or len(head) > 65536:
-                    return
-                head += chunk
-            head, rest = head.split(b"\r\n\r\n", 1)
-            # A request head parses like a response head but for line one.
-            request_line, _, fields = head.partition(b"\r\n")
-            _, _, headers = parse_response_head(b"HTTP/1.1 200 OK\r\n" + fields)
-            path = request_line.split(b" ")[1].decode("ascii", "replace")
-            key = headers.get("sec-websocket-key", "")
-            conn.sendall(
-                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
-                + accept_key(key).encode("ascii")
-                + b"\r\n\r\n"
-            )
+            path, rest = server_handshake(conn)
             self._echo(conn, rest, path.split("?")[0])
         except (OSError, ValueError, UnicodeError):
             pass
@@ -100,7 +121,7 @@ class DemoServer:
                     return
                 parser.feed(chunk)
                 continue
-            opcode, data, _ = msg
+            opcode, data = opcode_and_data(msg)
             if opcode == Opcode.CLOSE:
                 conn.sendall(bytes(encoder.encode(Opcode.CLOSE, data[:2])))
                 return

@@ -20,7 +20,6 @@ __all__ = ["ClientProtocol", "OPEN", "CLOSING", "CLOSED"]
 
 CONNECTING, OPEN, CLOSING, CLOSED = "connecting", "open", "closing", "closed"
 
-_TEXT, _BINARY = int(Opcode.TEXT), int(Opcode.BINARY)
 _CLOSE, _PING, _PONG = int(Opcode.CLOSE), int(Opcode.PING), int(Opcode.PONG)
 
 
@@ -40,6 +39,7 @@ class ClientProtocol:
 
     def __init__(self, *, max_size: int | None = 64 * 1024 * 1024, auto_pong: bool = True) -> None:
         self.parser = FrameParser(max_size)
+        self._parser_next = self.parser.next_message
         self.encoder = FrameEncoder(mask=True)
         self.auto_pong = auto_pong
         self.state = OPEN
@@ -75,17 +75,17 @@ class ClientProtocol:
                 1009) waits in :meth:`data_to_send` and the state is closed.
         """
         try:
-            msg = self.parser.next_message()
+            msg = self._parser_next()
         except (ProtocolError, MessageTooBig) as exc:
             self.fail(exc.code, str(exc)[:123], exc)
             raise
-        if msg is None:
-            return None
-        opcode, data, _compressed = msg
-        if opcode == _BINARY:
-            return {"type": "binary", "data": data}
-        if opcode == _TEXT:
-            return {"type": "text", "data": data}
+        # Data messages come from the parser ready-made (the hot path);
+        # control frames come as (opcode, payload, compressed).
+        if msg is None or msg.__class__ is dict:
+            return msg
+        return self._control(msg[0], msg[1])
+
+    def _control(self, opcode: int, data: bytes) -> dict:
         if opcode == _PING:
             if self.auto_pong and self.state is OPEN:
                 self._outgoing.append(self.encoder.encode(_PONG, data))

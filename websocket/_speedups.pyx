@@ -650,7 +650,7 @@ cdef class FrameParser:
                     raise ProtocolError("invalid UTF-8 in text message", 1007) from None
                 self._start += length
                 self._have_hdr = False
-                return (1, text, False)
+                return {"type": "text", "data": text}
             payload = PyBytes_FromStringAndSize(<char *>data, length)
             self._start += length
         self._have_hdr = False
@@ -691,5 +691,7 @@ cdef class FrameParser:
                 incomplete = True
             if incomplete:
                 raise ProtocolError("invalid UTF-8 in text message", 1007)
-            return (opcode, text, False)
+            return {"type": "text", "data": text}
+        if opcode == 2 and not compressed:
+            return {"type": "binary", "data": payload}
         return (opcode, payload, compressed)

@@ -486,10 +486,13 @@ class FrameParser:
         """Return the next complete message or control frame, or None.
 
         Returns:
-            ``(opcode, data, compressed)``: for TEXT ``data`` is a str unless
-            ``compressed`` (RSV1 set: still deflated bytes, for the protocol
-            to inflate and check); for BINARY, CLOSE, PING and PONG it is
-            bytes.  Data messages are reassembled from their fragments.
+            For an uncompressed data message (reassembled from its
+            fragments), the message itself: ``{"type": "text", "data":
+            str}`` or ``{"type": "binary", "data": bytes}``.  For a control
+            frame or a compressed message (RSV1 set: still deflated bytes,
+            for the protocol to inflate and check), a tuple ``(opcode, data,
+            compressed)`` that the protocol layer completes.  Building the
+            common case here saves a layer of Python per message.
         """
         if self._error is not None:
             raise self._error
@@ -627,5 +630,7 @@ class FrameParser:
                 incomplete = True
             if incomplete:
                 raise ProtocolError("invalid UTF-8 in text message", 1007)
-            return opcode, text, False
+            return {"type": "text", "data": text}
+        if opcode == 2 and not compressed:
+            return {"type": "binary", "data": payload}
         return opcode, payload, compressed

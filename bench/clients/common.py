@@ -1,0 +1,148 @@
+"""Shared by every benchmark client: workloads, payloads, checks, timing.
+
+Each client (bench/clients/peer_<name>.py, named so that none shadows its
+peer's package) runs in its peer's own virtual
+environment and imports only this module and its peer, so that
+websocket-client (import name ``websocket``) never meets our package.
+
+    python bench/clients/peer_<name>.py --url ws://127.0.0.1:PORT --workload NAME [--scale F]
+
+prints one JSON line: seconds (from after the connection is open to the last
+message checked or acknowledged), count, size, and the peak RSS growth above
+the connected, idle process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import resource
+import socket
+import struct
+import time
+
+#: name: (kind, message size in bytes, message count)
+WORKLOADS = {
+    "rtt-64": ("rtt", 64, 20_000),
+    "rtt-16k": ("rtt", 16 * 1024, 5_000),
+    "recv-1m": ("recv", 1 << 20, 1024),  # 1 GiB
+    "recv-4k": ("recv", 4096, 65_536),  # 256 MiB
+    "send-1m": ("send", 1 << 20, 1024),  # 1 GiB
+    "send-64": ("send", 64, 1_000_000),
+}
+FILL = 0xAB
+_INDEX = struct.Struct("<Q")
+
+
+def payload(size: int) -> bytearray:
+    """A reusable message buffer: index (u64 LE) then 0xAB filler."""
+    return bytearray([FILL]) * size
+
+
+def set_index(buf: bytearray, i: int) -> None:
+    _INDEX.pack_into(buf, 0, i)
+
+
+def check(data, i: int, size: int) -> None:
+    """Message i must be whole, in order, and unaltered at both ends."""
+    if len(data) != size or _INDEX.unpack_from(data)[0] != i or data[-1] != FILL:
+        raise AssertionError(f"message {i}: {len(data)} bytes, index {_INDEX.unpack_from(data)[0] if len(data) >= 8 else None}")
+
+
+def check_ack(data, count: int) -> None:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        data = bytes(data).decode()
+    if data != f"ok {count}":
+        raise AssertionError(f"server says {data!r}")
+
+
+def url_for(base: str, kind: str, size: int, count: int) -> str:
+    if kind == "rtt":
+        return f"{base}/echo"
+    if kind == "recv":
+        return f"{base}/send?size={size}&count={count}"
+    return f"{base}/recv?size={size}&count={count}"
+
+
+def maxrss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class Clock:
+    """start() once the connection is open; stop() when the work is checked."""
+
+    def __init__(self) -> None:
+        self.t0 = self.t1 = 0.0
+        self.idle_rss = 0
+
+    def start(self) -> None:
+        self.idle_rss = maxrss_bytes()
+        self.t0 = time.perf_counter()
+
+    def stop(self) -> None:
+        self.t1 = time.perf_counter()
+
+
+def main(run, peer: str) -> None:
+    """Parse arguments, run ``run(kind, url, size, count, clock)``, report."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--workload", required=True, choices=sorted(WORKLOADS))
+    ap.add_argument("--scale", type=float, default=1.0)
+    args = ap.parse_args()
+    kind, size, count = WORKLOADS[args.workload]
+    count = max(2, int(count * args.scale))
+    clock = Clock()
+    run(kind, url_for(args.url, kind, size, count), size, count, clock)
+    assert clock.t1 > clock.t0 > 0, "the client did not time its work"
+    print(
+        json.dumps(
+            {
+                "peer": peer,
+                "workload": args.workload,
+                "seconds": clock.t1 - clock.t0,
+                "count": count,
+                "size": size,
+                "rss_growth": max(0, maxrss_bytes() - clock.idle_rss),
+            }
+        ),
+        flush=True,
+    )
+
+
+# -- for the raw-socket client: the handshake and pre-built frames ----------
+
+
+def raw_connect(url: str) -> tuple[socket.socket, bytes]:
+    """Open TCP, do the opening handshake by hand; returns (socket, extra bytes)."""
+    rest = url.split("://", 1)[1]
+    hostport, _, path = rest.partition("/")
+    host, _, port = hostport.rpartition(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(4096)
+    head, extra = head.split(b"\r\n\r\n", 1)
+    accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+    assert head.startswith(b"HTTP/1.1 101") and accept in head, head
+    return sock, extra
+
+
+def frame_header(opcode: int, length: int, mask_key: bytes | None) -> bytes:
+    b1 = 0x80 if mask_key else 0
+    if length < 126:
+        head = struct.pack("!BB", 0x80 | opcode, b1 | length)
+    elif length < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, b1 | 126, length)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, b1 | 127, length)
+    return head + (mask_key or b"")

@@ -1,0 +1,300 @@
+"""End-to-end benchmark: this client against every peer, side by side.
+
+    python3 bench/run.py                # everything: envs, 5 interleaved runs, report
+    python3 bench/run.py --quick        # 3 runs at 1/4 of the sizes
+    python3 bench/run.py --peers ours,raw-socket --workloads rtt-64 --runs 3
+
+Creates one virtual environment per peer under bench/.venvs (websocket-client
+shares our import name, so never in ours), starts bench/servers.py pinned to
+CPU 1, runs every client pinned to CPU 0 (and rtt-64 once more with both on
+CPU 0), peers interleaved within each run, and writes bench/results/
+results.json, results.md (medians, min/max, ratios) and results.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+VENVS = HERE / ".venvs"
+RESULTS = HERE / "results"
+sys.path.insert(0, str(HERE / "clients"))
+from common import WORKLOADS, raw_connect  # noqa: E402
+
+#: env name: (needs Python >= 3.12, packages)
+ENVS = {
+    "ours": (False, [str(ROOT), "matplotlib==3.11.*"]),
+    "websocket-client": (False, ["websocket-client==1.9.*"]),
+    "websocket-client-wsaccel": (False, ["websocket-client==1.9.*", "wsaccel==0.6.7"]),
+    "websockets": (False, ["websockets==17.4"]),
+    "picows": (False, ["picows==2.3.1", "uvloop==0.23.*"]),
+    "aiohttp": (False, ["aiohttp==3.14.*", "uvloop==0.23.*"]),
+    "websocket-rs": (True, ["websocket-rs==0.7.10"]),
+}
+#: peer: (env, client script, extra environment)
+PEERS = {
+    "ours": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0"}),
+    "ours-pure": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "1"}),
+    "websocket-rs": ("websocket-rs", "peer_websocket_rs.py", {}),
+    "picows": ("picows", "peer_picows.py", {}),
+    "websocket-client+wsaccel": ("websocket-client-wsaccel", "peer_websocket_client.py", {}),
+    "websocket-client": ("websocket-client", "peer_websocket_client.py", {}),
+    "websockets": ("websockets", "peer_websockets.py", {}),
+    "aiohttp": ("aiohttp", "peer_aiohttp.py", {}),
+    "raw-socket": ("ours", "peer_raw.py", {}),
+}
+CLIENT_CPU, SERVER_CPU = 0, 1
+ONE_CORE = "rtt-64-1core"
+
+
+def log(*args) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+def newer_python() -> str | None:
+    """A Python >= 3.12 for websocket-rs (abi3 wheels for cp312 and up)."""
+    for name in ("python3.14", "python3.13", "python3.12"):
+        path = shutil.which(name)
+        if path and subprocess.run([path, "-c", ""], capture_output=True).returncode == 0:
+            return path
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for candidate in sorted(glob.glob(str(pyenv / "3.1[2-9]*/bin/python3")), reverse=True):
+        return candidate
+    return None
+
+
+def env_python(env: str) -> Path:
+    return VENVS / env / "bin" / "python"
+
+
+def ensure_env(env: str, reinstall_ours: bool) -> str | None:
+    """Create the env if needed; returns why it cannot be, or None."""
+    needs_new, packages = ENVS[env]
+    python = sys.executable
+    if needs_new:
+        python = newer_python()
+        if python is None:
+            return "needs Python >= 3.12 (its wheels are cp312-abi3); none found on this machine"
+    marker = VENVS / env / ".installed"
+    wanted = json.dumps(packages)
+    if marker.exists() and marker.read_text() == wanted and not (env == "ours" and reinstall_ours):
+        return None
+    log(f"== creating bench env {env} ({python})")
+    shutil.rmtree(VENVS / env, ignore_errors=True)
+    subprocess.run([python, "-m", "venv", str(VENVS / env)], check=True)
+    pip = [str(env_python(env)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    out = subprocess.run(pip + packages, capture_output=True, text=True)
+    if out.returncode != 0:
+        return f"pip install failed: {out.stderr.strip().splitlines()[-1:]}"
+    marker.write_text(wanted)
+    return None
+
+
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_server() -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(
+        [str(env_python("ours")), str(HERE / "servers.py")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, WEBSOCKET_NO_EXTENSIONS="0"),
+    )
+    line = proc.stdout.readline().split()
+    assert line and line[0] == "ready", f"server did not start: {line}"
+    os.sched_setaffinity(proc.pid, {SERVER_CPU})
+    return proc, int(line[1])
+
+
+def server_request(port: int, path: str) -> None:
+    """A connection that only asks the server to do something (and closes)."""
+    sock, _ = raw_connect(f"ws://127.0.0.1:{port}/{path.lstrip('/')}")
+    sock.settimeout(120)
+    while sock.recv(65536):
+        pass
+    sock.close()
+
+
+def run_client(peer: str, workload: str, port: int, scale: float, server_pid: int) -> dict:
+    env_name, script, extra = PEERS[peer]
+    real = "rtt-64" if workload == ONE_CORE else workload
+    os.sched_setaffinity(server_pid, {CLIENT_CPU} if workload == ONE_CORE else {SERVER_CPU})
+    cmd = [str(env_python(env_name)), str(HERE / "clients" / script),
+           "--url", f"ws://127.0.0.1:{port}", "--workload", real, "--scale", str(scale)]
+    env = dict(os.environ, PYTHONPATH=str(HERE / "clients"), **extra)
+    env.pop("VIRTUAL_ENV", None)
+    server_cpu = proc_cpu(server_pid)
+    before = os.times()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900,
+                         preexec_fn=lambda: os.sched_setaffinity(0, {CLIENT_CPU}), cwd=str(HERE / "clients"))
+    after = os.times()
+    if out.returncode != 0:
+        return {"error": out.stderr.strip()[-600:]}
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["server_cpu"] = proc_cpu(server_pid) - server_cpu
+    result["client_cpu"] = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return result
+
+
+def rate(result: dict) -> float:
+    """Round trips per second for rtt workloads, else MB/s (10^6 bytes)."""
+    if WORKLOADS[result["workload"]][0] == "rtt":
+        return result["count"] / result["seconds"]
+    return result["count"] * result["size"] / result["seconds"] / 1e6
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} x {cpu}, {mem:.0f} GiB, {platform.platform()}, Python {platform.python_version()}"
+
+
+def summarize(runs: dict, workloads: list, peers: list) -> tuple[str, dict]:
+    """Markdown tables and the numbers behind them."""
+    lines, summary = [], {}
+    for wl in workloads:
+        kind = WORKLOADS["rtt-64" if wl == ONE_CORE else wl][0]
+        unit = "round trips/s" if kind == "rtt" else "MB/s"
+        rows = []
+        for peer in peers:
+            results = [r for r in runs.get((wl, peer), []) if "error" not in r]
+            errors = [r["error"] for r in runs.get((wl, peer), []) if "error" in r]
+            if not results:
+                rows.append((peer, None, errors[:1]))
+                continue
+            rates = [rate(r) for r in results]
+            raw = {r["run"]: rate(r) for r in runs.get((wl, "raw-socket"), []) if "error" not in r}
+            ratios = [rate(r) / raw[r["run"]] for r in results if r["run"] in raw]
+            rows.append((peer, {
+                "median": statistics.median(rates), "min": min(rates), "max": max(rates),
+                "vs_raw": statistics.median(ratios) if ratios else None,
+                "server_cpu": statistics.median(r["server_cpu"] / r["seconds"] for r in results),
+                "client_cpu": statistics.median(r["client_cpu"] for r in results),
+                "rss_growth": max(r["rss_growth"] for r in results),
+                "runs": len(results), "per_run": {r["run"]: rate(r) for r in results},
+            }, errors[:1]))
+        summary[wl] = {peer: stats for peer, stats, _ in rows if stats}
+        peer_medians = {p: s["median"] for p, s in summary[wl].items() if p not in ("raw-socket",) and not p.startswith("ours")}
+        best_peer = max(peer_medians, key=peer_medians.get) if peer_medians else None
+        title = {ONE_CORE: "rtt-64, client and server on one core"}.get(wl, wl)
+        lines += [f"### {title} ({unit}, higher is better)", "",
+                  "| client | median | min - max | vs raw socket | vs best peer | server CPU | peak RSS growth |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for peer, stats, errors in sorted(rows, key=lambda r: -(r[1] or {"median": -1})["median"]):
+            if stats is None:
+                lines.append(f"| {peer} | failed: {(errors or ['no result'])[0][-120:]!r} | | | | | |")
+                continue
+            vs_best = ""
+            if best_peer:
+                # Ratio to the best peer, median of per-run ratios.
+                best = summary[wl][best_peer]["per_run"]
+                ratios = [v / best[k] for k, v in stats["per_run"].items() if k in best]
+                vs_best = f"{statistics.median(ratios):.2f}x" if ratios else ""
+                stats["vs_best_peer"] = statistics.median(ratios) if ratios else None
+            fmt = "{:,.0f}" if stats["median"] >= 100 else "{:,.1f}"
+            lines.append(
+                f"| {peer} | {fmt.format(stats['median'])} | {fmt.format(stats['min'])} - {fmt.format(stats['max'])} "
+                f"| {stats['vs_raw']:.2f}x | {vs_best} | {stats['server_cpu']:.0%} | {stats['rss_growth'] / 2**20:.1f} MiB |"
+                if stats["vs_raw"] is not None else
+                f"| {peer} | {fmt.format(stats['median'])} | {fmt.format(stats['min'])} - {fmt.format(stats['max'])} | | {vs_best} | {stats['server_cpu']:.0%} | {stats['rss_growth'] / 2**20:.1f} MiB |"
+            )
+        lines.append("")
+        if best_peer:
+            lines.append(f"best peer: {best_peer}")
+            lines.append("")
+    return "\n".join(lines), summary
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply every message count")
+    ap.add_argument("--quick", action="store_true", help="3 runs at scale 0.25")
+    ap.add_argument("--peers", default=",".join(PEERS))
+    ap.add_argument("--workloads", default=",".join([*WORKLOADS, ONE_CORE]))
+    ap.add_argument("--no-reinstall", action="store_true", help="keep the installed copy of this project")
+    args = ap.parse_args()
+    if args.quick:
+        args.runs, args.scale = 3, 0.25
+    if len(os.sched_getaffinity(0)) < 2:
+        sys.exit("needs 2 CPUs to pin client and server apart")
+    peers = [p for p in args.peers.split(",") if p]
+    workloads = [w for w in args.workloads.split(",") if w]
+    if "raw-socket" not in peers:
+        peers.append("raw-socket")
+    skipped = {}
+    for env in ["ours"] + sorted({PEERS[p][0] for p in peers} - {"ours"}):
+        why = ensure_env(env, reinstall_ours=not args.no_reinstall)
+        if why:
+            for peer in [p for p in peers if PEERS[p][0] == env]:
+                skipped[peer] = why
+                log(f"skipping {peer}: {why}")
+    peers = [p for p in peers if p not in skipped]
+    server, port = start_server()
+    runs: dict = {}
+    started = time.monotonic()
+    try:
+        for wl in workloads:
+            kind, size, count = WORKLOADS.get(wl, ("rtt", 0, 0))
+            if kind == "recv":
+                server_request(port, f"/prepare?size={size}&count={max(2, int(count * args.scale))}")
+        for run in range(args.runs):
+            for wl in workloads:
+                order = peers[run % len(peers):] + peers[: run % len(peers)]  # interleave
+                for peer in order:
+                    result = run_client(peer, wl, port, args.scale, server.pid)
+                    result["run"] = run
+                    runs.setdefault((wl, peer), []).append(result)
+                    shown = f"{rate(result):,.1f}" if "error" not in result else "ERROR " + result["error"][-200:]
+                    log(f"run {run + 1}/{args.runs} {wl:14} {peer:26} {shown}")
+    finally:
+        server_request(port, "/cleanup")
+        server.terminate()
+        server.wait(10)
+    table, summary = summarize(runs, workloads, peers)
+    RESULTS.mkdir(exist_ok=True)
+    header = [
+        "# End-to-end benchmark results", "",
+        f"Machine: {machine()}.",
+        f"{args.runs} runs, peers interleaved, message counts x{args.scale}; client on CPU {CLIENT_CPU}, "
+        f"server (bench/servers.py, compiled codec) on CPU {SERVER_CPU} unless said otherwise. "
+        f"Median of runs, min - max; 'vs raw socket' and 'vs best peer' are medians of per-run ratios. "
+        f"Server CPU is its CPU time over the client's wall time. Took {time.monotonic() - started:.0f} s.", "",
+    ]
+    if skipped:
+        header += [f"Skipped: {peer}: {why}." for peer, why in skipped.items()] + [""]
+    (RESULTS / "results.md").write_text("\n".join(header) + table)
+    (RESULTS / "results.json").write_text(json.dumps(
+        {"machine": machine(), "args": vars(args), "skipped": skipped, "summary": summary,
+         "runs": [dict(r, workload_key=k[0], peer=k[1]) for k, rs in runs.items() for r in rs]}, indent=1))
+    chart = subprocess.run([str(env_python("ours")), str(HERE / "chart.py"), str(RESULTS / "results.json"),
+                            str(RESULTS / "results.png")], capture_output=True, text=True)
+    if chart.returncode != 0:
+        log(f"no chart: {chart.stderr.strip()[-300:]}")
+    print("\n".join(header) + table)
+    print(f"written: {RESULTS / 'results.md'}, results.json, results.png")
+
+
+if __name__ == "__main__":
+    main()
