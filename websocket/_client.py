@@ -2,11 +2,12 @@
 
 The shell owns the socket (TCP or TLS), the opening handshake, timeouts and
 locks; :class:`~websocket._protocol.ClientProtocol` decides what the bytes
-mean.  After the handshake the socket is non-blocking and every wait is a
-``poll()`` with the caller's deadline, so a receive with a timeout never
-blocks inside a partial TLS record, a receive without one is woken by
-``close()`` from another thread, and a sender never sees another thread's
-timeout.
+mean.  No socket timeout is ever set after the handshake, so a sender never
+sees another thread's receive timeout: a plain TCP socket stays blocking
+(waits with a deadline are ``poll()`` plus ``MSG_DONTWAIT``), a TLS socket is
+non-blocking and every wait is a ``poll()``, so a receive with a timeout
+never blocks inside a partial TLS record.  ``close()`` from another thread
+shuts the socket down, which wakes a blocked ``receive()``.
 
 Threads: one thread may block in :meth:`WsClient.receive` while others call
 ``send``, ``ping``, ``pong`` and ``close``.  Sends are serialized by a lock;
@@ -51,6 +52,9 @@ DEFAULT_MAX_SIZE = 64 * 1024 * 1024
 _TEXT, _BINARY = int(Opcode.TEXT), int(Opcode.BINARY)
 _PING, _PONG = int(Opcode.PING), int(Opcode.PONG)
 _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError)
+# Without MSG_DONTWAIT (Windows), a recv() after poll() said "readable"
+# returns at once anyway.
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 def _check_timeout(name: str, value, allow_none: bool = True):
@@ -178,7 +182,13 @@ class WsClient:
         except BaseException:
             self._abort()
             raise
-        self._sock.setblocking(False)
+        # Plain TCP stays blocking: a receive without a timeout is then one
+        # blocking recv() (the fewest system calls per round trip), and
+        # waits with a deadline use poll() and MSG_DONTWAIT, which leave the
+        # socket's mode, and so other threads' sends, alone.  TLS cannot take
+        # per-call flags: its socket is non-blocking and every wait a poll().
+        self._tls = isinstance(self._sock, ssl.SSLSocket)
+        self._sock.setblocking(not self._tls)
         self._rpoll = _Poller(self._sock, write=False)
         self._wpoll = _Poller(self._sock, write=True)
         self._state = "open"
@@ -477,9 +487,15 @@ class WsClient:
     def _fill(self, deadline: float | None) -> bool:
         """Receive more bytes into the protocol; False on timeout."""
         sock = self._sock
+        blocking = deadline is None and not self._tls
         while True:
             try:
-                n = sock.recv_into(self._get_buffer())
+                if blocking:
+                    n = sock.recv_into(self._get_buffer())
+                elif self._tls:
+                    n = sock.recv_into(self._get_buffer())
+                else:
+                    n = sock.recv_into(self._get_buffer(), 0, _DONTWAIT)
             except _WOULD_BLOCK:
                 if not self._rpoll.wait(deadline):
                     return False
@@ -529,7 +545,13 @@ class WsClient:
                 over 123 bytes (checked even when already closed).
         """
         encode_close_frame(code, reason)
-        with self._send_lock:
+        deadline = time.monotonic() + self.close_timeout
+        if not self._send_lock.acquire(timeout=self.close_timeout):
+            # Another thread is stuck sending to a server that stopped
+            # reading: no close frame can be sent, end TCP (which wakes it).
+            self._abort()
+            return
+        try:
             if self._proto.state is OPEN and not self._sock_closed:
                 self._proto.send_close(code, reason)
                 for data in self._proto.data_to_send():
@@ -537,8 +559,9 @@ class WsClient:
                         self._write(data)
                     except ConnectionClosed:
                         break
-        deadline = time.monotonic() + self.close_timeout
-        if self._recv_lock.acquire(timeout=self.close_timeout):
+        finally:
+            self._send_lock.release()
+        if self._recv_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             try:
                 self._await_close(deadline)
                 self._done = True
@@ -585,9 +608,10 @@ class WsClient:
             try:
                 self._sock.shutdown(socket.SHUT_WR)
                 scratch = bytearray(65536)
+                flags = 0 if self._tls else _DONTWAIT
                 while self._rpoll.wait(deadline):
                     try:
-                        if not self._sock.recv_into(scratch):
+                        if not self._sock.recv_into(scratch, 0, flags):
                             break
                     except _WOULD_BLOCK:
                         continue
