@@ -29,7 +29,7 @@ if _want_extension():
                 "websocket._speedups",
                 ["websocket/_speedups.pyx"],
                 include_dirs=["csrc"],
-                depends=["csrc/ws_compat.h", "csrc/ws_mask.h", "csrc/ws_utf8.h"],
+                depends=["csrc/ws_compat.h", "csrc/ws_io.h", "csrc/ws_mask.h", "csrc/ws_utf8.h"],
                 extra_compile_args=compile_args,
             )
         ],

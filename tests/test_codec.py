@@ -419,3 +419,63 @@ def test_parser_bad_arguments(codec):
     p = codec.FrameParser()
     with pytest.raises(ValueError, match="nbytes"):
         p.buffer_updated(len(p.get_buffer()) + 1)
+
+
+# -- FrameEncoder.send_to ------------------------------------------------------
+
+
+@pytest.mark.parametrize("mask", [True, False])
+@pytest.mark.parametrize("size", [0, 125, 70_000, 262_144 - 14, 262_144, 600_001, (1 << 20) + 3])
+def test_send_to_writes_whole_frames(codec, mask, size):
+    import socket
+    import threading
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    a, b = socket.socketpair()
+    with a, b:
+        payload = os.urandom(size)
+        encoder = codec.FrameEncoder(mask=mask)
+        received = bytearray()
+
+        def reader():
+            while chunk := b.recv(1 << 20):
+                received.extend(chunk)
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        encoder.send_to(a.fileno(), 2, payload)
+        encoder.send_to(a.fileno(), 1, "é", fin=False, rsv1=True)
+        a.shutdown(socket.SHUT_WR)
+        thread.join(10)
+        first = codec.decode_frame(received)
+        assert (first["opcode"], first["masked"], first["payload"]) == (2, mask, payload)
+        second = codec.decode_frame(memoryview(received)[first["size"] :])
+        assert (second["fin"], second["rsv1"], second["payload"]) == (False, True, "é".encode())
+        assert first["size"] + second["size"] == len(received)
+
+
+def test_send_to_reports_errors(codec):
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    a, b = socket.socketpair()
+    b.close()
+    with a:
+        with pytest.raises(OSError):
+            codec.FrameEncoder().send_to(a.fileno(), 2, b"x" * 100)
+
+
+def test_after_a_big_frame_the_next_read_is_one_header(codec):
+    p = codec.FrameParser()
+    assert len(p.get_buffer()) > 1000
+    wire = codec.encode_frame(2, bytes(200_000), False)
+    p.feed(wire[:1000])
+    assert p.next_message() is None  # a big frame: its payload gets its own buffer
+    p.feed(wire[1000:])
+    assert p.next_message()["data"] == bytes(200_000)
+    assert len(p.get_buffer()) == 14
+    p.feed(codec.encode_frame(2, b"small", False))
+    assert p.next_message()["data"] == b"small"
+    assert len(p.get_buffer()) > 1000  # small frames: back to big reads

@@ -23,6 +23,7 @@ import threading
 import time
 from typing import Iterator, Mapping, Sequence
 
+from ._codec import HAVE_FD_IO
 from ._exceptions import (
     ConnectionClosed,
     HandshakeError,
@@ -155,6 +156,7 @@ class WsClient:
         self._proto = ClientProtocol(max_size=max_size, auto_pong=bool(auto_pong))
         # Bound once: the per-message paths call the codec directly.
         self._encode = self._proto.encoder.encode
+        self._send_to = self._proto.encoder.send_to
         self._get_buffer = self._proto.parser.get_buffer
         self._buffer_updated = self._proto.parser.buffer_updated
         key = generate_key()
@@ -189,6 +191,9 @@ class WsClient:
         # per-call flags: its socket is non-blocking and every wait a poll().
         self._tls = isinstance(self._sock, ssl.SSLSocket)
         self._sock.setblocking(not self._tls)
+        # Plain TCP: data frames are encoded and written by the codec in one
+        # call (FrameEncoder.send_to), without the GIL while writing.
+        self._fd = self._sock.fileno() if HAVE_FD_IO and not self._tls else -1
         self._rpoll = _Poller(self._sock, write=False)
         self._wpoll = _Poller(self._sock, write=True)
         self._state = "open"
@@ -343,10 +348,18 @@ class WsClient:
                     f"send() takes a str or a bytes-like object, not {type(message).__name__}"
                 ) from None
             opcode = _BINARY
-        # The hot path, inlined: one lock, one encode, one send() call.
+        # The hot path, inlined: one lock, then one call that encodes and
+        # writes (plain TCP), or one encode and one send() (TLS).
         with self._send_lock:
             if self._proto.state is not OPEN or self._sock_closed:
                 raise self._proto.closed_exception()
+            if self._fd >= 0:
+                try:
+                    self._send_to(self._fd, opcode, message)
+                except OSError:
+                    self._proto.eof_received()
+                    raise self._proto.closed_exception() from None
+                return
             data = self._encode(opcode, message)
             try:
                 sent = self._sock.send(data)
@@ -626,10 +639,17 @@ class WsClient:
         self._sock_closed = True
         self._proto.eof_received()
         try:
-            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes blocked threads
         except (OSError, ValueError):
             pass
-        self._sock.close()
+        # Senders write to the raw descriptor: close it only once no send
+        # is under way, so that a number reused by the OS is never written.
+        locked = self._send_lock.acquire(timeout=self.close_timeout + 1.0)
+        try:
+            self._sock.close()
+        finally:
+            if locked:
+                self._send_lock.release()
 
     def __enter__(self) -> "WsClient":
         return self

@@ -15,6 +15,7 @@ _FORCE_PURE = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 
 if _FORCE_PURE or platform.python_implementation() != "CPython":
     from ._speedups_py import (
+        HAVE_FD_IO,
         FrameEncoder,
         FrameParser,
         Utf8Validator,
@@ -29,7 +30,8 @@ if _FORCE_PURE or platform.python_implementation() != "CPython":
 else:
     try:
         from ._speedups import (  # type: ignore[no-redef]
-            FrameEncoder,
+            HAVE_FD_IO,
+        FrameEncoder,
             FrameParser,
             Utf8Validator,
             decode_frame,
@@ -42,7 +44,8 @@ else:
         implementation = "cython"
     except ImportError:  # a source checkout or a pure-Python install
         from ._speedups_py import (
-            FrameEncoder,
+            HAVE_FD_IO,
+        FrameEncoder,
             FrameParser,
             Utf8Validator,
             decode_frame,
@@ -56,6 +59,7 @@ else:
 
 __all__ = [
     "implementation",
+    "HAVE_FD_IO",
     "FrameEncoder",
     "FrameParser",
     "Utf8Validator",

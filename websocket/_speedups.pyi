@@ -5,6 +5,7 @@ from typing import Union
 from typing_extensions import Buffer
 
 BytesLike = Buffer
+HAVE_FD_IO: bool
 BIG_FRAME: int
 REUSE_FROM: int
 REUSE_UP_TO: int
@@ -39,6 +40,9 @@ class FrameEncoder:
     def encode(
         self, opcode: int, payload: Union[str, BytesLike], fin: bool = True, rsv1: bool = False
     ) -> BytesLike: ...
+    def send_to(
+        self, fd: int, opcode: int, payload: Union[str, BytesLike], fin: bool = True, rsv1: bool = False
+    ) -> None: ...
 
 class FrameParser:
     max_size: int | None

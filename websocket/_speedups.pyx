@@ -15,7 +15,8 @@ from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_FillInfo, PyB
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
-from libc.string cimport memcpy, memmove
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, memmove, strerror
 
 import os
 
@@ -25,6 +26,13 @@ cdef extern from "ws_mask.h":
     size_t ws_mask(unsigned char *dst, const unsigned char *src, size_t length,
                    const unsigned char *key, size_t phase) nogil
 
+cdef extern from "ws_io.h":
+    int WS_HAVE_FD_IO
+    int ws_send_all(int fd, const unsigned char *buf, size_t length, size_t *done) nogil
+
+cdef extern from "Python.h":
+    int PyErr_CheckSignals() except -1
+
 cdef extern from "ws_utf8.h":
     uint32_t WS_UTF8_ACCEPT
     uint32_t WS_UTF8_REJECT
@@ -32,6 +40,7 @@ cdef extern from "ws_utf8.h":
                           size_t *fail_at) nogil
 
 __all__ = [
+    "HAVE_FD_IO",
     "mask",
     "mask_into",
     "encode_frame",
@@ -47,8 +56,12 @@ cdef enum:
     _REUSE_FROM = 65536
     _REUSE_UP_TO = 16777216
     _KEY_BLOCK = 1024
+    _SEND_CHUNK = 262144
 
 cdef object _NEED = object()  # "more bytes needed", distinct from None
+
+#: FrameEncoder.send_to() works on this platform (not on Windows).
+HAVE_FD_IO = bool(WS_HAVE_FD_IO)
 
 BIG_FRAME = _BIG_FRAME
 REUSE_FROM = _REUSE_FROM
@@ -361,17 +374,85 @@ def validate_utf8(data):
         PyBuffer_Release(&view)
 
 
+cdef int _send_all(int fd, const unsigned char *buf, size_t length) except -1:
+    """Write all of buf to fd, releasing the GIL; signals are checked on
+    EINTR (a handler's exception propagates, the frame then half-sent)."""
+    cdef size_t done = 0
+    cdef int err
+    while True:
+        with nogil:
+            err = ws_send_all(fd, buf, length, &done)
+        if err == 0:
+            return 0
+        if err != 4:  # EINTR
+            raise OSError(err, strerror(err).decode("utf-8", "replace"))
+        PyErr_CheckSignals()
+
+
 cdef class FrameEncoder:
     cdef bint _mask
     cdef bytes _keys
     cdef Py_ssize_t _key_pos
     cdef bytearray _buf
+    cdef unsigned char *_chunk  # send_to(): frames are built here, in pieces
 
     def __init__(self, mask=True):
         self._mask = bool(mask)
         self._keys = b""
         self._key_pos = _KEY_BLOCK
         self._buf = bytearray()
+
+    def __dealloc__(self):
+        free(self._chunk)
+
+    def send_to(self, int fd, int opcode, payload, bint fin=True, bint rsv1=False):
+        """Encode one frame and write all of it to the blocking socket fd.
+
+        The frame is built in a reused buffer of 256 KiB, masked piece by
+        piece as it is written, so a large payload is read once and the
+        kernel copies from cache; the GIL is released while writing.
+
+        Raises:
+            OSError: the write failed (the frame may be partly written).
+        """
+        cdef Py_buffer view
+        cdef const unsigned char *key = NULL
+        cdef const unsigned char *src
+        cdef unsigned char *p
+        cdef Py_ssize_t hlen, room, n, off = 0
+        cdef size_t phase = 0
+        cdef int b0 = _b0(opcode, fin, rsv1, False, False)
+        if not WS_HAVE_FD_IO:
+            raise OSError(38, "send_to() is not available on this platform")
+        if self._chunk == NULL:
+            self._chunk = <unsigned char *>malloc(_SEND_CHUNK)
+            if self._chunk == NULL:
+                raise MemoryError()
+        if isinstance(payload, str):
+            payload = (<str>payload).encode("utf-8")
+        _get_buffer(payload, &view, "payload")
+        try:
+            p = self._chunk
+            src = <const unsigned char *>view.buf
+            hlen = _write_header(p, b0, <uint64_t>view.len, self._mask)
+            if self._mask:
+                key = self._next_key()
+                memcpy(p + hlen, key, 4)
+                hlen += 4
+            while True:
+                room = _SEND_CHUNK - hlen
+                n = view.len - off if view.len - off < room else room
+                if self._mask:
+                    phase = ws_mask(p + hlen, src + off, <size_t>n, key, phase)
+                else:
+                    memcpy(p + hlen, src + off, n)
+                _send_all(fd, p, <size_t>(hlen + n))
+                off += n
+                if off >= view.len:
+                    return None
+                hlen = 0
+        finally:
+            PyBuffer_Release(&view)
 
     cdef inline const unsigned char *_next_key(self) except NULL:
         if self._key_pos >= _KEY_BLOCK:
@@ -449,6 +530,7 @@ cdef class FrameParser:
     cdef Py_ssize_t _checked
     cdef bytes _big
     cdef Py_ssize_t _big_filled
+    cdef bint _after_big
     cdef int _msg_opcode
     cdef bint _msg_compressed
     cdef list _msg_chunks
@@ -476,6 +558,7 @@ cdef class FrameParser:
         self._checked = 0
         self._big = None
         self._big_filled = 0
+        self._after_big = False
         self._msg_opcode = 0
         self._msg_compressed = False
         self._msg_chunks = []
@@ -497,6 +580,11 @@ cdef class FrameParser:
         size = len(self._buf)
         if self._start == self._end:
             self._start = self._end = 0
+            if self._after_big:
+                # After a big frame, read one header's worth only: if the
+                # next frame is big too, its payload then goes straight into
+                # its own bytes object instead of being copied there.
+                return memoryview(self._buf)[:14]
         elif size - self._end < _BIG_FRAME // 4:
             keep = self._end - self._start
             memmove(<char *>self._buf, (<char *>self._buf) + self._start, keep)
@@ -637,6 +725,7 @@ cdef class FrameParser:
             self._progress(data, length)
         elif h.masked:
             ws_mask(data, data, <size_t>length, h.key, 0)
+        self._after_big = self._big is not None
         if self._big is not None:
             payload = self._big
             self._big = None

@@ -15,10 +15,12 @@ from __future__ import annotations
 import codecs
 import os
 import struct
+import sys
 
 from ._exceptions import IncompleteFrame, MessageTooBig, ProtocolError
 
 __all__ = [
+    "HAVE_FD_IO",
     "mask",
     "mask_into",
     "encode_frame",
@@ -39,6 +41,9 @@ REUSE_FROM = 64 * 1024
 #: A reused send buffer larger than this is not kept after the frame.
 REUSE_UP_TO = 16 * 1024 * 1024
 _KEY_BLOCK = 1024  # mask keys drawn from the CSPRNG 256 at a time
+HEADER_MAX = 14  # the longest frame header: 2 + 8 length + 4 mask key
+#: FrameEncoder.send_to() works on this platform (not on Windows).
+HAVE_FD_IO = sys.platform != "win32"
 
 
 def _as_bytes(data, what="data") -> memoryview:
@@ -384,6 +389,18 @@ class FrameEncoder:
         key = self._next_key()
         return header + key + _xor(data, key)
 
+    def send_to(self, fd: int, opcode: int, payload, fin: bool = True, rsv1: bool = False) -> None:
+        """Encode one frame and write all of it to the blocking socket fd.
+
+        Raises:
+            OSError: the write failed (the frame may be partly written).
+        """
+        if not HAVE_FD_IO:
+            raise OSError(38, "send_to() is not available on this platform")
+        view = memoryview(self.encode(opcode, payload, fin, rsv1))
+        while len(view):
+            view = view[os.write(fd, view) :]
+
 
 class FrameParser:
     """Parses the frames a client receives, as they arrive (RFC 6455 §5).
@@ -427,6 +444,7 @@ class FrameParser:
         self._checked = 0  # payload bytes of that frame unmasked and checked
         self._big = None  # its own payload buffer, for a big frame
         self._big_filled = 0
+        self._after_big = False  # the last frame was big
         self._msg_opcode = 0  # 0 outside a message, else TEXT or BINARY
         self._msg_compressed = False
         self._msg_chunks: list = []
@@ -442,6 +460,11 @@ class FrameParser:
             return memoryview(self._big)[self._big_filled :]
         if self._start == self._end:
             self._start = self._end = 0
+            if self._after_big:
+                # After a big frame, read one header's worth only: if the
+                # next frame is big too, its payload then goes straight into
+                # its own buffer instead of being copied there from ours.
+                return self._view[:HEADER_MAX]
         elif len(self._buf) - self._end < BIG_FRAME // 4:
             # Little room left: move the unparsed bytes to the front.  After
             # next_message() returned None they are one partial frame shorter
@@ -591,6 +614,7 @@ class FrameParser:
             mask_into(payload_view, payload_view, key, 0)
         payload = bytes(payload_view)
         payload_view.release()
+        self._after_big = self._big is not None
         if self._big is not None:
             self._big = None
             self._big_filled = 0

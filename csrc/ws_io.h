@@ -1,0 +1,43 @@
+/* Writing a whole buffer to a blocking socket, for the compiled send path.
+ *
+ * ws_send_all() returns 0 once every byte is written, EINTR when a signal
+ * interrupted it (the caller checks Python's signal handlers and calls
+ * again with the bytes not yet written), or another errno.  MSG_NOSIGNAL
+ * keeps a closed peer from raising SIGPIPE (Python ignores it anyway).
+ * POSIX only: on Windows the Python-level path is used (WS_HAVE_FD_IO 0).
+ */
+#ifndef WS_IO_H
+#define WS_IO_H
+
+#include "ws_compat.h"
+
+#if defined(_WIN32)
+#define WS_HAVE_FD_IO 0
+WS_INLINE int ws_send_all(int fd, const unsigned char *buf, size_t len, size_t *done)
+{
+    (void)fd; (void)buf; (void)len; (void)done;
+    return 38; /* ENOSYS */
+}
+#else
+#define WS_HAVE_FD_IO 1
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
+
+/* *done counts the bytes written, also when an error stops it early. */
+WS_INLINE int ws_send_all(int fd, const unsigned char *buf, size_t len, size_t *done)
+{
+    while (*done < len) {
+        ssize_t n = send(fd, buf + *done, len - *done, MSG_NOSIGNAL);
+        if (n < 0)
+            return errno ? errno : EIO;
+        *done += (size_t)n;
+    }
+    return 0;
+}
+#endif
+
+#endif /* WS_IO_H */
