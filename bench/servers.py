@@ -7,12 +7,12 @@ what to do:
 
     /echo                   echo every data message (round trips)
     /send?size=S&count=N    after the client's "go", stream N binary messages
-                            of S bytes with sendfile() from frames pre-built
-                            in a file in RAM (receive tests)
+                            of S bytes with one sendall() of frames pre-built
+                            in memory, 1 MiB per sendall() (receive tests)
     /recv?size=S&count=N    drain and check N binary messages of S bytes, then
                             answer "ok N" (send tests)
-    /prepare?size=S&count=N build the stream file of /send (before timing)
-    /cleanup                delete the stream files
+    /prepare?size=S&count=N build the stream of /send (before timing)
+    /cleanup                drop the streams
 
 Message i of a workload is S bytes: i as a little-endian u64, then 0xAB
 filler (tests/clients check every index and the last byte).  The server
@@ -23,12 +23,10 @@ client's wall time.
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import socket
 import struct
 import sys
-import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -38,8 +36,7 @@ from websocket._codec import FrameEncoder, FrameParser, encode_frame  # noqa: E4
 from websocket._demo import opcode_and_data, server_handshake  # noqa: E402
 
 FILL = 0xAB
-BLOCK = 1 << 20  # frames are written to the stream file in blocks of this size
-STREAM_DIR = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+PIECE = 1 << 20
 
 
 def close_reply(conn: socket.socket, payload: bytes) -> None:
@@ -83,37 +80,39 @@ def echo(conn: socket.socket, parser: FrameParser) -> None:
             conn.sendall(encoder.encode(opcode, data))
 
 
-def stream_file(size: int, count: int) -> str:
-    """The frames of a receive workload, pre-built once in a file in RAM.
+_STREAMS: dict = {}
 
-    sendfile() from it moves the bytes without a user-space copy, so the
-    server spends far less CPU than the client that has to receive them."""
-    path = os.path.join(STREAM_DIR, f"websocket-bench-{size}x{count}.frames")
-    if os.path.exists(path):
-        return path
-    frame = bytearray(encode_frame(2, bytes([FILL]) * size, False))
-    hlen = len(frame) - size
-    per_block = max(1, BLOCK // len(frame))
-    block = frame * per_block
-    pack = struct.Struct("<Q").pack_into
-    with open(path + ".tmp", "wb") as f:
-        i = 0
-        while i < count:
-            k = min(per_block, count - i)
-            for j in range(k):
-                pack(block, j * len(frame) + hlen, i + j)
-            f.write(memoryview(block)[: k * len(frame)])
-            i += k
-    os.replace(path + ".tmp", path)
-    return path
+
+def stream(size: int, count: int) -> bytearray:
+    """The frames of a receive workload, pre-built once in memory.
+
+    One sendall() of pre-built bytes is the cheapest way to send: on
+    loopback the sender's CPU also runs the receiving TCP stack, so even a
+    client that only counts bytes uses about half the CPU the sender does
+    (sendfile() from a file in RAM measured slower here: 2.6 against
+    4.8 GB/s)."""
+    key = (size, count)
+    if key not in _STREAMS:
+        _STREAMS.clear()  # keep one (up to 1 GiB) at a time
+        frame = bytearray(encode_frame(2, bytes([FILL]) * size, False))
+        hlen = len(frame) - size
+        data = frame * count
+        pack = struct.Struct("<Q").pack_into
+        for i in range(count):
+            pack(data, i * len(frame) + hlen, i)
+        _STREAMS[key] = data
+    return _STREAMS[key]
 
 
 def send(conn: socket.socket, parser: FrameParser, size: int, count: int) -> None:
-    path = stream_file(size, count)  # before "go": not timed
-    opcode, data = next_message(conn, parser)
-    assert (opcode, data) == (1, "go"), (opcode, data)
-    with open(path, "rb") as f:
-        conn.sendfile(f)
+    data = stream(size, count)  # before "go": not timed
+    opcode, msg = next_message(conn, parser)
+    assert (opcode, msg) == (1, "go"), (opcode, msg)
+    # 1 MiB per call: measured 4.5 GB/s here, against 3 GB/s for one
+    # sendall() of the whole stream.
+    view = memoryview(data)
+    for offset in range(0, len(data), PIECE):
+        conn.sendall(view[offset : offset + PIECE])
     wait_close(conn, parser)
 
 
@@ -144,12 +143,11 @@ def serve(listener: socket.socket) -> None:
                 send(conn, parser, query["size"], query["count"])
             elif url.path == "/recv":
                 recv(conn, parser, query["size"], query["count"])
-            elif url.path == "/prepare":  # build a stream file before timing
-                stream_file(query["size"], query["count"])
+            elif url.path == "/prepare":  # build a stream before timing
+                stream(query["size"], query["count"])
                 conn.sendall(encode_frame(8, b"\x03\xe8", False))
-            elif url.path == "/cleanup":  # remove the stream files
-                for name in glob.glob(os.path.join(STREAM_DIR, "websocket-bench-*.frames")):
-                    os.unlink(name)
+            elif url.path == "/cleanup":  # drop the streams
+                _STREAMS.clear()
                 conn.sendall(encode_frame(8, b"\x03\xe8", False))
         except (OSError, ValueError, ConnectionError) as exc:
             print(f"connection ended: {exc!r}", file=sys.stderr, flush=True)

@@ -57,6 +57,7 @@ cdef enum:
     _REUSE_UP_TO = 16777216
     _KEY_BLOCK = 1024
     _SEND_CHUNK = 262144
+    _READ_MAX = 131072  # see READ_MAX in the pure twin
 
 cdef object _NEED = object()  # "more bytes needed", distinct from None
 
@@ -531,6 +532,7 @@ cdef class FrameParser:
     cdef bytes _big
     cdef Py_ssize_t _big_filled
     cdef bint _after_big
+    cdef Py_ssize_t _offered
     cdef int _msg_opcode
     cdef bint _msg_compressed
     cdef list _msg_chunks
@@ -559,6 +561,7 @@ cdef class FrameParser:
         self._big = None
         self._big_filled = 0
         self._after_big = False
+        self._offered = 0
         self._msg_opcode = 0
         self._msg_compressed = False
         self._msg_chunks = []
@@ -569,13 +572,18 @@ cdef class FrameParser:
     # -- receiving ---------------------------------------------------------
 
     def get_buffer(self):
+        view = self._get_buffer()
+        self._offered = len(view)
+        return view
+
+    cdef object _get_buffer(self):
         cdef _WritableBytes w
         cdef Py_ssize_t keep, size
         if self._big is not None:
             w = _WritableBytes.__new__(_WritableBytes)
             w.owner = self._big
             w.ptr = PyBytes_AS_STRING(self._big) + self._big_filled
-            w.size = <Py_ssize_t>self._hdr.length - self._big_filled
+            w.size = min(<Py_ssize_t>self._hdr.length - self._big_filled, _READ_MAX)
             return memoryview(w)
         size = len(self._buf)
         if self._start == self._end:
@@ -591,16 +599,12 @@ cdef class FrameParser:
             self._start, self._end = 0, keep
             if size - keep < _BIG_FRAME // 4:
                 self._buf = self._buf + bytearray(size)
-        return memoryview(self._buf)[self._end:]
+        return memoryview(self._buf)[self._end:self._end + _READ_MAX]
 
     def buffer_updated(self, Py_ssize_t nbytes):
-        cdef Py_ssize_t room
-        if self._big is not None:
-            room = <Py_ssize_t>self._hdr.length - self._big_filled
-        else:
-            room = len(self._buf) - self._end
-        if not 0 <= nbytes <= room:
-            raise ValueError(f"nbytes {nbytes} out of range 0-{room}")
+        if not 0 <= nbytes <= self._offered:
+            raise ValueError(f"nbytes {nbytes} out of range 0-{self._offered}")
+        self._offered = 0
         if self._big is not None:
             self._big_filled += nbytes
         else:

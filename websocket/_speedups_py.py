@@ -42,6 +42,10 @@ REUSE_FROM = 64 * 1024
 REUSE_UP_TO = 16 * 1024 * 1024
 _KEY_BLOCK = 1024  # mask keys drawn from the CSPRNG 256 at a time
 HEADER_MAX = 14  # the longest frame header: 2 + 8 length + 4 mask key
+#: get_buffer() offers at most this much per read.  Smaller reads hand TCP
+#: receive-window space back to the sender sooner, so both ends work at once:
+#: on loopback here 128 KiB reads moved 5.3 GB/s, 1 MiB reads 4.3 GB/s.
+READ_MAX = 128 * 1024
 #: FrameEncoder.send_to() works on this platform (not on Windows).
 HAVE_FD_IO = sys.platform != "win32"
 
@@ -445,6 +449,7 @@ class FrameParser:
         self._big = None  # its own payload buffer, for a big frame
         self._big_filled = 0
         self._after_big = False  # the last frame was big
+        self._offered = 0  # the size of the last get_buffer()
         self._msg_opcode = 0  # 0 outside a message, else TEXT or BINARY
         self._msg_compressed = False
         self._msg_chunks: list = []
@@ -456,8 +461,13 @@ class FrameParser:
 
     def get_buffer(self) -> memoryview:
         """A writable buffer to receive the next bytes into (never empty)."""
+        view = self._get_buffer()
+        self._offered = len(view)
+        return view
+
+    def _get_buffer(self) -> memoryview:
         if self._big is not None:
-            return memoryview(self._big)[self._big_filled :]
+            return memoryview(self._big)[self._big_filled : self._big_filled + READ_MAX]
         if self._start == self._end:
             self._start = self._end = 0
             if self._after_big:
@@ -476,13 +486,13 @@ class FrameParser:
                 # Unparsed whole frames fill it (fed without next_message()).
                 self._buf = self._buf + bytearray(len(self._buf))
                 self._view = memoryview(self._buf)
-        return self._view[self._end :]
+        return self._view[self._end : self._end + READ_MAX]
 
     def buffer_updated(self, nbytes: int) -> None:
         """Record that ``nbytes`` were written into ``get_buffer()``."""
-        room = len(self._big) - self._big_filled if self._big is not None else len(self._buf) - self._end
-        if not 0 <= nbytes <= room:
-            raise ValueError(f"nbytes {nbytes} out of range 0-{room}")
+        if not 0 <= nbytes <= self._offered:
+            raise ValueError(f"nbytes {nbytes} out of range 0-{self._offered}")
+        self._offered = 0
         if self._big is not None:
             self._big_filled += nbytes
         else:
