@@ -129,7 +129,8 @@ def server_request(port: int, path: str) -> None:
     sock.close()
 
 
-def run_client(peer: str, workload: str, port: int, scale: float, server_pid: int) -> dict:
+def run_client(peer: str, workload: str, port: int, scale: float, server: subprocess.Popen) -> dict:
+    server_pid = server.pid
     env_name, script, extra = PEERS[peer]
     real = "rtt-64" if workload == ONE_CORE else workload
     os.sched_setaffinity(server_pid, {CLIENT_CPU} if workload == ONE_CORE else {SERVER_CPU})
@@ -137,7 +138,6 @@ def run_client(peer: str, workload: str, port: int, scale: float, server_pid: in
            "--url", f"ws://127.0.0.1:{port}", "--workload", real, "--scale", str(scale)]
     env = dict(os.environ, PYTHONPATH=str(HERE / "clients"), **extra)
     env.pop("VIRTUAL_ENV", None)
-    server_cpu = proc_cpu(server_pid)
     before = os.times()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900,
                          preexec_fn=lambda: os.sched_setaffinity(0, {CLIENT_CPU}), cwd=str(HERE / "clients"))
@@ -145,7 +145,11 @@ def run_client(peer: str, workload: str, port: int, scale: float, server_pid: in
     if out.returncode != 0:
         return {"error": out.stderr.strip()[-600:]}
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    result["server_cpu"] = proc_cpu(server_pid) - server_cpu
+    # The server's own CPU time over its workload window (first message to
+    # last), as a share of that window's wall time.
+    line = server.stdout.readline().split()
+    assert line and line[0] == "cpu", f"server said {line}"
+    result["server_cpu"] = float(line[1]) / max(float(line[2]), 1e-9)
     result["client_cpu"] = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     return result
 
@@ -189,7 +193,7 @@ def summarize(runs: dict, workloads: list, peers: list) -> tuple[str, dict]:
             rows.append((peer, {
                 "median": statistics.median(rates), "min": min(rates), "max": max(rates),
                 "vs_raw": statistics.median(ratios) if ratios else None,
-                "server_cpu": statistics.median(r["server_cpu"] / r["seconds"] for r in results),
+                "server_cpu": statistics.median(r["server_cpu"] for r in results),
                 "client_cpu": statistics.median(r["client_cpu"] for r in results),
                 "rss_growth": max(r["rss_growth"] for r in results),
                 "runs": len(results), "per_run": {r["run"]: rate(r) for r in results},
@@ -263,7 +267,7 @@ def main() -> None:
             for wl in workloads:
                 order = peers[run % len(peers):] + peers[: run % len(peers)]  # interleave
                 for peer in order:
-                    result = run_client(peer, wl, port, args.scale, server.pid)
+                    result = run_client(peer, wl, port, args.scale, server)
                     result["run"] = run
                     runs.setdefault((wl, peer), []).append(result)
                     shown = f"{rate(result):,.1f}" if "error" not in result else "ERROR " + result["error"][-200:]
@@ -280,7 +284,7 @@ def main() -> None:
         f"{args.runs} runs, peers interleaved, message counts x{args.scale}; client on CPU {CLIENT_CPU}, "
         f"server (bench/servers.py, compiled codec) on CPU {SERVER_CPU} unless said otherwise. "
         f"Median of runs, min - max; 'vs raw socket' and 'vs best peer' are medians of per-run ratios. "
-        f"Server CPU is its CPU time over the client's wall time. Took {time.monotonic() - started:.0f} s.", "",
+        f"Server CPU is its CPU time over its own wall time from the workload's first message to its last. Took {time.monotonic() - started:.0f} s.", "",
     ]
     if skipped:
         header += [f"Skipped: {peer}: {why}." for peer, why in skipped.items()] + [""]

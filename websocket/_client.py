@@ -334,7 +334,10 @@ class WsClient:
             TypeError: neither a str nor a bytes-like object.
             ConnectionClosed: the connection is closing or closed.
         """
-        if message.__class__ is str:
+        cls = message.__class__
+        if cls is bytes or cls is bytearray:  # exact types first: the hot path
+            opcode = _BINARY
+        elif cls is str:
             opcode = _TEXT
         elif isinstance(message, (bytes, bytearray, memoryview)):
             opcode = _BINARY
@@ -350,12 +353,15 @@ class WsClient:
             opcode = _BINARY
         # The hot path, inlined: one lock, then one call that encodes and
         # writes (plain TCP), or one encode and one send() (TLS).
-        with self._send_lock:
+        lock = self._send_lock
+        lock.acquire()
+        try:
             if self._proto.state is not OPEN or self._sock_closed:
                 raise self._proto.closed_exception()
-            if self._fd >= 0:
+            fd = self._fd
+            if fd >= 0:
                 try:
-                    self._send_to(self._fd, opcode, message)
+                    self._send_to(fd, opcode, message)
                 except OSError:
                     self._proto.eof_received()
                     raise self._proto.closed_exception() from None
@@ -367,6 +373,8 @@ class WsClient:
                 sent = 0  # would block, or failed: _write sorts it out
             if sent != len(data):
                 self._write(data, sent)
+        finally:
+            lock.release()
 
     def send_binary(self, data) -> None:
         """Send a binary message from any bytes-like object or iterable of ints."""
