@@ -59,6 +59,32 @@ def check_ack(data, count: int) -> None:
         raise AssertionError(f"server says {data!r}")
 
 
+def run_sync(send, recv, send_text, kind, size, count, clock, convert=None) -> None:
+    """The workload loop of a blocking client, given its own calls:
+    ``send(payload)`` binary, ``recv()`` returning the payload,
+    ``send_text(str)``; ``convert`` turns the reused bytearray into what
+    ``send`` accepts (websocket-rs takes bytes only)."""
+    buf = payload(size)
+    if kind == "rtt":
+        clock.start()
+        for i in range(count):
+            set_index(buf, i)
+            send(convert(buf) if convert else buf)
+            check(recv(), i, size)
+    elif kind == "recv":
+        clock.start()
+        send_text("go")
+        for i in range(count):
+            check(recv(), i, size)
+    else:
+        clock.start()
+        for i in range(count):
+            set_index(buf, i)
+            send(convert(buf) if convert else buf)
+        check_ack(recv(), count)
+    clock.stop()
+
+
 def url_for(base: str, kind: str, size: int, count: int) -> str:
     if kind == "rtt":
         return f"{base}/echo"

@@ -2,32 +2,14 @@
 
 import importlib.util
 
-from common import check, check_ack, main, payload, set_index
+from common import main, run_sync
 
 import websocket  # websocket-client, in its own venv
 
 
 def run(kind, url, size, count, clock):
     ws = websocket.create_connection(url)
-    buf = payload(size)
-    if kind == "rtt":
-        clock.start()
-        for i in range(count):
-            set_index(buf, i)
-            ws.send_binary(buf)
-            check(ws.recv(), i, size)
-    elif kind == "recv":
-        clock.start()
-        ws.send("go")
-        for i in range(count):
-            check(ws.recv(), i, size)
-    else:
-        clock.start()
-        for i in range(count):
-            set_index(buf, i)
-            ws.send_binary(buf)
-        check_ack(ws.recv(), count)
-    clock.stop()
+    run_sync(ws.send_binary, ws.recv, ws.send, kind, size, count, clock)
     ws.close()
 
 
