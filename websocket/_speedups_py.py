@@ -69,17 +69,34 @@ def _key(key) -> bytes:
     return k
 
 
+_XOR_PIECE = 65536  # a multiple of 4: the key's phase is the same in every piece
+
+
 def _xor(data, key: bytes, phase: int = 0) -> bytes:
+    """XOR with the repeated key on big integers, CPython's fastest pure
+    route.  Larger inputs go in 64 KiB pieces, which stay in cache (2.5
+    against 3.7 ms per MiB here); int.from_bytes and to_bytes bound it."""
     n = len(data)
     if n == 0:
         return b""
     phase &= 3
     if phase:
         key = key[phase:] + key[:phase]
-    stream = key * (n // 4 + 1)
-    return (
-        int.from_bytes(data, "little") ^ int.from_bytes(stream[:n], "little")
-    ).to_bytes(n, "little")
+    if n <= _XOR_PIECE:
+        words = (n + 3) // 4
+        stream = int.from_bytes(key * words, "little")
+        out = (int.from_bytes(data, "little") ^ stream).to_bytes(4 * words, "little")
+        return out if 4 * words == n else out[:n]
+    view = memoryview(data)
+    stream = int.from_bytes(key * (_XOR_PIECE // 4), "little")
+    whole = n - n % _XOR_PIECE
+    parts = [
+        (int.from_bytes(view[off : off + _XOR_PIECE], "little") ^ stream).to_bytes(_XOR_PIECE, "little")
+        for off in range(0, whole, _XOR_PIECE)
+    ]
+    if whole < n:
+        parts.append(_xor(view[whole:], key))
+    return b"".join(parts)
 
 
 def mask(data, key, phase: int = 0) -> bytes:
