@@ -546,6 +546,10 @@ class FrameParser:
         """
         if self._error is not None:
             raise self._error
+        if self._hdr is None and not self._msg_opcode:
+            msg = self._whole_frame()
+            if msg is not None:
+                return msg
         try:
             while True:
                 frame = self._next_frame()
@@ -557,6 +561,42 @@ class FrameParser:
         except (ProtocolError, MessageTooBig) as exc:
             self._error = exc
             raise
+
+    def _whole_frame(self):
+        """The fast path: a whole, final, unmasked text or binary frame with
+        a 7- or 16-bit length, already buffered, outside a fragmented
+        message.  Anything else (including every error) is left to the
+        general path, which then handles it the same way."""
+        start = self._start
+        avail = self._end - start
+        if avail < 2:
+            return None
+        buf = self._buf
+        b0 = buf[start]
+        if b0 != 0x82 and b0 != 0x81:
+            return None
+        length = buf[start + 1]
+        hlen = 2
+        if length >= 126:
+            if length != 126 or avail < 4:
+                return None
+            length = (buf[start + 2] << 8) | buf[start + 3]
+            if length < 126:
+                return None  # non-minimal: the general path raises
+            hlen = 4
+        end = start + hlen + length
+        if end > self._end or (self.max_size is not None and length > self.max_size):
+            return None
+        data = bytes(self._view[start + hlen : end])
+        self._start = end
+        self._after_big = False
+        if b0 == 0x82:
+            return {"type": "binary", "data": data}
+        try:
+            return {"type": "text", "data": data.decode("utf-8")}
+        except UnicodeDecodeError:
+            self._error = ProtocolError("invalid UTF-8 in text message", 1007)
+            raise self._error from None
 
     def _advance_header(self) -> bool:
         """Parse the next header if it is all there; False if not."""
