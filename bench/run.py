@@ -101,12 +101,6 @@ def ensure_env(env: str, reinstall_ours: bool) -> str | None:
     return None
 
 
-def proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def start_server() -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
         [str(env_python("ours")), str(HERE / "servers.py")],

@@ -91,3 +91,11 @@ def test_eof_without_close_is_1006():
     p.eof_received()
     exc = p.closed_exception()
     assert (exc.code, exc.sent_code) == (1006, None)
+
+
+def test_send_frame_encodes_masked_client_frames():
+    p = ClientProtocol()
+    text = decode_frame(bytes(p.send_frame(1, "hé")))
+    assert (text["opcode"], text["masked"], text["payload"]) == (1, True, "hé".encode())
+    part = decode_frame(bytes(p.send_frame(2, b"\x00" * 70000, fin=False)))
+    assert (part["fin"], part["masked"], len(part["payload"])) == (False, True, 70000)
