@@ -508,15 +508,19 @@ class WsClient:
     def _fill(self, deadline: float | None) -> bool:
         """Receive more bytes into the protocol; False on timeout."""
         sock = self._sock
-        blocking = deadline is None and not self._tls
+        if deadline is None or self._tls:
+            flags = 0  # a blocking recv, or TLS (non-blocking, takes no flags)
+        elif _DONTWAIT:
+            flags = _DONTWAIT
+        else:
+            # No MSG_DONTWAIT (Windows): poll first, then the recv returns
+            # at once instead of blocking past the deadline.
+            if not self._rpoll.wait(deadline):
+                return False
+            flags = 0
         while True:
             try:
-                if blocking:
-                    n = sock.recv_into(self._get_buffer())
-                elif self._tls:
-                    n = sock.recv_into(self._get_buffer())
-                else:
-                    n = sock.recv_into(self._get_buffer(), 0, _DONTWAIT)
+                n = sock.recv_into(self._get_buffer(), 0, flags)
             except _WOULD_BLOCK:
                 if not self._rpoll.wait(deadline):
                     return False
@@ -629,6 +633,8 @@ class WsClient:
             try:
                 self._sock.shutdown(socket.SHUT_WR)
                 scratch = bytearray(65536)
+                # poll() said readable: with no MSG_DONTWAIT (Windows) the
+                # recv returns at once all the same.
                 flags = 0 if self._tls else _DONTWAIT
                 while self._rpoll.wait(deadline):
                     try:

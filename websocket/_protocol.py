@@ -2,7 +2,8 @@
 
 :class:`ClientProtocol` turns received bytes into messages and messages into
 bytes to send; it never touches a socket.  The blocking shell
-(``_client.py``) receives into :meth:`ClientProtocol.get_buffer`, calls
+(``_client.py``) receives into ``protocol.parser.get_buffer()`` (bytes from
+elsewhere go in through :meth:`ClientProtocol.receive_data`), calls
 :meth:`ClientProtocol.next_message`, and writes what
 :meth:`ClientProtocol.data_to_send` returns.  Frame-level rules (reserved
 bits and opcodes, masking, control frames, continuation, ``max_size``,
@@ -49,13 +50,6 @@ class ClientProtocol:
         self._outgoing: list = []
 
     # -- receiving ------------------------------------------------------------
-
-    def get_buffer(self) -> memoryview:
-        """Where to receive the next bytes (see ``FrameParser``)."""
-        return self.parser.get_buffer()
-
-    def buffer_updated(self, nbytes: int) -> None:
-        self.parser.buffer_updated(nbytes)
 
     def receive_data(self, data) -> None:
         """Copy received bytes in (for callers not using get_buffer)."""
