@@ -379,16 +379,16 @@ def validate_utf8(data) -> bool:
 class FrameEncoder:
     """Encodes the frames of one connection (RFC 6455 §5.2, §5.3).
 
-    Mask keys come from the OS CSPRNG in blocks of 256.  Frames over 64 KiB
-    are built in a buffer reused from frame to frame, so ``encode()`` returns
-    a bytes-like object that stays valid only until the next call.
+    Mask keys come from the OS CSPRNG in blocks of 256.  The contract lets
+    ``encode()`` return a bytes-like object valid only until the next call
+    (the compiled twin builds frames over 64 KiB in a reused buffer); this
+    twin returns fresh bytes.
     """
 
     def __init__(self, mask: bool = True) -> None:
         self._mask = bool(mask)
         self._keys = b""
         self._key_pos = 0
-        self._buf = bytearray()
 
     def _next_key(self) -> bytes:
         if self._key_pos >= len(self._keys):
