@@ -76,6 +76,51 @@ def test_protocol_error_queues_close_and_raises():
     assert p.state is CLOSED
 
 
+def test_parser_driven_path_matches_next_message():
+    # The shell's hot path calls parser.next_message itself and hands the
+    # rest to control_message / parse_failed: same messages, same replies.
+    stream = server_frame(2, b"ok") + server_frame(9, b"p") + server_frame(8, struct.pack("!H", 1001)) + b"\x83\x00"
+    outputs = []
+    for driven in (False, True):
+        p = ClientProtocol()
+        p.receive_data(stream)
+        got = []
+        while True:
+            try:
+                if driven:
+                    item = p.parser.next_message()
+                    msg = item if item is None or isinstance(item, dict) else p.control_message(item)
+                else:
+                    msg = p.next_message()
+            except ProtocolError as exc:
+                if driven:
+                    p.parse_failed(exc)
+                got.append(("error", exc.code))
+                break
+            if msg is None:
+                break
+            got.append(msg)
+        outputs.append((got, [(f["opcode"], f["payload"]) for f in sent(p)], p.state))
+    assert outputs[0] == outputs[1]
+    got, replies, state = outputs[0]
+    assert got[0] == {"type": "binary", "data": b"ok"}
+    assert got[1] == {"type": "ping", "data": b"p"}
+    assert got[2]["type"] == "close" and got[2]["code"] == 1001
+    assert replies == [(10, b"p"), (8, struct.pack("!H", 1001))]
+    assert state is CLOSED
+
+
+def test_parse_failed_queues_the_errors_close_code():
+    p = ClientProtocol()
+    p.receive_data(server_frame(1, b"\xff"))
+    with pytest.raises(ProtocolError) as info:
+        p.parser.next_message()
+    p.parse_failed(info.value)
+    (close,) = sent(p)
+    assert struct.unpack("!H", close["payload"][:2])[0] == 1007
+    assert p.state is CLOSED and p.failure is info.value
+
+
 def test_message_too_big_closes_1009():
     p = ClientProtocol(max_size=10)
     p.receive_data(server_frame(2, b"x" * 11))

@@ -157,6 +157,7 @@ class WsClient:
         # Bound once: the per-message paths call the codec directly.
         self._encode = self._proto.encoder.encode
         self._send_to = self._proto.encoder.send_to
+        self._parser_next = self._proto.parser.next_message
         self._get_buffer = self._proto.parser.get_buffer
         self._buffer_updated = self._proto.parser.buffer_updated
         key = generate_key()
@@ -473,18 +474,26 @@ class WsClient:
                 raise WebSocketTimeout(f"receive() timed out after {timeout} s (another thread is receiving)")
         try:
             proto = self._proto
+            parser_next = self._parser_next
             while True:
                 if self._done:
                     raise proto.closed_exception()
+                # The protocol's next_message, inlined: a data message goes
+                # straight from the parser to the caller; anything else
+                # passes through the protocol.
                 try:
-                    msg = proto.next_message()
-                except (ProtocolError, MessageTooBig):
+                    msg = parser_next()
+                    if msg.__class__ is dict:
+                        return msg
+                    if msg is not None:
+                        msg = proto.control_message(msg)
+                except (ProtocolError, MessageTooBig) as exc:
+                    proto.parse_failed(exc)
                     self._done = True
                     self._finish(drain=True)
                     raise
                 if msg is not None:
-                    if proto._outgoing or proto.state is CLOSED:
-                        self._after_control()
+                    self._after_control()
                     return msg
                 if proto.state is CLOSED:  # EOF, nothing buffered
                     self._done = True

@@ -71,15 +71,32 @@ class ClientProtocol:
         try:
             msg = self._parser_next()
         except (ProtocolError, MessageTooBig) as exc:
-            self.fail(exc.code, str(exc)[:123], exc)
+            self.parse_failed(exc)
             raise
         # Data messages come from the parser ready-made (the hot path);
         # control frames come as (opcode, payload, compressed).
         if msg is None or msg.__class__ is dict:
             return msg
-        return self._control(msg[0], msg[1])
+        return self.control_message(msg)
 
-    def _control(self, opcode: int, data: bytes) -> dict:
+    def parse_failed(self, exc: ProtocolError | MessageTooBig) -> None:
+        """The parser raised ``exc``: fail the connection with its close code.
+
+        For shells that call ``parser.next_message`` themselves (the hot
+        path) and route everything but a data message here and to
+        :meth:`control_message`.
+        """
+        self.fail(exc.code, str(exc)[:123], exc)
+
+    def control_message(self, frame: tuple) -> dict:
+        """Turn a control frame from the parser, ``(opcode, payload,
+        compressed)``, into its message; queue the pong or close reply.
+
+        Raises:
+            ProtocolError: a malformed close payload (the connection is
+                failed with 1002 or 1007 first).
+        """
+        opcode, data = frame[0], frame[1]
         if opcode == _PING:
             if self.auto_pong and self.state is OPEN:
                 self._outgoing.append(self.encoder.encode(_PONG, data))
