@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import ssl
 import threading
@@ -216,3 +217,15 @@ def frames_until_eof(peer: RawPeer, answer_close: bool = True) -> list[dict]:
             except OSError:
                 pass  # the client already closed TCP
     return frames
+
+
+def mixed_batch() -> list:
+    """Mixed messages for send_many(): enough small ones to fill several
+    write buffers, every kind of payload, and big ones between them."""
+    small = [i.to_bytes(4, "little") * 16 for i in range(20_000)]  # 64 B each, 1.3 MB
+    return (
+        small[:10_000]
+        + ["text é", bytearray(b"ba"), memoryview(b"xmvx")[1:3], b"", os.urandom(300_000)]
+        + small[10_000:]
+        + [os.urandom(1 << 20)]
+    )

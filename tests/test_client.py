@@ -13,7 +13,7 @@ import pytest
 import websocket
 from websocket import ConnectionClosed, InvalidURI, WebSocketTimeout, WsClient
 
-from .servers import T, ws_server
+from .servers import T, mixed_batch, ws_server
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,30 @@ def test_send_accepts_bytes_like_and_send_binary_iterables(base):
             ws.send_binary([256])
         with pytest.raises(TypeError):
             ws.send_binary([None])
+
+
+def test_send_many_sends_each_item_as_its_own_message_in_order(base):
+    messages = mixed_batch()
+    with WsClient(f"{base}/echo", timeout=T) as ws:
+        ws.send_many(iter(messages))  # any iterable, consumed once
+        got = [ws.receive(timeout=T) for _ in messages]
+        assert [m["data"] for m in got] == [m if isinstance(m, (str, bytes)) else bytes(m) for m in messages]
+        assert [m["type"] for m in got] == ["text" if isinstance(m, str) else "binary" for m in messages]
+        ws.send_many([])  # nothing to send: nothing sent
+        ws.send("after")
+        assert ws.receive(timeout=T)["data"] == "after"
+
+
+def test_send_many_bad_item_sends_those_before_it_and_names_it(base):
+    with WsClient(f"{base}/echo", timeout=T) as ws:
+        with pytest.raises(TypeError, match=r"send_many\(\) \(item 2\) takes a str or a bytes-like object, not int"):
+            ws.send_many([b"a", "b", 3, b"never"])
+        assert [ws.receive(timeout=T)["data"] for _ in range(2)] == [b"a", "b"]
+        ws.send("next")  # the stream is intact: no partial frame was written
+        assert ws.receive(timeout=T)["data"] == "next"
+        ws.close()
+        with pytest.raises(ConnectionClosed):
+            ws.send_many([b"late"])
 
 
 def test_ping_pong_and_limits(base):

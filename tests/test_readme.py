@@ -35,6 +35,7 @@ EXPECTED = [
     ["got text: first", "got text: second", "closed: feed done"],
     ["binary payload of 3 bytes", "pong type: pong", "open", "closed"],
     ["text first", "text second", "still open: open"],
+    ["1000 tick 999"],
     ["upgrade accepted"],
 ]
 

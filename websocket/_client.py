@@ -21,7 +21,7 @@ import socket
 import ssl
 import threading
 import time
-from typing import Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from ._codec import HAVE_FD_IO
 from ._exceptions import (
@@ -56,6 +56,9 @@ _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError)
 # Without MSG_DONTWAIT (Windows), a recv() after poll() said "readable"
 # returns at once anyway.
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
+# send_many() writes once this much is encoded: large enough that the
+# system call costs little per message, small enough to stay in cache.
+_BATCH_BYTES = 256 * 1024
 
 
 def _check_timeout(name: str, value, allow_none: bool = True):
@@ -66,6 +69,19 @@ def _check_timeout(name: str, value, allow_none: bool = True):
     if value < 0 or value != value:
         raise ValueError(f"{name} must be >= 0, got {value}")
     return float(value)
+
+
+def _classify(message, where: str) -> tuple:
+    """(opcode, payload) for a message: text for str, binary for any
+    bytes-like object; TypeError naming ``where`` otherwise."""
+    if isinstance(message, str):
+        return _TEXT, message
+    if isinstance(message, (bytes, bytearray, memoryview)):
+        return _BINARY, message
+    try:
+        return _BINARY, memoryview(message)
+    except TypeError:
+        raise TypeError(f"{where} takes a str or a bytes-like object, not {type(message).__name__}") from None
 
 
 class _Poller:
@@ -340,42 +356,80 @@ class WsClient:
             opcode = _BINARY
         elif cls is str:
             opcode = _TEXT
-        elif isinstance(message, (bytes, bytearray, memoryview)):
-            opcode = _BINARY
-        elif isinstance(message, str):
-            opcode = _TEXT
         else:
-            try:
-                message = memoryview(message)
-            except TypeError:
-                raise TypeError(
-                    f"send() takes a str or a bytes-like object, not {type(message).__name__}"
-                ) from None
-            opcode = _BINARY
-        # The hot path, inlined: one lock, then one call that encodes and
-        # writes (plain TCP), or one encode and one send() (TLS).
+            opcode, message = _classify(message, "send()")
         lock = self._send_lock
         lock.acquire()
         try:
             if self._proto.state is not OPEN or self._sock_closed:
                 raise self._proto.closed_exception()
-            fd = self._fd
-            if fd >= 0:
-                try:
-                    self._send_to(fd, opcode, message)
-                except OSError:
-                    self._proto.eof_received()
-                    raise self._proto.closed_exception() from None
-                return
-            data = self._encode(opcode, message)
-            try:
-                sent = self._sock.send(data)
-            except OSError:
-                sent = 0  # would block, or failed: _write sorts it out
-            if sent != len(data):
-                self._write(data, sent)
+            self._send_locked(opcode, message)
         finally:
             lock.release()
+
+    def _send_locked(self, opcode: int, message) -> None:
+        """Encode and write one frame; the caller holds the send lock and
+        has checked the state.  Plain TCP: one call that masks and writes
+        (send_to); TLS: one encode and one send()."""
+        fd = self._fd
+        if fd >= 0:
+            try:
+                self._send_to(fd, opcode, message)
+            except OSError:
+                self._proto.eof_received()
+                raise self._proto.closed_exception() from None
+            return
+        data = self._encode(opcode, message)
+        try:
+            sent = self._sock.send(data)
+        except OSError:
+            sent = 0  # would block, or failed: _write sorts it out
+        if sent != len(data):
+            self._write(data, sent)
+
+    def send_many(self, messages: Iterable) -> None:
+        """Send each item of ``messages`` as its own message, as send() would
+        (str: text; bytes-like: binary), writing them together.
+
+        Small messages are encoded into one buffer and written with one
+        system call per 256 KiB instead of one each: many times the rate of
+        a send() loop for messages of a few hundred bytes.  Nothing is
+        delayed: every message is written before this returns.  Frames on
+        the wire stay whole and in order; if an item is neither str nor
+        bytes-like, the messages before it are sent and TypeError names its
+        index.
+
+        Raises:
+            TypeError: an item is neither a str nor a bytes-like object.
+            ConnectionClosed: the connection is closing or closed.
+        """
+        encode, write = self._encode, self._write
+        out = bytearray()
+        with self._send_lock:
+            if self._proto.state is not OPEN or self._sock_closed:
+                raise self._proto.closed_exception()
+            try:
+                for index, message in enumerate(messages):
+                    cls = message.__class__
+                    if cls is bytes or cls is bytearray:
+                        opcode = _BINARY
+                    else:
+                        opcode, message = _classify(message, f"send_many() (item {index})")
+                    if len(message) >= _BATCH_BYTES:
+                        # A big message gains nothing from the batch buffer:
+                        # write what is queued, then the message as send() would.
+                        if out:
+                            write(out)
+                            out.clear()
+                        self._send_locked(opcode, message)
+                        continue
+                    out += encode(opcode, message)
+                    if len(out) >= _BATCH_BYTES:
+                        write(out)
+                        out.clear()
+            finally:
+                if out and not self._sock_closed and self._proto.state is OPEN:
+                    write(out)
 
     def send_binary(self, data) -> None:
         """Send a binary message from any bytes-like object or iterable of ints."""
