@@ -46,6 +46,9 @@ ENVS = {
 PEERS = {
     "ours": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0"}),
     "ours-pure": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "1"}),
+    # The same sends through send_many() (one call for all messages): a row
+    # of its own, never the "ours" row, since no peer's loop batches.
+    "ours-send-many": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "BENCH_SEND_MANY": "1"}),
     "websocket-rs": ("websocket-rs", "peer_websocket_rs.py", {}),
     "picows": ("picows", "peer_picows.py", {}),
     "websocket-client+wsaccel": ("websocket-client-wsaccel", "peer_websocket_client.py", {}),
@@ -54,6 +57,8 @@ PEERS = {
     "aiohttp": ("aiohttp", "peer_aiohttp.py", {}),
     "raw-socket": ("ours", "peer_raw.py", {}),
 }
+#: peers that only run some kinds of workload
+ONLY = {"ours-send-many": {"send"}}
 CLIENT_CPU, SERVER_CPU = 0, 1
 ONE_CORE = "rtt-64-1core"
 
@@ -176,6 +181,8 @@ def summarize(runs: dict, workloads: list, peers: list) -> tuple[str, dict]:
         unit = "round trips/s" if kind == "rtt" else "MB/s"
         rows = []
         for peer in peers:
+            if (wl, peer) not in runs:
+                continue  # not run for this workload (see ONLY)
             results = [r for r in runs.get((wl, peer), []) if "error" not in r]
             errors = [r["error"] for r in runs.get((wl, peer), []) if "error" in r]
             if not results:
@@ -239,6 +246,10 @@ def main() -> None:
         sys.exit("needs 2 CPUs to pin client and server apart")
     peers = [p for p in args.peers.split(",") if p]
     workloads = [w for w in args.workloads.split(",") if w]
+    for name, known in (("peer", PEERS), ("workload", [*WORKLOADS, ONE_CORE])):
+        unknown = [x for x in (peers if name == "peer" else workloads) if x not in known]
+        if unknown:
+            sys.exit(f"unknown {name} {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
     if "raw-socket" not in peers:
         peers.append("raw-socket")
     skipped = {}
@@ -261,6 +272,8 @@ def main() -> None:
             for wl in workloads:
                 order = peers[run % len(peers):] + peers[: run % len(peers)]  # interleave
                 for peer in order:
+                    if peer in ONLY and WORKLOADS.get(wl, ("rtt",))[0] not in ONLY[peer]:
+                        continue
                     result = run_client(peer, wl, port, args.scale, server)
                     result["run"] = run
                     runs.setdefault((wl, peer), []).append(result)
