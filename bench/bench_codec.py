@@ -19,12 +19,12 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from websocket import _speedups_py  # noqa: E402
+# The installed package, never the source tree: a fresh clone's tree has
+# no compiled extension (it is built into the environment by pip install).
+from websocket import _speedups_py
 
 try:
-    from websocket import _speedups  # noqa: E402
+    from websocket import _speedups
 except ImportError:
     _speedups = None
 

@@ -23,18 +23,17 @@ client's wall time.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import struct
 import sys
 import time
 import urllib.parse
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from websocket import implementation  # noqa: E402
-from websocket._codec import FrameEncoder, FrameParser, encode_frame  # noqa: E402
-from websocket._demo import opcode_and_data, server_handshake  # noqa: E402
+# The installed package, never the source tree: a fresh clone's tree has
+# no compiled extension (it is built into the environment by pip install).
+from websocket import implementation
+from websocket._codec import FrameEncoder, FrameParser, encode_frame
+from websocket._demo import opcode_and_data, server_handshake
 
 FILL = 0xAB
 PIECE = 1 << 20
