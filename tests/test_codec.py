@@ -295,6 +295,17 @@ def test_parser_messages_in_order(codec):
     assert p.buffered == 0
 
 
+def test_parser_message_dicts_are_the_callers_own(codec):
+    # The compiled parser copies template dicts: changing one message must
+    # not show in the next.
+    p = codec.FrameParser()
+    p.feed(server_frames(codec, (2, b"a"), (1, "b"), (2, b"c"), (1, "d")))
+    first, second = p.next_message(), p.next_message()
+    first["data"], first["extra"] = None, 1
+    second.clear()
+    assert [p.next_message(), p.next_message()] == [{"type": "binary", "data": b"c"}, {"type": "text", "data": "d"}]
+
+
 @pytest.mark.parametrize("size", [0, 1000, 65535, 65536, 300_000, 3 << 20])
 def test_parser_byte_by_byte_and_recv_path(codec, size):
     payload = os.urandom(size)

@@ -13,6 +13,7 @@ the top bit set are rejected with ProtocolError (1002), as in the twin.
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_FillInfo, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.dict cimport PyDict_Copy, PyDict_SetItem
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
@@ -60,6 +61,17 @@ cdef enum:
     _READ_MAX = 131072  # see READ_MAX in the pure twin
 
 cdef object _NEED = object()  # "more bytes needed", distinct from None
+
+# Message dicts are copies of these with "data" set: copying a small dict
+# clones its key table, cheaper than building one key by key.
+cdef dict _TEXT_MSG = {"type": "text", "data": None}
+cdef dict _BINARY_MSG = {"type": "binary", "data": None}
+
+
+cdef inline dict _message(dict template, object data):
+    cdef dict msg = PyDict_Copy(template)
+    PyDict_SetItem(msg, "data", data)
+    return msg
 
 #: FrameEncoder.send_to() works on this platform (not on Windows).
 HAVE_FD_IO = bool(WS_HAVE_FD_IO)
@@ -743,7 +755,7 @@ cdef class FrameParser:
                     raise ProtocolError("invalid UTF-8 in text message", 1007) from None
                 self._start += length
                 self._have_hdr = False
-                return {"type": "text", "data": text}
+                return _message(_TEXT_MSG, text)
             payload = PyBytes_FromStringAndSize(<char *>data, length)
             self._start += length
         self._have_hdr = False
@@ -784,7 +796,8 @@ cdef class FrameParser:
                 incomplete = True
             if incomplete:
                 raise ProtocolError("invalid UTF-8 in text message", 1007)
-            return {"type": "text", "data": text}
+            return _message(_TEXT_MSG, text)
         if opcode == 2 and not compressed:
-            return {"type": "binary", "data": payload}
+            return _message(_BINARY_MSG, payload)
         return (opcode, payload, compressed)
+
