@@ -30,7 +30,7 @@ ROOT = HERE.parent
 VENVS = HERE / ".venvs"
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE / "clients"))
-from common import WORKLOADS, raw_connect  # noqa: E402
+from common import WORKLOADS  # noqa: E402
 
 #: env name: (needs Python >= 3.12, packages)
 ENVS = {
@@ -117,15 +117,6 @@ def start_server() -> tuple[subprocess.Popen, int]:
     assert line and line[0] == "ready", f"server did not start: {line}"
     os.sched_setaffinity(proc.pid, {SERVER_CPU})
     return proc, int(line[1])
-
-
-def server_request(port: int, path: str) -> None:
-    """A connection that only asks the server to do something (and closes)."""
-    sock, _ = raw_connect(f"ws://127.0.0.1:{port}/{path.lstrip('/')}")
-    sock.settimeout(120)
-    while sock.recv(65536):
-        pass
-    sock.close()
 
 
 def run_client(peer: str, workload: str, port: int, scale: float, server: subprocess.Popen) -> dict:
@@ -264,10 +255,6 @@ def main() -> None:
     runs: dict = {}
     started = time.monotonic()
     try:
-        for wl in workloads:
-            kind, size, count = WORKLOADS.get(wl, ("rtt", 0, 0))
-            if kind == "recv":
-                server_request(port, f"/prepare?size={size}&count={max(2, int(count * args.scale))}")
         for run in range(args.runs):
             for wl in workloads:
                 order = peers[run % len(peers):] + peers[: run % len(peers)]  # interleave
@@ -280,7 +267,6 @@ def main() -> None:
                     shown = f"{rate(result):,.1f}" if "error" not in result else "ERROR " + result["error"][-200:]
                     log(f"run {run + 1}/{args.runs} {wl:14} {peer:26} {shown}")
     finally:
-        server_request(port, "/cleanup")
         server.terminate()
         server.wait(10)
     table, summary = summarize(runs, workloads, peers)
