@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import array
 import os
+import signal
 import struct
+import threading
+import time
 
 import pytest
 
@@ -490,3 +493,70 @@ def test_after_a_big_frame_the_next_read_is_one_header(codec):
     p.feed(codec.encode_frame(2, b"small", False))
     assert p.next_message()["data"] == b"small"
     assert len(p.get_buffer()) > 1000  # small frames: back to big reads
+
+
+# -- FastLock ---------------------------------------------------------------
+
+
+def test_fast_lock_is_a_non_reentrant_lock(codec):
+    lock = codec.FastLock()
+    assert not lock.locked()
+    assert lock.acquire() is True and lock.locked()
+    assert lock.acquire(False) is False  # not reentrant
+    start = time.monotonic()
+    assert lock.acquire(timeout=0.05) is False
+    assert time.monotonic() - start >= 0.04
+    lock.release()
+    assert not lock.locked()
+    with pytest.raises(RuntimeError):
+        lock.release()
+    with lock:
+        assert lock.locked()
+    assert not lock.locked()
+    with pytest.raises(ValueError):
+        lock.acquire(False, 1.0)
+    with pytest.raises(ValueError):
+        lock.acquire(timeout=-2)
+
+
+def test_fast_lock_wakes_a_blocked_thread_and_excludes(codec):
+    lock = codec.FastLock()
+    counter = [0]
+
+    def work():
+        for _ in range(2000):
+            with lock:
+                value = counter[0]
+                time.sleep(0) if value % 500 == 0 else None  # let the GIL move inside
+                counter[0] = value + 1
+
+    lock.acquire()
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.05)
+    assert counter[0] == 0  # all blocked while it is held
+    lock.release()
+    for t in threads:
+        t.join(10)
+    assert counter[0] == 8000
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs signal.setitimer (POSIX)")
+def test_fast_lock_blocked_acquire_runs_signal_handlers(codec):
+    lock = codec.FastLock()
+    lock.acquire()
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        start = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            lock.acquire(timeout=5)
+        assert time.monotonic() - start < 2
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

@@ -16,6 +16,7 @@ _FORCE_PURE = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 if _FORCE_PURE or platform.python_implementation() != "CPython":
     from ._speedups_py import (
         HAVE_FD_IO,
+        FastLock,
         FrameEncoder,
         FrameParser,
         Utf8Validator,
@@ -31,7 +32,8 @@ else:
     try:
         from ._speedups import (  # type: ignore[no-redef]
             HAVE_FD_IO,
-        FrameEncoder,
+            FastLock,
+            FrameEncoder,
             FrameParser,
             Utf8Validator,
             decode_frame,
@@ -45,7 +47,8 @@ else:
     except ImportError:  # a source checkout or a pure-Python install
         from ._speedups_py import (
             HAVE_FD_IO,
-        FrameEncoder,
+            FastLock,
+            FrameEncoder,
             FrameParser,
             Utf8Validator,
             decode_frame,
@@ -60,6 +63,7 @@ else:
 __all__ = [
     "implementation",
     "HAVE_FD_IO",
+    "FastLock",
     "FrameEncoder",
     "FrameParser",
     "Utf8Validator",
