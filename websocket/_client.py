@@ -189,8 +189,8 @@ class WsClient:
         self.subprotocol: str | None = None
         self.response_status: int | None = None
         self.response_headers: dict[str, str] = {}
-        # Taken once per send() and receive(): the compiled FastLock costs a
-        # third of threading.Lock's.
+        # Taken once per send() and receive(): the compiled FastLock is
+        # cheaper to take than threading.Lock (see _speedups.FastLock).
         self._send_lock = FastLock()
         self._recv_lock = FastLock()
         self._done = False  # the close was reported; later calls raise
