@@ -122,7 +122,9 @@ class Block:
         self.view = memoryview(self.data)
 
     def renumber(self, first: int) -> None:
-        """Index bytes 1-7 of every frame from ``first`` (a multiple of per)."""
+        """Number the frames ``first``, ``first + 1``, ...  (``first`` is a
+        multiple of ``per``): byte 0 of each index is its position, set
+        once; bytes 1-7 are those of ``first >> 8``, the same in all."""
         if self.per == 1:
             struct.pack_into("<Q", self.data, self.hlen, first)
             return
