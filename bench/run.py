@@ -63,6 +63,11 @@ CLIENT_CPU, SERVER_CPU = 0, 1
 ONE_CORE = "rtt-64-1core"
 
 
+def real_workload(workload: str) -> str:
+    """The client workload behind a name (the one-core run is rtt-64)."""
+    return "rtt-64" if workload == ONE_CORE else workload
+
+
 def log(*args) -> None:
     print(*args, file=sys.stderr, flush=True)
 
@@ -122,7 +127,7 @@ def start_server() -> tuple[subprocess.Popen, int]:
 def run_client(peer: str, workload: str, port: int, scale: float, server: subprocess.Popen) -> dict:
     server_pid = server.pid
     env_name, script, extra = PEERS[peer]
-    real = "rtt-64" if workload == ONE_CORE else workload
+    real = real_workload(workload)
     os.sched_setaffinity(server_pid, {CLIENT_CPU} if workload == ONE_CORE else {SERVER_CPU})
     cmd = [str(env_python(env_name)), str(HERE / "clients" / script),
            "--url", f"ws://127.0.0.1:{port}", "--workload", real, "--scale", str(scale)]
@@ -168,14 +173,14 @@ def summarize(runs: dict, workloads: list, peers: list) -> tuple[str, dict]:
     """Markdown tables and the numbers behind them."""
     lines, summary = [], {}
     for wl in workloads:
-        kind = WORKLOADS["rtt-64" if wl == ONE_CORE else wl][0]
+        kind = WORKLOADS[real_workload(wl)][0]
         unit = "round trips/s" if kind == "rtt" else "MB/s"
         rows = []
         for peer in peers:
             if (wl, peer) not in runs:
                 continue  # not run for this workload (see ONLY)
-            results = [r for r in runs.get((wl, peer), []) if "error" not in r]
-            errors = [r["error"] for r in runs.get((wl, peer), []) if "error" in r]
+            results = [r for r in runs[(wl, peer)] if "error" not in r]
+            errors = [r["error"] for r in runs[(wl, peer)] if "error" in r]
             if not results:
                 rows.append((peer, None, errors[:1]))
                 continue
@@ -237,8 +242,8 @@ def main() -> None:
         sys.exit("needs 2 CPUs to pin client and server apart")
     peers = [p for p in args.peers.split(",") if p]
     workloads = [w for w in args.workloads.split(",") if w]
-    for name, known in (("peer", PEERS), ("workload", [*WORKLOADS, ONE_CORE])):
-        unknown = [x for x in (peers if name == "peer" else workloads) if x not in known]
+    for name, given, known in (("peer", peers, PEERS), ("workload", workloads, [*WORKLOADS, ONE_CORE])):
+        unknown = [x for x in given if x not in known]
         if unknown:
             sys.exit(f"unknown {name} {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
     if "raw-socket" not in peers:
@@ -259,7 +264,7 @@ def main() -> None:
             for wl in workloads:
                 order = peers[run % len(peers):] + peers[: run % len(peers)]  # interleave
                 for peer in order:
-                    if peer in ONLY and WORKLOADS.get(wl, ("rtt",))[0] not in ONLY[peer]:
+                    if peer in ONLY and WORKLOADS[real_workload(wl)][0] not in ONLY[peer]:
                         continue
                     result = run_client(peer, wl, port, args.scale, server)
                     result["run"] = run
