@@ -229,3 +229,8 @@ def mixed_batch() -> list:
         + small[10_000:]
         + [os.urandom(1 << 20)]
     )
+
+
+def as_received(messages: list) -> list:
+    """The data receive() returns for each message sent: str or bytes."""
+    return [m if isinstance(m, (str, bytes)) else bytes(m) for m in messages]

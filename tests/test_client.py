@@ -13,7 +13,7 @@ import pytest
 import websocket
 from websocket import ConnectionClosed, InvalidURI, WebSocketTimeout, WsClient
 
-from .servers import T, mixed_batch, ws_server
+from .servers import T, as_received, mixed_batch, ws_server
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_send_many_sends_each_item_as_its_own_message_in_order(base):
     with WsClient(f"{base}/echo", timeout=T) as ws:
         ws.send_many(iter(messages))  # any iterable, consumed once
         got = [ws.receive(timeout=T) for _ in messages]
-        assert [m["data"] for m in got] == [m if isinstance(m, (str, bytes)) else bytes(m) for m in messages]
+        assert [m["data"] for m in got] == as_received(messages)
         assert [m["type"] for m in got] == ["text" if isinstance(m, str) else "binary" for m in messages]
         ws.send_many([])  # nothing to send: nothing sent
         ws.send("after")

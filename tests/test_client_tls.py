@@ -9,7 +9,7 @@ import trustme
 
 from websocket import WsClient
 
-from .servers import T, mixed_batch, ws_server
+from .servers import T, as_received, mixed_batch, ws_server
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +42,7 @@ def test_verified_connection_sends_sni(ca):
             assert ws.receive(timeout=T)["data"] == "tls"
             messages = mixed_batch()  # send_many() over TLS: the non-blocking write path
             ws.send_many(messages)
-            assert [ws.receive(timeout=T)["data"] for _ in messages] == [
-                m if isinstance(m, (str, bytes)) else bytes(m) for m in messages
-            ]
+            assert [ws.receive(timeout=T)["data"] for _ in messages] == as_received(messages)
         # An IP address works when the certificate names it.
         with WsClient(f"{url}/echo", timeout=T, ssl_context=client_context(ca)) as ws:
             ws.ping(b"p")

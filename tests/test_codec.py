@@ -527,7 +527,8 @@ def test_fast_lock_wakes_a_blocked_thread_and_excludes(codec):
         for _ in range(2000):
             with lock:
                 value = counter[0]
-                time.sleep(0) if value % 500 == 0 else None  # let the GIL move inside
+                if value % 500 == 0:
+                    time.sleep(0)  # let the GIL move inside
                 counter[0] = value + 1
 
     lock.acquire()
