@@ -1,8 +1,12 @@
-"""Declares the one compiled extension; everything else is in pyproject.toml.
+"""Declares the compiled extensions; everything else is in pyproject.toml.
 
-WEBSOCKET_NO_EXTENSIONS=1 (anything but "" or "0") builds pure Python, as
-does any interpreter other than CPython.  Otherwise a failed compile fails
-the install: a silent fallback would ship a slow wheel.
+Two extensions: the primitives (``_speedups.pyx``, hand-written Cython over
+``csrc/``) and the protocol (``_protocol.py``, the same file that runs as
+plain Python, compiled in Cython's pure-Python mode through
+``_protocol.pxd``).  WEBSOCKET_NO_EXTENSIONS=1 (anything but "" or "0")
+builds pure Python, as does any interpreter other than CPython.  Otherwise
+a failed compile fails the install: a silent fallback would ship a slow
+wheel.
 """
 
 import os
@@ -23,16 +27,33 @@ if _want_extension():
     from Cython.Build import cythonize
 
     compile_args = [] if sys.platform == "win32" else ["-O3"]
+    headers = ["csrc/ws_compat.h", "csrc/ws_io.h", "csrc/ws_mask.h", "csrc/ws_utf8.h"]
     ext_modules = cythonize(
         [
             Extension(
                 "websocket._speedups",
                 ["websocket/_speedups.pyx"],
                 include_dirs=["csrc"],
-                depends=["csrc/ws_compat.h", "csrc/ws_io.h", "csrc/ws_mask.h", "csrc/ws_utf8.h"],
+                depends=headers + ["websocket/_csrc.pxd"],
                 extra_compile_args=compile_args,
-            )
+            ),
+            Extension(
+                "websocket._protocol",
+                ["websocket/_protocol.py"],
+                include_dirs=["csrc"],
+                depends=headers + ["websocket/_csrc.pxd", "websocket/_protocol.pxd"],
+                extra_compile_args=compile_args,
+            ),
         ],
+        compiler_directives={
+            "language_level": 3,
+            # Types come from _protocol.pxd; annotations are for mypy.
+            "annotation_typing": False,
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "embedsignature": True,
+        },
         annotate=os.environ.get("WEBSOCKET_ANNOTATE", "") not in ("", "0"),
     )
 

@@ -30,7 +30,8 @@ import urllib.parse
 # The installed package, never the source tree: a fresh clone's tree has
 # no compiled extension (it is built into the environment by pip install).
 from websocket import implementation
-from websocket._codec import FrameEncoder, FrameParser, encode_frame
+from websocket import encode_frame
+from websocket._demo import FrameEncoder, FrameParser
 from websocket._demo import opcode_and_data, server_handshake
 
 FILL = 0xAB

@@ -1,34 +1,57 @@
 """Shared fixtures.
 
-``codec`` runs a test on both codec twins.  The compiled twin failing to
-import is an error, not a skip: only WEBSOCKET_NO_EXTENSIONS (the pure-Python
-run of the suite) leaves it out.
+``codec`` runs a test on both implementations: the compiled one (the Cython
+build of ``_protocol.py`` with the primitives of ``_speedups.pyx``) and the
+pure one (``_protocol.py`` run as Python with ``_speedups_py``).  The
+compiled build failing to import is an error, not a skip: only
+WEBSOCKET_NO_EXTENSIONS (the pure-Python run of the suite) leaves it out.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import types
 
 import pytest
 
+from websocket._codec import load_pure_protocol
+
 NO_EXTENSIONS = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 TWINS = ["python"] if NO_EXTENSIONS else ["cython", "python"]
-MODULES = {"cython": "websocket._speedups", "python": "websocket._speedups_py"}
+PRIMITIVES = {"cython": "websocket._speedups", "python": "websocket._speedups_py"}
 
 #: Multiplies every network timeout in the tests (slow or loaded machines).
 TIMEOUT_FACTOR = float(os.environ.get("WEBSOCKET_TEST_TIMEOUT_FACTOR", "1"))
 
 
-def load_twin(name: str):
-    """Import a codec twin; a missing compiled extension raises."""
+_LOADED: dict[str, types.SimpleNamespace] = {}
+
+
+def load_twin(name: str) -> types.SimpleNamespace:
+    """One implementation's primitives and protocol in one namespace; a
+    missing compiled build raises."""
+    if name in _LOADED:
+        return _LOADED[name]
+    hint = "build it with 'pip install -e .' or set WEBSOCKET_NO_EXTENSIONS=1 for a pure-Python run"
     try:
-        return importlib.import_module(MODULES[name])
+        primitives = importlib.import_module(PRIMITIVES[name])
     except ImportError as exc:
-        raise RuntimeError(
-            f"the compiled extension {MODULES[name]} is missing ({exc}); build it with "
-            "'pip install -e .' or set WEBSOCKET_NO_EXTENSIONS=1 for a pure-Python run"
-        ) from exc
+        raise RuntimeError(f"the compiled extension {PRIMITIVES[name]} is missing ({exc}); {hint}") from exc
+    if name == "cython":
+        protocol = importlib.import_module("websocket._protocol")
+        if not protocol.COMPILED:
+            raise RuntimeError(f"websocket._protocol is not compiled ({protocol.__file__}); {hint}")
+    else:
+        protocol = importlib.import_module("websocket._protocol")
+        if protocol.COMPILED:
+            protocol = load_pure_protocol("websocket._protocol_py")
+    twin = types.SimpleNamespace(name=name, primitives=primitives, protocol=protocol)
+    for module in (primitives, protocol):
+        for attr in module.__all__:
+            setattr(twin, attr, getattr(module, attr))
+    _LOADED[name] = twin
+    return twin
 
 
 @pytest.fixture(params=TWINS)

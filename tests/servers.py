@@ -24,7 +24,7 @@ from typing import Callable
 from websockets.sync.server import serve
 
 from websocket._handshake import accept_key
-from websocket._speedups_py import encode_frame
+from websocket import encode_frame
 
 from .conftest import TIMEOUT_FACTOR
 
@@ -178,7 +178,7 @@ class RawPeer:
 
     def recv_frame(self) -> dict:
         """Read one (masked) client frame; {} on EOF."""
-        from websocket._speedups_py import decode_frame
+        from websocket import decode_frame
         from websocket import IncompleteFrame
 
         while True:

@@ -258,7 +258,7 @@ def test_invalid_arguments_raise_before_connecting():
     with pytest.raises(ValueError, match="timeout must be >= 0"):
         WsClient("ws://127.0.0.1:1/", timeout=-1)
     with pytest.raises(TypeError, match="close_timeout"):
-        WsClient("ws://127.0.0.1:1/", close_timeout=None)
+        WsClient("ws://127.0.0.1:1/", close_timeout="soon")
     with pytest.raises(ValueError, match="max_size"):
         WsClient("ws://127.0.0.1:1/", max_size=-5)
     with pytest.raises(ValueError, match="not a wss:// URL"):

@@ -146,7 +146,7 @@ def test_oversize_fragmented_message():
     frames = [server_frame(2, b"a" * 600, fin=False), server_frame(0, b"b" * 600)]
     with RawPeer(failing_peer(*frames, result=result)) as peer:
         ws = WsClient(peer.url, timeout=T, max_size=1000)
-        with pytest.raises(MessageTooBig, match="1200 bytes exceeds max_size 1000"):
+        with pytest.raises(MessageTooBig, match=r"1216 bytes exceeds max_size 1000 \(1200 bytes of payload in 2 frames"):
             ws.receive(timeout=T)
     assert close_codes(result["frames"]) == [1009]
 

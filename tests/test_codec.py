@@ -290,10 +290,10 @@ def test_parser_messages_in_order(codec):
     assert parse_all(p) == [
         {"type": "text", "data": "héllo"},
         {"type": "binary", "data": b"\x00\x01"},
-        (9, b"ping", False),
-        (9, b"mid", False),
+        {"type": "ping", "data": b"ping"},
+        {"type": "ping", "data": b"mid"},
         {"type": "text", "data": "fragmented"},
-        (8, b"\x03\xe8bye", False),
+        {"type": "close", "data": b"\x03\xe8bye"},
     ]
     assert p.buffered == 0
 
@@ -363,13 +363,16 @@ def test_parser_protocol_errors_after_good_messages(codec, frames, message):
     assert info.value.code == 1002
 
 
-def test_parser_rsv1_allowed_reports_compressed(codec):
-    p = codec.FrameParser(rsv1_allowed=True)
-    p.feed(server_frames(codec, (1, b"\xff\xfe", {"rsv1": True, "fin": False}), (0, b"\x00")))
-    assert parse_all(p) == [(1, b"\xff\xfe\x00", True)]  # not UTF-8 checked
-    p.feed(server_frames(codec, (1, b"a", {"fin": False}), (0, b"b", {"rsv1": True})))
-    with pytest.raises(ProtocolError, match="continuation"):
-        parse_all(p)
+def test_parser_refuses_rsv1_without_an_extension(codec):
+    for wire in (
+        server_frames(codec, (1, b"a", {"rsv1": True})),
+        server_frames(codec, (1, b"a", {"fin": False}), (0, b"b", {"rsv1": True})),
+        server_frames(codec, (9, b"", {"rsv1": True})),
+    ):
+        p = codec.FrameParser()
+        p.feed(wire)
+        with pytest.raises(ProtocolError, match="RSV1 set with no extension negotiated"):
+            parse_all(p)
 
 
 def test_parser_max_size_before_payload_arrives(codec):
@@ -380,8 +383,9 @@ def test_parser_max_size_before_payload_arrives(codec):
     p.feed(codec.encode_frame(0, bytes(500), False)[:4])  # the header alone
     with pytest.raises(MessageTooBig) as info:
         parse_all(p)
-    assert (info.value.size, info.value.max_size, info.value.code) == (1100, 1000, 1009)
-    assert "1100 bytes exceeds max_size 1000" in str(info.value)
+    # 1100 bytes of payload, and 16 charged for the continuation frame.
+    assert (info.value.size, info.value.max_size, info.value.code) == (1116, 1000, 1009)
+    assert "1116 bytes exceeds max_size 1000 (1100 bytes of payload in 2 frames" in str(info.value)
     p = codec.FrameParser(max_size=10)
     p.feed(b"\x82\x7f" + struct.pack("!Q", 1 << 40))  # 1 TiB announced
     with pytest.raises(MessageTooBig):

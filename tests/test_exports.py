@@ -20,6 +20,10 @@ SPEC_NAMES = {
     "validate_handshake_response", "generate_key", "encode_close_frame", "parse_close_frame",
     "parse_url", "Opcode", "CloseCode", "WebSocketError", "InvalidURI", "HandshakeError",
     "ProtocolError", "IncompleteFrame", "MessageTooBig", "ConnectionClosed", "WebSocketTimeout",
+    # The one-protocol issue: the connection's state enum.
+    "State",
+    # Module attributes, in __all__ so that type checkers see them exported.
+    "implementation", "__version__",
 }
 
 
@@ -43,11 +47,19 @@ def test_implementation_in_this_run():
 @pytest.mark.parametrize("value, expected", [("1", "python"), ("yes", "python"), ("0", "cython"), ("", "cython")])
 def test_env_var_switches_implementation(value, expected):
     env = dict(os.environ, WEBSOCKET_NO_EXTENSIONS=value)
-    code = "import websocket, websocket._codec as c; print(websocket.implementation, c.encode_frame.__module__)"
+    code = (
+        "import websocket, websocket._protocol as p, websocket._client as c;"
+        " print(websocket.implementation, p.COMPILED, type(c.WsClient('ws://x')._send_lock) if False else"
+        " type(p.FrameEncoder()).__module__, p.__file__.endswith('.py'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    impl, module = out.stdout.split()
+    impl, compiled, primitives, from_source = out.stdout.split()
     assert impl == expected
-    assert module == ("websocket._speedups_py" if expected == "python" else "websocket._speedups")
+    # Never a mix: the pure run loads _protocol.py from source even beside
+    # a compiled build, with the pure primitives.
+    assert compiled == str(expected == "cython")
+    assert primitives == ("websocket._speedups_py" if expected == "python" else "websocket._speedups")
+    assert from_source == str(expected == "python")
 
 
 def test_exception_hierarchy():

@@ -14,9 +14,13 @@ from .vectors import HANDSHAKE_ACCEPT, HANDSHAKE_KEY, HANDSHAKE_RESPONSE
 
 def test_rfc_1_3_example():
     assert accept_key(HANDSHAKE_KEY) == HANDSHAKE_ACCEPT
-    assert validate_handshake_response(HANDSHAKE_RESPONSE, HANDSHAKE_KEY) is True
-    assert validate_handshake_response(HANDSHAKE_RESPONSE.encode(), HANDSHAKE_KEY) is True
-    assert validate_handshake_response(HANDSHAKE_RESPONSE + "body", HANDSHAKE_KEY) is True
+    # The RFC's client offered "chat, superchat"; the server chose "chat".
+    offered = {"subprotocols": ["chat", "superchat"]}
+    assert validate_handshake_response(HANDSHAKE_RESPONSE, HANDSHAKE_KEY, **offered) is True
+    assert validate_handshake_response(HANDSHAKE_RESPONSE.encode(), HANDSHAKE_KEY, **offered) is True
+    assert validate_handshake_response(HANDSHAKE_RESPONSE + "body", HANDSHAKE_KEY, **offered) is True
+    # Offered nothing: a chosen subprotocol fails, as it fails the client.
+    assert validate_handshake_response(HANDSHAKE_RESPONSE, HANDSHAKE_KEY) is False
 
 
 def test_generate_key_is_16_random_bytes():
@@ -117,7 +121,7 @@ def test_validate_accepts_case_and_token_lists():
     response = HANDSHAKE_RESPONSE.replace("Upgrade: websocket", "UPGRADE: WebSocket").replace(
         "Connection: Upgrade", "connection: keep-alive, upgrade"
     )
-    assert validate_handshake_response(response, HANDSHAKE_KEY) is True
+    assert validate_handshake_response(response, HANDSHAKE_KEY, subprotocols=["chat"]) is True
 
 
 def test_validate_type_errors():
@@ -128,10 +132,10 @@ def test_validate_type_errors():
 
 
 def test_parse_response_head():
-    status, reason, headers = parse_response_head(
+    status, reason, headers, version = parse_response_head(
         b"HTTP/1.1 404 Not Found\r\nX-A: 1\r\nx-a: 2\r\nContent-Length:  3 \r\n\r\n"
     )
-    assert (status, reason) == (404, "Not Found")
+    assert (status, reason, version) == (404, "Not Found", "1.1")
     assert headers == {"x-a": "1, 2", "content-length": "3"}
     with pytest.raises(HandshakeError, match="invalid HTTP status line"):
         parse_response_head(b"HTTP/1.1 abc\r\n\r\n")

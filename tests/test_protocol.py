@@ -1,4 +1,7 @@
-"""The sans-I/O ClientProtocol (websocket/_protocol.py): bytes in, bytes out."""
+"""The sans-I/O ClientProtocol (websocket/_protocol.py): bytes in, bytes out.
+
+Every test runs on both implementations (the ``codec`` fixture).
+"""
 
 from __future__ import annotations
 
@@ -6,141 +9,209 @@ import struct
 
 import pytest
 
-from websocket import ConnectionClosed, MessageTooBig, ProtocolError, decode_frame
-from websocket._protocol import CLOSED, CLOSING, OPEN, ClientProtocol
+from websocket import ConnectionClosed, HandshakeError, MessageTooBig, ProtocolError, State
+from websocket._handshake import accept_key
 
 from .servers import server_frame
 
 
-def sent(proto):
-    return [decode_frame(bytes(data)) for data in proto.data_to_send()]
+def opened(codec, **options):
+    """A protocol that completed its handshake."""
+    p = codec.ClientProtocol("example.com", 80, "/", **options)
+    key = p.connect_request().split(b"Sec-WebSocket-Key: ")[1].split(b"\r\n")[0].decode()
+    assert p.state is State.CONNECTING
+    response = (
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Accept: {accept_key(key)}\r\n\r\n"
+    ).encode()
+    assert p.receive_handshake(response[:10]) is False
+    assert p.receive_handshake(response[10:]) is True
+    assert p.state is State.OPEN
+    return p
 
 
-def test_messages_and_auto_pong():
-    p = ClientProtocol()
+def sent(codec, p):
+    """Every frame the protocol queued, encoded as the shell writes them."""
+    frames = []
+    while (item := p.pop_pending()) is not None:
+        frames.append(codec.decode_frame(bytes(p.encoder.encode(item[0], item[1]))))
+    return frames
+
+
+def test_messages_and_auto_pong(codec):
+    p = opened(codec)
     p.receive_data(server_frame(1, "hi") + server_frame(9, b"x") + server_frame(10, b"y"))
     assert p.next_message() == {"type": "text", "data": "hi"}
-    assert sent(p) == []
+    assert sent(codec, p) == []
     assert p.next_message() == {"type": "ping", "data": b"x"}
-    (pong,) = sent(p)
+    (pong,) = sent(codec, p)
     assert (pong["opcode"], pong["payload"], pong["masked"]) == (10, b"x", True)
     assert p.next_message() == {"type": "pong", "data": b"y"}
     assert p.next_message() is None
 
 
-def test_no_auto_pong():
-    p = ClientProtocol(auto_pong=False)
+def test_no_auto_pong(codec):
+    p = opened(codec, auto_pong=False)
     p.receive_data(server_frame(9, b"x"))
     assert p.next_message()["type"] == "ping"
-    assert sent(p) == []
+    assert not p.has_pending()
 
 
-def test_server_close_is_echoed_once():
-    p = ClientProtocol()
+def test_server_close_is_echoed_once(codec):
+    p = opened(codec)
     p.receive_data(server_frame(8, struct.pack("!H", 1001) + b"bye"))
     assert p.next_message() == {"type": "close", "code": 1001, "reason": "bye", "data": b"\x03\xe9bye"}
-    (reply,) = sent(p)
+    (reply,) = sent(codec, p)
     assert reply["opcode"] == 8 and reply["payload"] == b"\x03\xe9"
-    assert p.state is CLOSED
-    p.send_close(1000)  # nothing more: one close frame only
-    assert sent(p) == []
+    assert p.state is State.CLOSED
+    assert p.send_close(1000) is False  # nothing more: one close frame only
+    assert sent(codec, p) == []
     exc = p.closed_exception()
     assert isinstance(exc, ConnectionClosed) and (exc.code, exc.reason, exc.sent_code) == (1001, "bye", 1001)
 
 
-def test_client_close_then_server_reply():
-    p = ClientProtocol()
-    p.send_close(4000, "done")
-    (frame,) = sent(p)
+def test_client_close_then_server_reply(codec):
+    p = opened(codec)
+    assert p.send_close(4000, "done") is True
+    (frame,) = sent(codec, p)
     assert frame["payload"] == b"\x0f\xa0done"
-    assert p.state is CLOSING
+    assert p.state is State.CLOSING
     with pytest.raises(ConnectionClosed):
         p.check_open()
     p.receive_data(server_frame(1, "late") + server_frame(9, b"no pong now") + server_frame(8, b"\x0f\xa0"))
     assert p.next_message()["data"] == "late"  # data still arrives while closing
     assert p.next_message()["type"] == "ping"
-    assert sent(p) == []  # no pong after our close frame
+    assert sent(codec, p) == []  # no pong after our close frame
     assert p.next_message()["code"] == 4000
-    assert p.state is CLOSED and sent(p) == []
+    assert p.state is State.CLOSED and sent(codec, p) == []
 
 
-def test_protocol_error_queues_close_and_raises():
-    p = ClientProtocol()
+def test_pong_queued_before_close_stays_before_it(codec):
+    p = opened(codec)
+    p.receive_data(server_frame(9, b"p"))
+    p.next_message()
+    p.send_close(1000)
+    assert [f["opcode"] for f in sent(codec, p)] == [10, 8]
+
+
+def test_protocol_error_queues_close_and_raises(codec):
+    p = opened(codec)
     p.receive_data(server_frame(2, b"ok") + b"\x83\x00")
     assert p.next_message()["data"] == b"ok"
     with pytest.raises(ProtocolError, match="reserved opcode 0x3"):
         p.next_message()
-    (close,) = sent(p)
+    (close,) = sent(codec, p)
     assert struct.unpack("!H", close["payload"][:2])[0] == 1002
     assert close["payload"][2:].decode() == "reserved opcode 0x3"
-    assert p.state is CLOSED
+    assert p.state is State.CLOSED
+    with pytest.raises(ProtocolError):  # the parser stays failed
+        p.next_message()
 
 
-def test_parser_driven_path_matches_next_message():
-    # The shell's hot path calls parser.next_message itself and hands the
-    # rest to control_message / parse_failed: same messages, same replies.
-    stream = server_frame(2, b"ok") + server_frame(9, b"p") + server_frame(8, struct.pack("!H", 1001)) + b"\x83\x00"
-    outputs = []
-    for driven in (False, True):
-        p = ClientProtocol()
-        p.receive_data(stream)
-        got = []
-        while True:
-            try:
-                if driven:
-                    item = p.parser.next_message()
-                    msg = item if item is None or isinstance(item, dict) else p.control_message(item)
-                else:
-                    msg = p.next_message()
-            except ProtocolError as exc:
-                if driven:
-                    p.parse_failed(exc)
-                got.append(("error", exc.code))
-                break
-            if msg is None:
-                break
-            got.append(msg)
-        outputs.append((got, [(f["opcode"], f["payload"]) for f in sent(p)], p.state))
-    assert outputs[0] == outputs[1]
-    got, replies, state = outputs[0]
-    assert got[0] == {"type": "binary", "data": b"ok"}
-    assert got[1] == {"type": "ping", "data": b"p"}
-    assert got[2]["type"] == "close" and got[2]["code"] == 1001
-    assert replies == [(10, b"p"), (8, struct.pack("!H", 1001))]
-    assert state is CLOSED
-
-
-def test_parse_failed_queues_the_errors_close_code():
-    p = ClientProtocol()
+def test_invalid_utf8_closes_1007(codec):
+    p = opened(codec)
     p.receive_data(server_frame(1, b"\xff"))
     with pytest.raises(ProtocolError) as info:
-        p.parser.next_message()
-    p.parse_failed(info.value)
-    (close,) = sent(p)
+        p.next_message()
+    (close,) = sent(codec, p)
     assert struct.unpack("!H", close["payload"][:2])[0] == 1007
-    assert p.state is CLOSED and p.failure is info.value
+    assert p.state is State.CLOSED and p.failure is info.value
 
 
-def test_message_too_big_closes_1009():
-    p = ClientProtocol(max_size=10)
+def test_message_too_big_closes_1009_and_reports_it(codec):
+    p = opened(codec, max_size=10)
     p.receive_data(server_frame(2, b"x" * 11))
     with pytest.raises(MessageTooBig):
         p.next_message()
-    (close,) = sent(p)
+    (close,) = sent(codec, p)
     assert close["payload"][:2] == b"\x03\xf1"
+    # Later calls report the close we made, not "abnormal closure".
+    exc = p.closed_exception()
+    assert (exc.code, exc.sent_code) == (1009, 1009)
+    assert "exceeds max_size 10" in exc.reason
 
 
-def test_eof_without_close_is_1006():
-    p = ClientProtocol()
-    assert p.state is OPEN
-    p.eof_received()
+def test_eof_without_close_is_1006(codec):
+    p = opened(codec)
+    p.receive_eof()
+    assert p.state is State.CLOSED
     exc = p.closed_exception()
     assert (exc.code, exc.sent_code) == (1006, None)
 
 
-def test_send_frame_encodes_masked_client_frames():
-    p = ClientProtocol()
-    text = decode_frame(bytes(p.send_frame(1, "hé")))
-    assert (text["opcode"], text["masked"], text["payload"]) == (1, True, "hé".encode())
-    part = decode_frame(bytes(p.send_frame(2, b"\x00" * 70000, fin=False)))
-    assert (part["fin"], part["masked"], len(part["payload"])) == (False, True, 70000)
+def test_transport_failure_drops_queued_replies(codec):
+    p = opened(codec)
+    p.send_close(1000)
+    p.transport_failed(OSError("reset"))
+    assert p.state is State.CLOSED and not p.has_pending()
+    assert p.closed_exception().code == 1006
+
+
+# -- the opening handshake ------------------------------------------------------
+
+
+def test_request_is_built_before_connecting(codec):
+    p = codec.ClientProtocol("example.com", 8080, "/chat?x=1", subprotocols=["a", "b"], origin="https://o")
+    request = p.connect_request().decode()
+    assert request.startswith("GET /chat?x=1 HTTP/1.1\r\nHost: example.com:8080\r\n")
+    assert "Sec-WebSocket-Protocol: a, b\r\n" in request and "Origin: https://o\r\n" in request
+    with pytest.raises(ValueError, match="header 'X-A'"):
+        codec.ClientProtocol("example.com", 80, "/", headers={"X-A": "caf\u00e9"})
+    with pytest.raises(TypeError, match="max_size"):
+        codec.ClientProtocol("example.com", 80, "/", max_size="big")
+
+
+def handshake_response(p, extra: str = "", status: str = "HTTP/1.1 101 Switching Protocols") -> bytes:
+    key = p.connect_request().split(b"Sec-WebSocket-Key: ")[1].split(b"\r\n")[0].decode()
+    return (
+        f"{status}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Accept: {accept_key(key)}\r\n{extra}\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "extra, status, message",
+    [
+        ("", "HTTP/1.0 101 Switching Protocols", "HTTP/1.0"),
+        ("Sec-WebSocket-Extensions: permessage-deflate\r\n", None, "extension 'permessage-deflate'"),
+        ("Sec-WebSocket-Protocol: chat\r\n", None, "subprotocol 'chat'"),
+    ],
+)
+def test_response_refused_like_validate_handshake_response(codec, extra, status, message):
+    from websocket import validate_handshake_response
+
+    p = codec.ClientProtocol("example.com", 80, "/")
+    response = handshake_response(p, extra, status or "HTTP/1.1 101 Switching Protocols")
+    with pytest.raises(HandshakeError, match=message):
+        p.receive_handshake(response)
+    assert p.state is State.CLOSED
+    key = p.connect_request().split(b"Sec-WebSocket-Key: ")[1].split(b"\r\n")[0].decode()
+    assert validate_handshake_response(response, key) is False  # the same check
+
+
+def test_offered_subprotocol_is_chosen(codec):
+    p = codec.ClientProtocol("example.com", 80, "/", subprotocols=["chat"])
+    assert p.receive_handshake(handshake_response(p, "Sec-WebSocket-Protocol: chat\r\n"))
+    assert p.subprotocol == "chat"
+
+
+def test_refusal_waits_for_its_body_head(codec):
+    p = codec.ClientProtocol("example.com", 80, "/")
+    head = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 8\r\n\r\nnot"
+    assert p.receive_handshake(head) is False  # the body is not all there
+    with pytest.raises(HandshakeError) as info:
+        p.receive_handshake(b" here")
+    assert info.value.status == 403 and info.value.body == b"not here"
+
+
+def test_frames_right_after_the_response_are_kept(codec):
+    p = codec.ClientProtocol("example.com", 80, "/")
+    assert p.receive_handshake(handshake_response(p) + server_frame(1, "early"))
+    assert p.next_message() == {"type": "text", "data": "early"}
+
+
+def test_eof_during_handshake(codec):
+    p = codec.ClientProtocol("example.com", 80, "/")
+    p.receive_handshake(b"HTTP/1.1 101")
+    with pytest.raises(HandshakeError, match="connection closed during the handshake after 12 bytes"):
+        p.receive_handshake_eof()

@@ -1,11 +1,12 @@
 """websocket: a fast synchronous WebSocket client (RFC 6455, RFC 7692).
 
 The public names are listed in ``__all__``; everything else is private.
-``implementation`` says which codec runs: "cython" (compiled) or "python".
+``implementation`` says which build runs: "cython" (the protocol and its
+primitives compiled) or "python".
 """
 
 from ._client import WsClient, connect
-from ._codec import decode_frame, encode_frame, implementation
+from ._codec import implementation, protocol as _protocol_module
 from ._exceptions import (
     ConnectionClosed,
     HandshakeError,
@@ -16,13 +17,16 @@ from ._exceptions import (
     WebSocketError,
     WebSocketTimeout,
 )
-from ._frames import CloseCode, Opcode, encode_close_frame, parse_close_frame
+from ._frames import CloseCode, Opcode, State, encode_close_frame, parse_close_frame
 from ._handshake import (
     build_handshake_request,
     generate_key,
     validate_handshake_response,
 )
 from ._url import parse_url
+
+encode_frame = _protocol_module.encode_frame
+decode_frame = _protocol_module.decode_frame
 
 __version__ = "0.1.0"
 
@@ -39,6 +43,7 @@ __all__ = [
     "parse_url",
     "Opcode",
     "CloseCode",
+    "State",
     "WebSocketError",
     "InvalidURI",
     "HandshakeError",
@@ -47,4 +52,6 @@ __all__ = [
     "MessageTooBig",
     "ConnectionClosed",
     "WebSocketTimeout",
+    "implementation",
+    "__version__",
 ]

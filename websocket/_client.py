@@ -1,28 +1,41 @@
-"""WsClient: the blocking shell around the sans-I/O protocol core.
+"""WsClient: the blocking shell that moves bytes for the protocol core.
 
-The shell owns the socket (TCP or TLS), the opening handshake, timeouts and
-locks; :class:`~websocket._protocol.ClientProtocol` decides what the bytes
-mean.  No socket timeout is ever set after the handshake, so a sender never
-sees another thread's receive timeout: a plain TCP socket stays blocking
-(waits with a deadline are ``poll()`` plus ``MSG_DONTWAIT``), a TLS socket is
-non-blocking and every wait is a ``poll()``, so a receive with a timeout
-never blocks inside a partial TLS record.  ``close()`` from another thread
-shuts the socket down, which wakes a blocked ``receive()``.
+:class:`~websocket._protocol.ClientProtocol` makes every WebSocket decision
+(handshake, framing, limits, pings, the closing handshake, when TCP ends);
+this shell owns the socket, TLS, waits with deadlines and locks, and never
+re-implements a protocol step.
 
-Threads: one thread may block in :meth:`WsClient.receive` while others call
-``send``, ``ping``, ``pong`` and ``close``.  Sends are serialized by a lock;
-receives by another.
+- **Sockets** stay blocking after the handshake: a receive without a
+  timeout is one blocking ``recv()``, waits with a deadline are ``poll()``
+  plus ``MSG_DONTWAIT``, so no thread's timeout changes another's socket.
+- **TLS** runs over ``ssl.MemoryBIO`` + ``SSLObject`` (as asyncio's SSL
+  transport does): the SSL object is driven only under its own short lock,
+  and raw socket I/O happens outside it, so a sender and a receiver never
+  drive one OpenSSL object at once.
+- **One send funnel.** Every frame (data, ping, pong, close, a batch) is
+  written under the send lock by :meth:`WsClient._write_frame` or
+  :meth:`WsClient._write`.  Replies the protocol queues (pongs, close
+  frames) are written by whoever holds the send lock: the receiving thread
+  only tries the lock, and a sender re-checks the queue after releasing it,
+  so a receive never waits on a sender for a pong.
+- **A frame that was partly written** (an error or a signal mid-frame)
+  fails the connection: the stream cannot go on (1006).
+
+Threads: one thread may block in :meth:`WsClient.receive` while others
+call ``send``, ``ping``, ``pong`` and ``close``.
 """
 
 from __future__ import annotations
 
+import math
 import select
 import socket
 import ssl
+import threading
 import time
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
-from ._codec import HAVE_FD_IO, FastLock
+from ._codec import protocol
 from ._exceptions import (
     ConnectionClosed,
     HandshakeError,
@@ -30,47 +43,65 @@ from ._exceptions import (
     ProtocolError,
     WebSocketTimeout,
 )
-from ._frames import CloseCode, Opcode, encode_close_frame
-from ._handshake import (
-    Headers,
-    build_handshake_request,
-    check_response,
-    generate_key,
-    parse_response_head,
-)
-from ._protocol import CLOSED, CLOSING, OPEN, ClientProtocol
+from ._frames import Opcode, encode_close_frame
+from ._handshake import Headers
 from ._url import parse_url
+
+if protocol.COMPILED:
+    from ._speedups import HAVE_FD_IO, FastLock
+else:
+    from ._speedups_py import HAVE_FD_IO, FastLock
+
+ClientProtocol = protocol.ClientProtocol
+Message = dict[str, Any]
 
 __all__ = ["WsClient", "connect"]
 
-#: The response head (status line and headers) may not exceed this.
-MAX_RESPONSE_HEAD = 64 * 1024
-#: How much of a refused handshake's body HandshakeError keeps.
-BODY_HEAD = 1024
-DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+DEFAULT_MAX_SIZE = protocol.DEFAULT_MAX_SIZE
 
 _TEXT, _BINARY = int(Opcode.TEXT), int(Opcode.BINARY)
 _PING, _PONG = int(Opcode.PING), int(Opcode.PONG)
-_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError)
+_WOULD_BLOCK = (BlockingIOError, InterruptedError)
 # Without MSG_DONTWAIT (Windows), a recv() after poll() said "readable"
 # returns at once anyway.
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
-# send_many() writes once this much is encoded: large enough that the
+# send_many() writes once this much is collected: large enough that the
 # system call costs little per message, small enough to stay in cache.
 _BATCH_BYTES = 256 * 1024
+_TLS_READ = 256 * 1024
+# poll() takes milliseconds in a C int.
+_POLL_MAX_MS = 2**31 - 1
 
 
-def _check_timeout(name: str, value, allow_none: bool = True):
-    if value is None and allow_none:
+def _check_timeout(name: str, value: object) -> float | None:
+    """Seconds as a float; None for no limit (None, inf, or beyond what the
+    OS can wait for)."""
+    if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if value < 0 or value != value:
+        raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
+    if value != value or value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
+    if math.isinf(value) or value > threading.TIMEOUT_MAX:
+        return None
     return float(value)
 
 
-def _classify(message, where: str) -> tuple:
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def _acquire(lock: Any, deadline: float | None) -> bool:
+    if deadline is None:
+        return bool(lock.acquire())
+    return bool(lock.acquire(True, max(0.0, deadline - time.monotonic())))
+
+
+def _classify(message: object, where: str) -> tuple[int, Any]:
     """(opcode, payload) for a message: text for str, binary for any
     bytes-like object; TypeError naming ``where`` otherwise."""
     if isinstance(message, str):
@@ -78,9 +109,11 @@ def _classify(message, where: str) -> tuple:
     if isinstance(message, (bytes, bytearray, memoryview)):
         return _BINARY, message
     try:
-        return _BINARY, memoryview(message)
+        return _BINARY, memoryview(message)  # type: ignore[arg-type]
     except TypeError:
-        raise TypeError(f"{where} takes a str or a bytes-like object, not {type(message).__name__}") from None
+        raise TypeError(
+            f"{where} takes a str or a bytes-like object, not {type(message).__name__}"
+        ) from None
 
 
 class _Poller:
@@ -89,28 +122,72 @@ class _Poller:
     def __init__(self, sock: socket.socket, write: bool) -> None:
         self._fd = sock.fileno()
         self._write = write
+        self._poll: Any = None
         if hasattr(select, "poll"):
             self._poll = select.poll()
             flags = select.POLLOUT if write else select.POLLIN | select.POLLPRI
             self._poll.register(self._fd, flags)
-        else:  # Windows
-            self._poll = None
 
     def wait(self, deadline: float | None) -> bool:
         """False if the deadline passed first."""
-        if deadline is None:
-            timeout = None
-        else:
-            timeout = deadline - time.monotonic()
-            if timeout <= 0:
-                return False
-        if self._poll is not None:
-            ms = None if timeout is None else max(1, int(timeout * 1000 + 0.999))
-            return bool(self._poll.poll(ms))
-        fds = [self._fd]
-        if self._write:
-            return bool(select.select([], fds, fds, timeout)[1])
-        return bool(select.select(fds, [], fds, timeout)[0])
+        while True:
+            if deadline is None:
+                timeout = None
+            else:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    return False
+            if self._poll is not None:
+                ms = None if timeout is None else min(_POLL_MAX_MS, max(1, math.ceil(timeout * 1000)))
+                if self._poll.poll(ms):
+                    return True
+                continue
+            fds = [self._fd]  # Windows
+            wait = None if timeout is None else min(timeout, 86400.0)
+            if self._write:
+                if select.select([], fds, fds, wait)[1]:
+                    return True
+            elif select.select(fds, [], fds, wait)[0]:
+                return True
+
+
+class _TLS:
+    """TLS over memory BIOs: the SSL object is only touched under ``lock``,
+    never while a socket call blocks."""
+
+    def __init__(self, context: ssl.SSLContext, server_hostname: str) -> None:
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.obj = context.wrap_bio(self.incoming, self.outgoing, server_hostname=server_hostname)
+        self.lock = threading.Lock()
+
+    def output(self) -> bytes:
+        with self.lock:
+            return self.outgoing.read()
+
+    def encrypt(self, data: Any) -> bytes:
+        with self.lock:
+            self.obj.write(data)
+            return self.outgoing.read()
+
+    def read_into(self, view: memoryview) -> int | None:
+        """Plaintext into ``view``: its size, 0 at the end of the stream,
+        None when more ciphertext must arrive first."""
+        with self.lock:
+            try:
+                return self.obj.read(len(view), view)
+            except ssl.SSLWantReadError:
+                return None
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                # A close_notify, or the socket's real EOF fed in: the end.
+                return 0
+
+    def feed(self, data: bytes) -> None:
+        with self.lock:
+            if data:
+                self.incoming.write(data)
+            else:
+                self.incoming.write_eof()
 
 
 class WsClient:
@@ -126,7 +203,8 @@ class WsClient:
         subprotocols: subprotocols to offer; the chosen one is
             :attr:`subprotocol`.
         timeout: seconds for connecting plus the handshake (None: no limit).
-        close_timeout: seconds ``close()`` waits for the server's close frame.
+        close_timeout: seconds ``close()`` waits for the server's close frame
+            and end of TCP (None or inf: no limit).
         max_size: largest message accepted, in bytes (None: no limit); a
             larger one closes the connection with 1009 and raises
             MessageTooBig.
@@ -138,6 +216,7 @@ class WsClient:
 
     Raises:
         InvalidURI: a bad URL.
+        TypeError, ValueError: a bad option (checked before connecting).
         HandshakeError: the server refused or botched the upgrade.
         WebSocketTimeout: connecting and the handshake took over ``timeout``.
         OSError: the TCP connection failed (refused, unreachable, DNS);
@@ -152,200 +231,174 @@ class WsClient:
         origin: str | None = None,
         subprotocols: Sequence[str] | None = None,
         timeout: float | None = 10.0,
-        close_timeout: float = 10.0,
+        close_timeout: float | None = 10.0,
         max_size: int | None = DEFAULT_MAX_SIZE,
         auto_pong: bool = True,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = url
-        self._state = "connecting"
         parts = parse_url(url)
         self._timeout = _check_timeout("timeout", timeout)
-        self.close_timeout = _check_timeout("close_timeout", close_timeout, allow_none=False)
+        self.close_timeout = _check_timeout("close_timeout", close_timeout)
         if ssl_context is not None:
             if not isinstance(ssl_context, ssl.SSLContext):
-                raise TypeError(f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}")
+                raise TypeError(
+                    f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}"
+                )
             if not parts["secure"]:
                 raise ValueError(f"ssl_context given for {url!r}, which is not a wss:// URL")
-        # Checked now, before any connection is made.
-        self._proto = ClientProtocol(max_size=max_size, auto_pong=bool(auto_pong))
-        # Bound once: the per-message paths call the codec directly.
-        self._encode = self._proto.encoder.encode
-        self._send_to = self._proto.encoder.send_to
-        self._parser_next = self._proto.parser.next_message
-        self._get_buffer = self._proto.parser.get_buffer
-        self._buffer_updated = self._proto.parser.buffer_updated
-        key = generate_key()
-        default_port = 443 if parts["secure"] else 80
-        request = build_handshake_request(
+        # Every option is checked here, before any connection is made.
+        proto = ClientProtocol(
             parts["host"],
+            parts["port"],
             parts["path"],
-            key,
-            port=None if parts["port"] == default_port else parts["port"],
+            secure=parts["secure"],
             headers=headers,
             subprotocols=subprotocols,
             origin=origin,
+            max_size=max_size,
+            auto_pong=auto_pong,
         )
-        self.subprotocol: str | None = None
-        self.response_status: int | None = None
-        self.response_headers: dict[str, str] = {}
+        self._proto = proto
+        self._parser = proto.parser
+        self._encoder = proto.encoder
+        # Bound once: the per-message paths call them directly.
+        self._next_message = proto.next_message
+        self._get_buffer = proto.parser.get_buffer
+        self._buffer_updated = proto.parser.buffer_updated
+        self._encode = proto.encoder.encode
+        self._send_to = proto.encoder.send_to
+        self._is_open = proto.is_open
+        self._is_closed = proto.is_closed
+        self._has_pending = proto.has_pending
         # Taken once per send() and receive(): the compiled FastLock is
         # cheaper to take than threading.Lock (see _speedups.FastLock).
         self._send_lock = FastLock()
         self._recv_lock = FastLock()
-        self._done = False  # the close was reported; later calls raise
+        self._done = False  # the end was reported; later receives raise
         self._sock_closed = False
-        self._ssl_context = ssl_context
-        self._sock = self._open_socket(parts)
+        self._tls: _TLS | None = None
+        self._fd = -1
+        deadline = _deadline(self._timeout)
+        self._sock = self._connect(parts, ssl_context, deadline)
         try:
-            self._handshake(request, key, subprotocols)
+            self._handshake(deadline)
         except BaseException:
             self._abort()
             raise
-        # Plain TCP stays blocking: a receive without a timeout is then one
-        # blocking recv() (the fewest system calls per round trip), and
-        # waits with a deadline use poll() and MSG_DONTWAIT, which leave the
-        # socket's mode, and so other threads' sends, alone.  TLS cannot take
-        # per-call flags: its socket is non-blocking and every wait a poll().
-        self._tls = isinstance(self._sock, ssl.SSLSocket)
-        self._sock.setblocking(not self._tls)
+        self._sock.settimeout(None)  # blocking from now on (see the module doc)
         # Plain TCP: data frames are encoded and written by the codec in one
         # call (FrameEncoder.send_to), without the GIL while writing.
-        self._fd = self._sock.fileno() if HAVE_FD_IO and not self._tls else -1
+        if HAVE_FD_IO and self._tls is None:
+            self._fd = self._sock.fileno()
         self._rpoll = _Poller(self._sock, write=False)
         self._wpoll = _Poller(self._sock, write=True)
-        self._state = "open"
 
     @classmethod
-    def new(cls, url: str, **options) -> "WsClient":
+    def new(cls, url: str, **options: Any) -> WsClient:
         """Connect; the seed interface's spelling of ``WsClient(url)``."""
         return cls(url, **options)
 
     # -- opening --------------------------------------------------------------
 
-    def _deadline(self) -> float | None:
-        return None if self._timeout is None else time.monotonic() + self._timeout
+    def _timed_out(self, what: str) -> WebSocketTimeout:
+        return WebSocketTimeout(f"{what} timed out after {self._timeout} s")
 
-    def _open_socket(self, parts: dict) -> socket.socket:
+    def _connect(
+        self, parts: dict[str, Any], context: ssl.SSLContext | None, deadline: float | None
+    ) -> socket.socket:
         host, port = parts["host"], parts["port"]
-        self._open_deadline = self._deadline()
         try:
-            sock = socket.create_connection((host, port), timeout=self._timeout)
+            sock = socket.create_connection((host, port), timeout=_remaining(deadline))
         except socket.timeout:
-            raise WebSocketTimeout(
-                f"connecting to {host}:{port} timed out after {self._timeout} s"
-            ) from None
+            raise self._timed_out(f"connecting to {host}:{port}") from None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if parts["secure"]:
-                context = self._ssl_context or ssl.create_default_context()
-                sock.settimeout(self._remaining("the TLS handshake"))
-                sock = context.wrap_socket(sock, server_hostname=host)
+                self._tls = _TLS(context or ssl.create_default_context(), host)
+                self._tls_handshake(sock, deadline)
         except socket.timeout:
             sock.close()
-            raise WebSocketTimeout(
-                f"TLS handshake with {host}:{port} timed out after {self._timeout} s"
-            ) from None
+            raise self._timed_out(f"TLS handshake with {host}:{port}") from None
         except BaseException:
             sock.close()
             raise
         return sock
 
-    def _remaining(self, what: str) -> float | None:
-        if self._open_deadline is None:
-            return None
-        left = self._open_deadline - time.monotonic()
-        if left <= 0:
-            raise WebSocketTimeout(f"{what} timed out after {self._timeout} s")
-        return left
+    def _tls_handshake(self, sock: socket.socket, deadline: float | None) -> None:
+        tls = self._tls
+        assert tls is not None
+        while True:
+            try:
+                with tls.lock:
+                    tls.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                pass
+            finally:
+                out = tls.output()
+                if out:
+                    sock.settimeout(_remaining(deadline))
+                    sock.sendall(out)
+            sock.settimeout(_remaining(deadline))
+            tls.feed(sock.recv(_TLS_READ))
 
-    def _handshake(self, request: str, key: str, offered: Sequence[str] | None) -> None:
-        """RFC 6455 §4.1: send the upgrade request, read and check the answer."""
+    def _handshake(self, deadline: float | None) -> None:
+        """RFC 6455 §4.1: send the upgrade request; the protocol decides
+        about the answer."""
+        proto = self._proto
         sock = self._sock
         try:
-            sock.settimeout(self._remaining("the opening handshake"))
-            sock.sendall(request.encode("ascii"))
-            head = bytearray()
+            self._write(proto.connect_request(), deadline)
             while True:
-                end = head.find(b"\r\n\r\n", max(0, len(head) - 4096 - 3))
-                if end >= 0:
-                    break
-                if len(head) > MAX_RESPONSE_HEAD:
-                    raise HandshakeError(
-                        f"response head exceeds {MAX_RESPONSE_HEAD} bytes without ending"
-                    )
-                sock.settimeout(self._remaining("the opening handshake"))
-                chunk = sock.recv(4096)
-                if not chunk:
-                    raise HandshakeError(
-                        f"connection closed during the handshake after {len(head)} bytes"
-                        + (f": {bytes(head[:80])!r}" if head else "")
-                    )
-                head += chunk
+                sock.settimeout(_remaining(deadline))
+                data = self._recv_some(sock)
+                if not data:
+                    proto.receive_handshake_eof()
+                if proto.receive_handshake(data):
+                    return
         except socket.timeout:
-            raise WebSocketTimeout(f"the opening handshake timed out after {self._timeout} s") from None
-        rest = bytes(head[end + 4 :])
-        status, _reason, headers = parse_response_head(bytes(head[:end]))
-        self.response_status, self.response_headers = status, headers
-        try:
-            check_response(status, headers, key)
-        except HandshakeError as exc:
-            exc.body = self._body_head(rest, headers) if status != 101 else rest[:BODY_HEAD]
-            raise
-        extensions = headers.get("sec-websocket-extensions")
-        if extensions is not None:
-            raise HandshakeError(
-                f"server accepted extension {extensions!r} that the client did not offer",
-                status,
-                headers,
-            )
-        chosen = headers.get("sec-websocket-protocol")
-        if chosen is not None:
-            if not offered or chosen not in offered:
-                raise HandshakeError(
-                    f"server chose subprotocol {chosen!r}, which the client did not offer"
-                    + (f" ({', '.join(offered)})" if offered else ""),
-                    status,
-                    headers,
-                )
-            self.subprotocol = chosen
-        if rest:  # frames the server sent right after its response
-            self._proto.receive_data(rest)
+            raise self._timed_out("the opening handshake") from None
 
-    def _body_head(self, rest: bytes, headers: Mapping[str, str]) -> bytes:
-        """The first bytes of a refused handshake's body, for the error."""
-        try:
-            wanted = min(int(headers.get("content-length", "0")), BODY_HEAD)
-        except ValueError:
-            wanted = 0
-        body = rest
-        try:
-            while len(body) < wanted:
-                self._sock.settimeout(min(1.0, self._remaining("reading the body") or 1.0))
-                chunk = self._sock.recv(BODY_HEAD)
-                if not chunk:
-                    break
-                body += chunk
-        except (OSError, WebSocketTimeout):
-            pass
-        return body[:BODY_HEAD]
+    def _recv_some(self, sock: socket.socket) -> bytes:
+        """The next bytes during the handshake (b"" at the end)."""
+        tls = self._tls
+        if tls is None:
+            return sock.recv(4096)
+        buf = bytearray(4096)
+        while True:
+            n = tls.read_into(memoryview(buf))
+            if n is not None:
+                return bytes(buf[:n])
+            tls.feed(sock.recv(_TLS_READ))
 
     # -- state ----------------------------------------------------------------
 
+    @property
+    def subprotocol(self) -> str | None:
+        """The subprotocol the server chose, or None."""
+        return self._proto.subprotocol  # type: ignore[no-any-return]
+
+    @property
+    def response_status(self) -> int | None:
+        """The HTTP status of the handshake response."""
+        return self._proto.response_status  # type: ignore[no-any-return]
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The handshake response's headers (lowercase names)."""
+        return self._proto.response_headers  # type: ignore[no-any-return]
+
     def ready_state(self) -> str:
-        """"connecting", "open", "closing" or "closed"."""
-        if self._state == "connecting":
-            return "connecting"
-        if self._sock_closed:
-            return "closed"
-        return self._proto.state
+        """"connecting", "open", "closing" or "closed" (the protocol's State)."""
+        return self._proto.state.name.lower()  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"<WsClient {self.url!r} {self.ready_state()}>"
 
     # -- sending --------------------------------------------------------------
 
-    def send(self, message) -> None:
+    def send(self, message: str | bytes | bytearray | memoryview) -> None:
         """Send a text (str) or binary (bytes-like) message.
 
         Raises:
@@ -359,80 +412,9 @@ class WsClient:
             opcode = _TEXT
         else:
             opcode, message = _classify(message, "send()")
-        lock = self._send_lock
-        lock.acquire()
-        try:
-            if self._proto.state is not OPEN or self._sock_closed:
-                raise self._proto.closed_exception()
-            self._send_locked(opcode, message)
-        finally:
-            lock.release()
+        self._send_frame(opcode, message)
 
-    def _send_locked(self, opcode: int, message) -> None:
-        """Encode and write one frame; the caller holds the send lock and
-        has checked the state.  Plain TCP: one call that masks and writes
-        (send_to); TLS: one encode and one send()."""
-        fd = self._fd
-        if fd >= 0:
-            try:
-                self._send_to(fd, opcode, message)
-            except OSError:
-                self._proto.eof_received()
-                raise self._proto.closed_exception() from None
-            return
-        data = self._encode(opcode, message)
-        try:
-            sent = self._sock.send(data)
-        except OSError:
-            sent = 0  # would block, or failed: _write sorts it out
-        if sent != len(data):
-            self._write(data, sent)
-
-    def send_many(self, messages: Iterable) -> None:
-        """Send each item of ``messages`` as its own message, as send() would
-        (str: text; bytes-like: binary), writing them together.
-
-        Small messages are encoded into one buffer and written with one
-        system call per 256 KiB instead of one each: many times the rate of
-        a send() loop for messages of a few hundred bytes.  Nothing is
-        delayed: every message is written before this returns.  Frames on
-        the wire stay whole and in order; if an item is neither str nor
-        bytes-like, the messages before it are sent and TypeError names its
-        index.
-
-        Raises:
-            TypeError: an item is neither a str nor a bytes-like object.
-            ConnectionClosed: the connection is closing or closed.
-        """
-        encode, write = self._encode, self._write
-        out = bytearray()
-        with self._send_lock:
-            if self._proto.state is not OPEN or self._sock_closed:
-                raise self._proto.closed_exception()
-            try:
-                for index, message in enumerate(messages):
-                    cls = message.__class__
-                    if cls is bytes or cls is bytearray:
-                        opcode = _BINARY
-                    else:
-                        opcode, message = _classify(message, f"send_many() (item {index})")
-                    if len(message) >= _BATCH_BYTES:
-                        # A big message gains nothing from the batch buffer:
-                        # write what is queued, then the message as send() would.
-                        if out:
-                            write(out)
-                            out.clear()
-                        self._send_locked(opcode, message)
-                        continue
-                    out += encode(opcode, message)
-                    if len(out) >= _BATCH_BYTES:
-                        write(out)
-                        out.clear()
-            finally:
-                if out and not self._sock_closed and self._proto.state is OPEN:
-                    write(out)
-
-    def send_binary(self, data) -> None:
+    def send_binary(self, data: Any) -> None:
         """Send a binary message from any bytes-like object or iterable of ints."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             try:
@@ -449,58 +431,196 @@ class WsClient:
                     ) from None
         self._send_frame(_BINARY, data)
 
-    def ping(self, data=b"") -> None:
+    def ping(self, data: str | bytes = b"") -> None:
         """Send a ping (payload of at most 125 bytes; str is sent as UTF-8)."""
         self._send_frame(_PING, self._control_payload("ping", data))
 
-    def pong(self, data=b"") -> None:
+    def pong(self, data: str | bytes = b"") -> None:
         """Send a pong, e.g. echoing a ping's data when auto_pong is off."""
         self._send_frame(_PONG, self._control_payload("pong", data))
 
     @staticmethod
-    def _control_payload(what: str, data) -> bytes:
+    def _control_payload(what: str, data: object) -> bytes:
         if isinstance(data, str):
             data = data.encode("utf-8")
         try:
-            data = bytes(memoryview(data))
+            payload = bytes(memoryview(data))  # type: ignore[arg-type]
         except TypeError:
             raise TypeError(f"{what} data must be bytes-like or str, not {type(data).__name__}") from None
-        if len(data) > 125:
-            raise ValueError(f"{what} payload of {len(data)} bytes exceeds 125")
-        return data
+        if len(payload) > 125:
+            raise ValueError(f"{what} payload of {len(payload)} bytes exceeds 125")
+        return payload
 
-    def _send_frame(self, opcode: int, payload) -> None:
+    def send_many(self, messages: Iterable[Any]) -> None:
+        """Send each item of ``messages`` as its own message, as send() would
+        (str: text; bytes-like: binary), writing them together.
+
+        Small messages are collected and written with one system call per
+        256 KiB instead of one each: many times the rate of a send() loop
+        for messages of a few hundred bytes.  Nothing is delayed: every
+        message is written before this returns.  Frames on the wire stay
+        whole and in order.  The iterable is consumed outside the send
+        lock, so it may itself call ``ping()`` or ``send()``.  If an item
+        is neither str nor bytes-like, the messages before it are sent and
+        TypeError names its index.
+
+        Raises:
+            TypeError: an item is neither a str nor a bytes-like object.
+            ConnectionClosed: the connection is closing or closed.
+        """
+        batch: list[tuple[int, Any]] = []
+        size = 0
+        try:
+            for index, message in enumerate(messages):
+                cls = message.__class__
+                if cls is bytes or cls is bytearray:
+                    opcode = _BINARY
+                else:
+                    opcode, message = _classify(message, f"send_many() (item {index})")
+                n = len(message)
+                if n >= _BATCH_BYTES:
+                    # A big message gains nothing from the batch buffer.
+                    if batch:
+                        self._send_batch(batch)
+                        batch, size = [], 0
+                    self._send_frame(opcode, message)
+                    continue
+                batch.append((opcode, message))
+                size += n
+                if size >= _BATCH_BYTES:
+                    self._send_batch(batch)
+                    batch, size = [], 0
+        except TypeError:
+            if batch and self._is_open():  # the messages before the bad item
+                self._send_batch(batch)
+            raise
+        if batch:
+            self._send_batch(batch)
+
+    # The funnel: every frame goes out through these, under the send lock.
+
+    def _send_frame(self, opcode: int, payload: Any) -> None:
+        lock = self._send_lock
+        lock.acquire()
+        try:
+            if not self._is_open():
+                raise self._proto.closed_exception()
+            self._write_frame(opcode, payload)
+        finally:
+            lock.release()
+        if self._has_pending() or self._tls_pending():
+            self._flush(blocking=False)
+
+    def _send_batch(self, items: list[tuple[int, Any]]) -> None:
+        out = bytearray()
+        encode = self._encode
         with self._send_lock:
-            proto = self._proto
-            if proto.state is not OPEN or self._sock_closed:
-                raise proto.closed_exception()
+            if not self._is_open():
+                raise self._proto.closed_exception()
+            for opcode, payload in items:
+                out += encode(opcode, payload)
+            self._write(out)
+        if self._has_pending() or self._tls_pending():
+            self._flush(blocking=False)
+
+    def _write_frame(self, opcode: int, payload: Any) -> None:
+        """Encode and write one frame; the caller holds the send lock.
+        Plain TCP: one compiled call that masks and writes (send_to)."""
+        fd = self._fd
+        if fd < 0:
             self._write(self._encode(opcode, payload))
+            return
+        try:
+            self._send_to(fd, opcode, payload)
+        except BaseException as exc:
+            self._write_failed(exc, self._encoder.partial)
 
-    def _flush(self) -> None:
-        """Write the replies (pongs, close frames) the protocol queued."""
-        with self._send_lock:
-            for data in self._proto.data_to_send():
-                if self._sock_closed:
-                    return
-                self._write(data)
+    def _write(self, data: Any, deadline: float | None = None) -> None:
+        """Write ``data`` whole; the caller holds the send lock (or is the
+        handshake).  Over TLS it is encrypted first: from then on it is
+        part of the stream, so any failure counts as a partial write."""
+        tls = self._tls
+        started = False
+        try:
+            if tls is not None:
+                data = tls.encrypt(data)
+                started = True
+            self._send_raw(data, deadline)
+        except _PartialWrite as partial:
+            self._write_failed(partial.cause, True)
+        except BaseException as exc:
+            self._write_failed(exc, started)
 
-    def _write(self, data, done: int = 0) -> None:
-        """Write ``data`` from offset ``done`` on; the caller holds the send lock."""
+    def _send_raw(self, data: Any, deadline: float | None) -> None:
         sock = self._sock
-        total = len(data)
+        view = memoryview(data)
+        total = len(view)
+        done = 0
         try:
             while done < total:
                 try:
-                    done += sock.send(memoryview(data)[done:] if done else data)
-                except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
-                    self._wpoll.wait(None)  # the socket buffer is full
-        except (OSError, ValueError):  # reset, or closed by another thread
-            self._proto.eof_received()
-            raise self._proto.closed_exception() from None
+                    done += sock.send(view[done:] if done else view)
+                except _WOULD_BLOCK:
+                    self._wpoll.wait(deadline)
+        except BaseException as exc:
+            if 0 < done < total:
+                raise _PartialWrite(exc) from exc
+            raise
+        finally:
+            view.release()
+
+    def _write_failed(self, exc: BaseException, partial: bool) -> None:
+        """A write raised ``exc``; the caller holds the send lock.
+
+        A socket error ends the connection (1006).  Anything else (a
+        signal's exception) leaves it usable if no byte of the frame went
+        out, and fails it if part did: the stream cannot be resumed."""
+        if isinstance(exc, (OSError, ValueError)) or partial:
+            self._proto.transport_failed(exc)
+            self._abort(have_send_lock=True)
+            if isinstance(exc, (OSError, ValueError)):
+                raise self._proto.closed_exception() from exc
+        raise exc
+
+    def _tls_pending(self) -> bool:
+        tls = self._tls
+        return tls is not None and tls.outgoing.pending > 0
+
+    def _flush(self, blocking: bool, deadline: float | None = None) -> bool:
+        """Write the replies the protocol queued (and TLS output).
+
+        Non-blocking: only if the send lock is free at once; its holder
+        flushes otherwise (senders look again after releasing it).
+        Blocking: wait for the lock until ``deadline``.  False if the lock
+        could not be had."""
+        lock = self._send_lock
+        while self._has_pending() or self._tls_pending():
+            if blocking:
+                if not _acquire(lock, deadline):
+                    return False
+            elif not lock.acquire(False):
+                return True
+            try:
+                while True:
+                    item = self._proto.pop_pending()
+                    if item is None:
+                        break
+                    try:
+                        self._write_frame(item[0], item[1])
+                    except ConnectionClosed:
+                        return True
+                if self._tls_pending() and not self._sock_closed:
+                    try:
+                        self._write(b"")
+                    except ConnectionClosed:
+                        return True
+            finally:
+                lock.release()
+        return True
 
     # -- receiving ------------------------------------------------------------
 
-    def receive(self, timeout: float | None = None) -> dict:
+    def receive(self, timeout: float | None = None) -> Message:
         """Block until the next message and return it.
 
         Returns:
@@ -523,57 +643,61 @@ class WsClient:
         if timeout is None:
             lock.acquire()
         else:
-            timeout = _check_timeout("timeout", timeout)
-            deadline = time.monotonic() + timeout
-            if not lock.acquire(timeout=timeout):
-                raise WebSocketTimeout(f"receive() timed out after {timeout} s (another thread is receiving)")
+            seconds = _check_timeout("timeout", timeout)
+            if seconds is None:
+                lock.acquire()
+            else:
+                deadline = time.monotonic() + seconds
+                if not lock.acquire(True, seconds):
+                    raise WebSocketTimeout(
+                        f"receive() timed out after {timeout} s (another thread is receiving)"
+                    )
         try:
-            proto = self._proto
-            parser_next = self._parser_next
+            next_message = self._next_message
+            parser = self._parser
             while True:
                 if self._done:
-                    raise proto.closed_exception()
-                # The protocol's next_message, inlined: a data message goes
-                # straight from the parser to the caller; anything else
-                # passes through the protocol.
+                    raise self._proto.closed_exception()
                 try:
-                    msg = parser_next()
-                    if msg.__class__ is dict:
-                        return msg
-                    if msg is not None:
-                        msg = proto.control_message(msg)
-                except (ProtocolError, MessageTooBig) as exc:
-                    proto.parse_failed(exc)
-                    self._done = True
-                    self._finish(drain=True)
+                    msg = next_message()
+                except (ProtocolError, MessageTooBig):
+                    self._end(deadline)
                     raise
                 if msg is not None:
-                    self._after_control()
-                    return msg
-                if proto.state is CLOSED:  # EOF, nothing buffered
-                    self._done = True
-                    self._finish(drain=False)
-                    raise proto.closed_exception()
+                    if parser.last_opcode >= 8:  # a control frame
+                        self._after_control(deadline)
+                    return msg  # type: ignore[no-any-return]
+                if self._is_closed():
+                    self._end(deadline)  # EOF, nothing buffered
+                    raise self._proto.closed_exception()
                 if not self._fill(deadline):
                     raise WebSocketTimeout(f"receive() timed out after {timeout} s")
         finally:
             lock.release()
 
-    def _after_control(self) -> None:
-        """Send queued replies (pong, close); after a close, end TCP."""
-        try:
-            self._flush()
-        except ConnectionClosed:
-            pass  # the reply could not be sent; the message stands
-        if self._proto.state is CLOSED:
-            self._done = True
-            self._finish(drain=True)
+    def _after_control(self, deadline: float | None) -> None:
+        """Send queued replies without waiting on a sender; after a close,
+        end TCP."""
+        if self._is_open():
+            self._flush(blocking=False)
+        elif self._proto.state == protocol.State.CLOSED:
+            self._end(deadline)
+
+    def _end(self, deadline: float | None) -> None:
+        """The connection is closed: send what is queued (our close frame),
+        then close TCP, all within ``deadline`` (or close_timeout)."""
+        self._done = True
+        if deadline is None:
+            deadline = _deadline(self.close_timeout)
+        self._finish(deadline)
 
     def _fill(self, deadline: float | None) -> bool:
         """Receive more bytes into the protocol; False on timeout."""
+        if self._tls is not None:
+            return self._fill_tls(deadline)
         sock = self._sock
-        if deadline is None or self._tls:
-            flags = 0  # a blocking recv, or TLS (non-blocking, takes no flags)
+        if deadline is None:
+            flags = 0  # a blocking recv
         elif _DONTWAIT:
             flags = _DONTWAIT
         else:
@@ -586,22 +710,58 @@ class WsClient:
             try:
                 n = sock.recv_into(self._get_buffer(), 0, flags)
             except _WOULD_BLOCK:
+                self._buffer_updated(0)
                 if not self._rpoll.wait(deadline):
                     return False
                 continue
-            except ssl.SSLWantWriteError:
-                if not self._wpoll.wait(deadline):
-                    return False
-                continue
             except (OSError, ValueError):  # reset, or closed by close()
+                self._buffer_updated(0)
                 n = 0
             if n:
                 self._buffer_updated(n)
             else:
-                self._proto.eof_received()
+                self._proto.receive_eof()
             return True
 
-    def __iter__(self) -> Iterator[dict]:
+    def _fill_tls(self, deadline: float | None) -> bool:
+        tls = self._tls
+        assert tls is not None
+        sock = self._sock
+        while True:
+            try:
+                n = tls.read_into(self._get_buffer())
+            except ssl.SSLError as exc:
+                # A broken record: the stream cannot go on (1006, with cause).
+                self._buffer_updated(0)
+                self._proto.transport_failed(exc)
+                return True
+            if n is None:
+                self._buffer_updated(0)
+            else:
+                if n:
+                    self._buffer_updated(n)
+                else:
+                    self._buffer_updated(0)
+                    self._proto.receive_eof()
+                if tls.outgoing.pending:
+                    self._flush(blocking=False)
+                return True
+            if tls.outgoing.pending:
+                self._flush(blocking=False)
+            flags = _DONTWAIT if deadline is not None else 0
+            if deadline is not None and not _DONTWAIT and not self._rpoll.wait(deadline):
+                return False
+            try:
+                data = sock.recv(_TLS_READ, flags)
+            except _WOULD_BLOCK:
+                if not self._rpoll.wait(deadline):
+                    return False
+                continue
+            except (OSError, ValueError):
+                data = b""
+            tls.feed(data)
+
+    def __iter__(self) -> Iterator[Message]:
         """Yield text and binary messages until the connection closes.
 
         Ends when the server's close frame arrives or after :meth:`close`;
@@ -634,27 +794,18 @@ class WsClient:
                 over 123 bytes (checked even when already closed).
         """
         encode_close_frame(code, reason)
-        deadline = time.monotonic() + self.close_timeout
-        if not self._send_lock.acquire(timeout=self.close_timeout):
+        deadline = _deadline(self.close_timeout)
+        self._proto.send_close(code, reason)
+        if not self._flush(blocking=True, deadline=deadline):
             # Another thread is stuck sending to a server that stopped
             # reading: no close frame can be sent, end TCP (which wakes it).
             self._abort()
             return
-        try:
-            if self._proto.state is OPEN and not self._sock_closed:
-                self._proto.send_close(code, reason)
-                for data in self._proto.data_to_send():
-                    try:
-                        self._write(data)
-                    except ConnectionClosed:
-                        break
-        finally:
-            self._send_lock.release()
-        if self._recv_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        if _acquire(self._recv_lock, deadline):
             try:
                 self._await_close(deadline)
                 self._done = True
-                self._finish(drain=True, deadline=deadline)
+                self._finish(deadline)
             finally:
                 self._recv_lock.release()
         else:
@@ -662,77 +813,69 @@ class WsClient:
             # answer in time: closing the socket wakes that thread.
             self._abort()
 
-    def _await_close(self, deadline: float) -> None:
+    def _await_close(self, deadline: float | None) -> None:
         """Read until the server's close frame, EOF or the deadline; data
         messages that arrive meanwhile are discarded."""
         proto = self._proto
-        while proto.state is CLOSING:
+        while proto.state == protocol.State.CLOSING and not self._sock_closed:
             try:
                 msg = proto.next_message()
             except (ProtocolError, MessageTooBig):
                 return
-            if msg is None and (self._sock_closed or not self._fill(deadline)):
+            if msg is None and not self._fill(deadline):
                 return
 
-    def _flush_quietly(self) -> None:
-        try:
-            self._flush()
-        except ConnectionClosed:
-            pass
-
-    def _finish(self, drain: bool, deadline: float | None = None) -> None:
+    def _finish(self, deadline: float | None) -> None:
         """Send what is queued (a close frame), then close TCP.
 
-        With ``drain``, half-close first and read until the server's EOF
-        (bounded by close_timeout): the server closes TCP first (RFC 6455
-        §7.1.1), and closing with unread bytes would send a reset that can
-        destroy our close frame in flight.
+        Half-close first and read until the server's EOF (bounded by
+        ``deadline``): the server closes TCP first (RFC 6455 §7.1.1), and
+        closing with unread bytes would send a reset that can destroy our
+        close frame in flight.
         """
         if self._sock_closed:
             return
-        self._flush_quietly()
-        if drain:
-            if deadline is None:
-                deadline = time.monotonic() + self.close_timeout
-            try:
-                self._sock.shutdown(socket.SHUT_WR)
-                scratch = bytearray(65536)
-                # poll() said readable: with no MSG_DONTWAIT (Windows) the
-                # recv returns at once all the same.
-                flags = 0 if self._tls else _DONTWAIT
-                while self._rpoll.wait(deadline):
-                    try:
-                        if not self._sock.recv_into(scratch, 0, flags):
-                            break
-                    except _WOULD_BLOCK:
-                        continue
-            except (OSError, ValueError):
-                pass
+        if not self._flush(blocking=True, deadline=deadline):
+            self._abort()
+            return
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+            scratch = bytearray(65536)
+            # poll() said readable: with no MSG_DONTWAIT (Windows) the recv
+            # returns at once all the same.
+            while self._rpoll.wait(deadline):
+                try:
+                    if not self._sock.recv_into(scratch, 0, _DONTWAIT):
+                        break
+                except _WOULD_BLOCK:
+                    continue
+        except (OSError, ValueError):
+            pass
         self._abort()
 
-    def _abort(self) -> None:
+    def _abort(self, have_send_lock: bool = False) -> None:
         """Close the TCP connection now (idempotent)."""
         if self._sock_closed:
             return
         self._sock_closed = True
-        self._proto.eof_received()
+        self._proto.receive_eof()
         try:
             self._sock.shutdown(socket.SHUT_RDWR)  # wakes blocked threads
         except (OSError, ValueError):
             pass
         # Senders write to the raw descriptor: close it only once no send
         # is under way, so that a number reused by the OS is never written.
-        locked = self._send_lock.acquire(timeout=self.close_timeout + 1.0)
+        locked = have_send_lock or _acquire(self._send_lock, _deadline(self.close_timeout or 10.0))
         try:
             self._sock.close()
         finally:
-            if locked:
+            if locked and not have_send_lock:
                 self._send_lock.release()
 
-    def __enter__(self) -> "WsClient":
+    def __enter__(self) -> WsClient:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __del__(self) -> None:
@@ -741,6 +884,14 @@ class WsClient:
             sock.close()
 
 
-def connect(url: str, **options) -> WsClient:
+class _PartialWrite(Exception):
+    """Part of a frame went out before ``cause`` stopped the write."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+def connect(url: str, **options: Any) -> WsClient:
     """Open a WebSocket connection: the same as ``WsClient(url, **options)``."""
     return WsClient(url, **options)

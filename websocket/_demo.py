@@ -14,22 +14,29 @@ from __future__ import annotations
 
 import socket
 import threading
+from typing import Any
 
-from ._codec import FrameEncoder, FrameParser
+from ._codec import protocol
 from ._frames import Opcode, encode_close_frame
 from ._handshake import accept_key, parse_response_head
 
 __all__ = ["DemoServer", "server_handshake", "opcode_and_data"]
 
-_OPCODES = {"text": Opcode.TEXT, "binary": Opcode.BINARY}
+FrameEncoder = protocol.FrameEncoder
+FrameParser = protocol.FrameParser
+
+_OPCODES = {
+    "text": Opcode.TEXT,
+    "binary": Opcode.BINARY,
+    "close": Opcode.CLOSE,
+    "ping": Opcode.PING,
+    "pong": Opcode.PONG,
+}
 
 
-def opcode_and_data(msg) -> tuple[int, object]:
-    """(opcode, data) of what ``FrameParser.next_message()`` returned: a
-    message dict for data messages, a tuple for control frames."""
-    if msg.__class__ is dict:
-        return _OPCODES[msg["type"]], msg["data"]
-    return msg[0], msg[1]
+def opcode_and_data(msg: dict[str, Any]) -> tuple[int, Any]:
+    """(opcode, data) of a message from ``FrameParser.next_message()``."""
+    return _OPCODES[msg["type"]], msg["data"]
 
 
 def server_handshake(conn: socket.socket) -> tuple[str, bytes]:
@@ -47,7 +54,7 @@ def server_handshake(conn: socket.socket) -> tuple[str, bytes]:
     head, rest = head.split(b"\r\n\r\n", 1)
     # A request head parses like a response head but for line one.
     request_line, _, fields = head.partition(b"\r\n")
-    _, _, headers = parse_response_head(b"HTTP/1.1 200 OK\r\n" + fields)
+    _, _, headers, _ = parse_response_head(b"HTTP/1.1 200 OK\r\n" + fields)
     key = headers.get("sec-websocket-key")
     if key is None:
         raise ValueError("no Sec-WebSocket-Key")

@@ -124,8 +124,11 @@ class MessageTooBig(WebSocketError):
     """A message exceeded ``max_size`` (close code 1009, RFC 6455 §7.4.1).
 
     Attributes:
-        size: the size reached or announced, in bytes.
-        max_size: the limit.
+        size: the size reached or announced, in bytes (for a fragmented
+            message, its payload plus what its fragments are charged).
+        max_size: the limit; None when there was none but the announced
+            size could not be allocated.
+        detail: how ``size`` was counted, when not simply the payload.
         code: 1009, the close code it causes.
 
     Not a :class:`ProtocolError`: the peer broke no rule, the message is
@@ -134,13 +137,17 @@ class MessageTooBig(WebSocketError):
 
     code = 1009
 
-    def __init__(self, size: int, max_size: int) -> None:
+    def __init__(self, size: int, max_size: int | None, detail: str = "") -> None:
         self.size = size
         self.max_size = max_size
+        self.detail = detail
         super().__init__(size, max_size)
 
     def __str__(self) -> str:
-        return f"message of {self.size} bytes exceeds max_size {self.max_size}"
+        if self.max_size is None:
+            return f"message of {self.size} bytes cannot be allocated"
+        text = f"message of {self.size} bytes exceeds max_size {self.max_size}"
+        return f"{text} ({self.detail})" if self.detail else text
 
 
 class ConnectionClosed(WebSocketError):

@@ -1,18 +1,34 @@
 """Wire constants and close-frame payloads (RFC 6455 §5.2, §5.5.1, §7.4).
 
-Frame encoding and decoding live in the codec twins (``_speedups.pyx`` /
-``_speedups_py.py``); this module holds what both twins and the protocol
-share and what is not on the hot path.
+Frame encoding and decoding live in the protocol (``_protocol.py``); this
+module holds the constants it shares with the shell and what is not on the
+hot path.
 """
 
 from __future__ import annotations
 
 import enum
 import struct
+from typing import Any
 
 from ._exceptions import ProtocolError
 
-__all__ = ["Opcode", "CloseCode", "encode_close_frame", "parse_close_frame"]
+__all__ = ["Opcode", "CloseCode", "State", "encode_close_frame", "parse_close_frame"]
+
+
+class State(enum.IntEnum):
+    """The state of a connection (RFC 6455 §4.1 _CONNECTING_, §4.1 _OPEN_,
+    §7.1.3 _CLOSING_, §7.1.4 _CLOSED_).
+
+    CLOSING means our close frame went out and the peer's has not come yet;
+    a close received is answered at once, so that case goes straight to
+    CLOSED.
+    """
+
+    CONNECTING = 0
+    OPEN = 1
+    CLOSING = 2
+    CLOSED = 3
 
 
 class Opcode(enum.IntEnum):
@@ -98,7 +114,7 @@ def encode_close_frame(code: int, reason: str = "") -> bytes:
     return struct.pack("!H", code) + data
 
 
-def parse_close_frame(payload: bytes) -> dict:
+def parse_close_frame(payload: bytes) -> dict[str, Any]:
     """Parse the payload of a received close frame (RFC 6455 §5.5.1, §7.1.5).
 
     Args:
@@ -109,10 +125,14 @@ def parse_close_frame(payload: bytes) -> dict:
         ("no status received") and an empty reason.
 
     Raises:
+        TypeError: ``payload`` is not bytes-like (an int is no length here).
         ProtocolError: a 1-byte payload or a code that may not be sent
             (close code 1002), or a reason that is not UTF-8 (1007).
     """
-    data = bytes(payload)
+    try:
+        data = bytes(memoryview(payload))
+    except TypeError:
+        raise TypeError(f"close payload must be bytes-like, not {type(payload).__name__}") from None
     if not data:
         return {"code": int(CloseCode.NO_STATUS_RCVD), "reason": ""}
     if len(data) == 1:

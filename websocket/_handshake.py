@@ -28,9 +28,14 @@ GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 # RFC 7230 §3.2.6: token = 1*tchar.
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-# A header value may hold any visible character, space and tab, but no
-# CR, LF or NUL (which would split or end the request head).
-_BAD_VALUE = re.compile(r"[\x00\r\n]")
+# A header value (RFC 7230 §3.2: field-content) may hold visible ASCII,
+# space and tab; CR, LF and NUL would split or end the request head, and
+# other control characters (VT, ESC, DEL) have no place in it.  Non-ASCII is
+# refused too: the request goes out as ASCII.
+_BAD_VALUE = re.compile(r"[^\t\x20-\x7e]")
+# The request line, Host and the key: visible ASCII only (a tab in the path
+# would let a server split the request line: "GET /a\tHTTP/1.1 ...").
+_BAD_TOKEN_CHAR = re.compile(r"[^\x21-\x7e]")
 # Headers only the handshake sets: a user value would break the upgrade.
 _RESERVED = {
     "upgrade",
@@ -62,10 +67,10 @@ def accept_key(key: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def _check_field(what: str, value: object) -> str:
+def _check_field(what: str, value: object, bad_chars: re.Pattern[str] = _BAD_VALUE) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
-    bad = _BAD_VALUE.search(value)
+    bad = bad_chars.search(value)
     if bad:
         raise ValueError(f"{what} {value!r} contains {bad.group()!r}")
     return value
@@ -129,17 +134,18 @@ def build_handshake_request(
 
     Raises:
         TypeError: a field of the wrong type.
-        ValueError: CR, LF or NUL in any field, an invalid header name or
+        ValueError: a control or non-ASCII character in any field (tab
+            is allowed in header values only), an invalid header name or
             subprotocol token, a header the handshake sets itself, a path
             not starting with "/", or a port out of range.
     """
-    _check_field("host", host)
-    _check_field("path", path)
-    _check_field("key", key)
+    _check_field("host", host, _BAD_TOKEN_CHAR)
+    _check_field("path", path, _BAD_TOKEN_CHAR)
+    _check_field("key", key, _BAD_TOKEN_CHAR)
     if not host:
         raise ValueError("host must not be empty")
-    if not path.startswith("/") or " " in path:
-        raise ValueError(f"path {path!r} must start with '/' and hold no spaces")
+    if not path.startswith("/"):
+        raise ValueError(f"path {path!r} must start with '/'")
     host_header = f"[{host}]" if ":" in host else host
     if port is not None:
         if not isinstance(port, int) or isinstance(port, bool):
@@ -179,15 +185,16 @@ def build_handshake_request(
     return "\r\n".join(lines) + "\r\n\r\n"
 
 
-def parse_response_head(head: bytes) -> tuple[int, str, dict[str, str]]:
-    """Parse an HTTP/1.1 response head (status line and headers).
+def parse_response_head(head: bytes) -> tuple[int, str, dict[str, str], str]:
+    """Parse an HTTP/1.x response head (status line and headers).
 
     Args:
         head: the bytes up to and including the empty line (or without it).
 
     Returns:
-        ``(status, reason, headers)``; header names are lowercase, repeated
-        headers are joined with ", " (RFC 7230 §3.2.2).
+        ``(status, reason, headers, version)``; header names are lowercase,
+        repeated headers are joined with ", " (RFC 7230 §3.2.2); version is
+        "1.0" or "1.1".
 
     Raises:
         HandshakeError: a malformed status line or header line.
@@ -199,10 +206,10 @@ def parse_response_head(head: bytes) -> tuple[int, str, dict[str, str]]:
     if not lines:
         raise HandshakeError("empty response from server")
     status_line = lines[0]
-    match = re.match(r"^HTTP/1\.[01] ([0-9]{3})(?: (.*))?$", status_line)
+    match = re.match(r"^HTTP/1\.([01]) ([0-9]{3})(?: (.*))?$", status_line)
     if not match:
         raise HandshakeError(f"invalid HTTP status line {status_line[:80]!r}")
-    status = int(match.group(1))
+    status = int(match.group(2))
     headers: dict[str, str] = {}
     for line in lines[1:]:
         name, sep, value = line.partition(":")
@@ -211,7 +218,7 @@ def parse_response_head(head: bytes) -> tuple[int, str, dict[str, str]]:
         name = name.lower()
         value = value.strip(" \t")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return status, match.group(2) or "", headers
+    return status, match.group(3) or "", headers, "1." + match.group(1)
 
 
 def _has_token(value: str | None, token: str) -> bool:
@@ -220,14 +227,32 @@ def _has_token(value: str | None, token: str) -> bool:
     return token in (part.strip().lower() for part in value.split(","))
 
 
-def check_response(status: int, headers: Mapping[str, str], key: str) -> None:
-    """Check a parsed response against RFC 6455 §4.1 (client steps 1-4).
+def check_response(
+    status: int,
+    headers: Mapping[str, str],
+    key: str,
+    *,
+    version: str = "1.1",
+    subprotocols: Sequence[str] = (),
+) -> str | None:
+    """Decide whether a parsed response accepts the upgrade (RFC 6455 §4.1).
+
+    The one check both the client and :func:`validate_handshake_response`
+    make: status 101 in HTTP/1.1, ``Upgrade: websocket``, ``Connection:
+    upgrade``, the right ``Sec-WebSocket-Accept``, no extension (none is
+    offered) and at most a subprotocol from ``subprotocols``.
+
+    Returns:
+        The subprotocol the server chose, or None.
 
     Raises:
         HandshakeError: naming the first requirement that fails.
     """
     if status != 101:
         raise HandshakeError(f"server answered HTTP {status}, expected 101", status, headers)
+    if version != "1.1":
+        # §4.1: "the server's handshake ... MUST be ... an HTTP/1.1" response.
+        raise HandshakeError(f"server answered 101 in HTTP/{version}, expected HTTP/1.1", status, headers)
     upgrade = headers.get("upgrade")
     if not _has_token(upgrade, "websocket"):
         raise HandshakeError(f"invalid Upgrade header {upgrade!r}", status, headers)
@@ -237,14 +262,38 @@ def check_response(status: int, headers: Mapping[str, str], key: str) -> None:
     accept = headers.get("sec-websocket-accept")
     if accept != accept_key(key):
         raise HandshakeError(f"wrong Sec-WebSocket-Accept {accept!r}", status, headers)
+    extensions = headers.get("sec-websocket-extensions")
+    if extensions is not None:
+        # §4.1 step 5: an extension "not present in the client's handshake"
+        # MUST fail the connection.
+        raise HandshakeError(
+            f"server accepted extension {extensions!r} that the client did not offer",
+            status,
+            headers,
+        )
+    chosen = headers.get("sec-websocket-protocol")
+    if chosen is not None and chosen not in subprotocols:
+        # §4.1 step 6: likewise for a subprotocol.
+        offered = f" ({', '.join(subprotocols)})" if subprotocols else ""
+        raise HandshakeError(
+            f"server chose subprotocol {chosen!r}, which the client did not offer{offered}",
+            status,
+            headers,
+        )
+    return chosen
 
 
-def validate_handshake_response(response: str | bytes, key: str) -> bool:
+def validate_handshake_response(
+    response: str | bytes, key: str, *, subprotocols: Sequence[str] = ()
+) -> bool:
     """True if ``response`` accepts the handshake made with ``key``.
 
-    Checks status 101, ``Upgrade: websocket``, ``Connection: upgrade`` and
-    ``Sec-WebSocket-Accept`` (RFC 6455 §4.1).  Garbage gives False, never an
-    exception; only arguments of the wrong type raise TypeError.
+    The client's own check (:func:`check_response`) for a handshake that
+    offered ``subprotocols`` and no extension: status 101 in HTTP/1.1,
+    ``Upgrade: websocket``, ``Connection: upgrade``, ``Sec-WebSocket-Accept``
+    (RFC 6455 §4.1), no extension and at most one of ``subprotocols`` in the
+    answer.  Garbage gives False, never an exception; only arguments of the
+    wrong type raise TypeError.
     """
     if isinstance(response, str):
         try:
@@ -257,8 +306,8 @@ def validate_handshake_response(response: str | bytes, key: str) -> bool:
         raise TypeError(f"key must be a str, not {type(key).__name__}")
     head = bytes(response).split(b"\r\n\r\n", 1)[0]
     try:
-        status, _, headers = parse_response_head(head)
-        check_response(status, headers, key)
+        status, _, headers, version = parse_response_head(head)
+        check_response(status, headers, key, version=version, subprotocols=subprotocols)
     except (HandshakeError, UnicodeError):
         return False
     return True

@@ -1,13 +1,11 @@
-"""Pure-Python codec: the twin of ``_speedups.pyx`` (RFC 6455 §5).
+"""Pure-Python primitives: the twin of ``_speedups.pyx``.
 
-Both twins export the same names with the same signatures, return the same
-results and raise the same exceptions; ``_speedups.pyi`` is the contract and
-``tests/test_codec*.py`` run every test on both.  ``_codec.py`` picks one.
-
-Length encoding (RFC 6455 §5.2): "in all cases, the minimal number of bytes
-MUST be used to encode the length".  Both twins reject a non-minimal length
-(a 16-bit length below 126, a 64-bit length below 65536) with ProtocolError
-(close code 1002), as they reject a 64-bit length with the top bit set.
+Only primitives live here and in the compiled twin: XOR masking with a key
+phase (RFC 6455 §5.3), incremental UTF-8 validation (§8.1), frame-header
+encoding and masked frame building, the fd write path and a lock.  Every
+protocol rule is in ``_protocol.py``.  Both twins export the same names
+with the same signatures, return the same results and raise the same
+exceptions; ``_speedups.pyi`` is the contract and the tests run on both.
 """
 
 from __future__ import annotations
@@ -17,37 +15,25 @@ import codecs
 import os
 import struct
 import sys
-
-from ._exceptions import IncompleteFrame, MessageTooBig, ProtocolError
+from typing import Any
 
 __all__ = [
     "HAVE_FD_IO",
     "mask",
     "mask_into",
-    "encode_frame",
-    "decode_frame",
+    "frame_header",
     "validate_utf8",
     "Utf8Validator",
     "FrameEncoder",
-    "FrameParser",
     "FastLock",
 ]
 
-_RESERVED_OPCODES = frozenset(range(3, 8)) | frozenset(range(0xB, 0x10))
-#: Frames at least this long that are not yet fully buffered are received
-#: straight into their own payload object instead of the shared buffer.
-BIG_FRAME = 64 * 1024
 #: Encoded frames up to this size get a fresh bytes object; larger ones are
 #: built in a reused buffer (fresh large buffers cost page faults).
 REUSE_FROM = 64 * 1024
 #: A reused send buffer larger than this is not kept after the frame.
 REUSE_UP_TO = 16 * 1024 * 1024
 _KEY_BLOCK = 1024  # mask keys drawn from the CSPRNG 256 at a time
-HEADER_MAX = 14  # the longest frame header: 2 + 8 length + 4 mask key
-#: get_buffer() offers at most this much per read.  Smaller reads hand TCP
-#: receive-window space back to the sender sooner, so both ends work at once:
-#: on loopback here 128 KiB reads moved 5.3 GB/s, 1 MiB reads 4.3 GB/s.
-READ_MAX = 128 * 1024
 #: FrameEncoder.send_to() works on this platform (not on Windows).
 HAVE_FD_IO = sys.platform != "win32"
 
@@ -137,184 +123,23 @@ def mask_into(dst, src, key, phase: int = 0) -> int:
     return (p + len(view)) & 3
 
 
-def _check_opcode(opcode) -> int:
-    if not isinstance(opcode, int) or isinstance(opcode, bool):
-        raise TypeError(f"opcode must be an int, not {type(opcode).__name__}")
-    if not 0 <= opcode <= 0xF:
-        raise ValueError(f"invalid opcode {opcode}: must be 0-15")
-    if opcode in _RESERVED_OPCODES:
-        raise ValueError(f"reserved opcode 0x{opcode:x}")
-    return opcode
-
-
 def _payload(payload) -> memoryview:
     if isinstance(payload, str):
         return memoryview(payload.encode("utf-8"))
     return _as_bytes(payload, "payload")
 
 
-def _header(fin, rsv1, rsv2, rsv3, opcode: int, length: int, masked) -> bytes:
-    b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
-    b0 |= (0x20 if rsv2 else 0) | (0x10 if rsv3 else 0)
+def frame_header(b0: int, length: int, masked: bool) -> bytes:
+    """The header of a frame (RFC 6455 §5.2) whose first byte is ``b0``
+    (FIN, RSV1-3, opcode), without the mask key: 2, 4 or 10 bytes."""
+    if not 0 <= b0 <= 0xFF:
+        raise ValueError(f"first header byte {b0} out of range 0-255")
     m = 0x80 if masked else 0
     if length < 126:
         return struct.pack("!BB", b0, m | length)
     if length < 0x10000:
         return struct.pack("!BBH", b0, m | 126, length)
     return struct.pack("!BBQ", b0, m | 127, length)
-
-
-def encode_frame(
-    opcode,
-    payload,
-    masked=True,
-    *,
-    fin=True,
-    rsv1=False,
-    rsv2=False,
-    rsv3=False,
-    mask_key=None,
-) -> bytes:
-    """Encode one frame (RFC 6455 §5.2).
-
-    Args:
-        opcode: 0-2 or 8-10 (reserved opcodes raise ValueError).
-        payload: str (sent as UTF-8) or any bytes-like object.
-        masked: mask the payload, as a client must (RFC 6455 §5.3).
-        fin, rsv1, rsv2, rsv3: the header bits.
-        mask_key: 4 bytes; a fresh key from the OS CSPRNG when None.
-
-    Raises:
-        TypeError: a payload that is neither str nor bytes-like.
-        ValueError: a reserved opcode, a fragmented control frame or one
-            over 125 bytes, a mask key not 4 bytes long or given with
-            ``masked=False``.
-    """
-    op = _check_opcode(opcode)
-    data = _payload(payload)
-    n = len(data)
-    if op >= 8:
-        if n > 125:
-            raise ValueError(f"control frame payload of {n} bytes exceeds 125")
-        if not fin:
-            raise ValueError(f"control frame 0x{op:x} must not be fragmented")
-    header = _header(fin, rsv1, rsv2, rsv3, op, n, masked)
-    if not masked:
-        if mask_key is not None:
-            raise ValueError("mask_key given with masked=False")
-        return header + data
-    key = os.urandom(4) if mask_key is None else _key(mask_key)
-    return header + key + _xor(data, key)
-
-
-def _parse_header(buf, start: int, end: int):
-    """Parse the frame header at ``buf[start:end]``.
-
-    Returns the number of bytes needed to finish the header when it is
-    incomplete (an int), else ``(fin, rsv1, rsv2, rsv3, opcode, masked,
-    mask_key, length, header_length)``.  Raises ProtocolError for what no
-    more bytes can fix.
-    """
-    avail = end - start
-    if avail < 2:
-        return 2
-    b0 = buf[start]
-    b1 = buf[start + 1]
-    opcode = b0 & 0x0F
-    fin = bool(b0 & 0x80)
-    if opcode in _RESERVED_OPCODES:
-        raise ProtocolError(f"reserved opcode 0x{opcode:x}")
-    length = b1 & 0x7F
-    if opcode >= 8:
-        if not fin:
-            raise ProtocolError(f"fragmented control frame (opcode 0x{opcode:x})")
-        if length > 125:
-            raise ProtocolError(
-                f"control frame (opcode 0x{opcode:x}) with a payload over 125 bytes"
-            )
-    masked = bool(b1 & 0x80)
-    hlen = 2
-    if length == 126:
-        hlen = 4
-        if avail < hlen:
-            return hlen
-        (length,) = struct.unpack_from("!H", buf, start + 2)
-        if length < 126:
-            raise ProtocolError(
-                f"payload length {length} in 16 bits: the minimal encoding is required"
-            )
-    elif length == 127:
-        hlen = 10
-        if avail < hlen:
-            return hlen
-        (length,) = struct.unpack_from("!Q", buf, start + 2)
-        if length >> 63:
-            raise ProtocolError(
-                f"payload length 0x{length:016x} has the most significant bit set"
-            )
-        if length < 0x10000:
-            raise ProtocolError(
-                f"payload length {length} in 64 bits: the minimal encoding is required"
-            )
-    key = None
-    if masked:
-        if avail < hlen + 4:
-            return hlen + 4
-        key = bytes(buf[start + hlen : start + hlen + 4])
-        hlen += 4
-    return (
-        fin,
-        bool(b0 & 0x40),
-        bool(b0 & 0x20),
-        bool(b0 & 0x10),
-        opcode,
-        masked,
-        key,
-        length,
-        hlen,
-    )
-
-
-def decode_frame(data) -> dict:
-    """Decode the frame at the start of ``data`` (RFC 6455 §5.2).
-
-    Returns:
-        A dict: fin, rsv1, rsv2, rsv3, opcode, masked, mask_key (bytes or
-        None), length, payload (bytes, unmasked), size (bytes consumed).
-        Bytes after the frame are ignored.
-
-    Raises:
-        TypeError: ``data`` is not bytes-like.
-        IncompleteFrame: ``data`` ends before the frame does.
-        ProtocolError: a reserved opcode, a fragmented or oversized control
-            frame, a non-minimal length or one with the top bit set.
-    """
-    # A bytes copy, not a view: a view alive in a raised exception's
-    # traceback would stop the caller from growing its bytearray.
-    view = data if isinstance(data, bytes) else _as_bytes(data).tobytes()
-    n = len(view)
-    header = _parse_header(view, 0, n)
-    if isinstance(header, int):
-        raise IncompleteFrame(header, n)
-    fin, rsv1, rsv2, rsv3, opcode, masked, key, length, hlen = header
-    size = hlen + length
-    if n < size:
-        raise IncompleteFrame(size, n)
-    payload = view[hlen:size]
-    if masked:
-        payload = _xor(payload, key)
-    return {
-        "fin": fin,
-        "rsv1": rsv1,
-        "rsv2": rsv2,
-        "rsv3": rsv3,
-        "opcode": opcode,
-        "masked": masked,
-        "mask_key": key,
-        "length": length,
-        "payload": payload,
-        "size": size,
-    }
 
 
 # Lead bytes whose second byte is restricted beyond 80..BF (RFC 3629 §4).
@@ -391,6 +216,8 @@ class FrameEncoder:
         self._mask = bool(mask)
         self._keys = b""
         self._key_pos = 0
+        #: True when the last send_to() stopped with part of its frame written.
+        self.partial = False
 
     def _next_key(self) -> bytes:
         if self._key_pos >= len(self._keys):
@@ -405,8 +232,11 @@ class FrameEncoder:
 
         The opcode and flags are trusted: the protocol checks them.
         """
+        if not 0 <= opcode <= 0xF:
+            raise ValueError(f"invalid opcode {opcode}: must be 0-15")
         data = _payload(payload)
-        header = _header(fin, rsv1, False, False, opcode, len(data), self._mask)
+        b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
+        header = frame_header(b0, len(data), self._mask)
         if not self._mask:
             return header + data
         key = self._next_key()
@@ -416,317 +246,19 @@ class FrameEncoder:
         """Encode one frame and write all of it to the blocking socket fd.
 
         Raises:
-            OSError: the write failed (the frame may be partly written).
+            OSError: the write failed; ``partial`` then says whether part
+                of the frame was written (the stream cannot go on).
         """
+        self.partial = False
         if not HAVE_FD_IO:
             raise OSError(38, "send_to() is not available on this platform")
         view = memoryview(self.encode(opcode, payload, fin, rsv1))
-        while len(view):
-            view = view[os.write(fd, view) :]
-
-
-class FrameParser:
-    """Parses the frames a client receives, as they arrive (RFC 6455 §5).
-
-    Sans-I/O: the caller receives into ``get_buffer()`` (or calls
-    ``feed()``), reports with ``buffer_updated(n)``, and calls
-    ``next_message()`` until it returns None.
-
-    Enforced here: reserved bits and opcodes, masked frames (unless
-    ``mask_allowed``), control frame rules (§5.5), continuation rules
-    (§5.4), minimal lengths, ``max_size`` (before the payload arrives) and,
-    for uncompressed text, UTF-8 validity checked as the bytes arrive
-    (§8.1).  A violation raises ProtocolError (or MessageTooBig) from the
-    call that would have returned the offending frame, and again from every
-    later call.
-    """
-
-    def __init__(
-        self,
-        max_size: int | None = None,
-        *,
-        mask_allowed: bool = False,
-        rsv1_allowed: bool = False,
-        buffer_size: int = 256 * 1024,
-    ) -> None:
-        if max_size is not None:
-            if not isinstance(max_size, int) or isinstance(max_size, bool):
-                raise TypeError(f"max_size must be an int or None, not {type(max_size).__name__}")
-            if max_size < 0:
-                raise ValueError(f"max_size must be >= 0, got {max_size}")
-        if buffer_size < 2 * BIG_FRAME:
-            raise ValueError(f"buffer_size must be >= {2 * BIG_FRAME}, got {buffer_size}")
-        self.max_size = max_size
-        self._mask_allowed = bool(mask_allowed)
-        self._rsv1_allowed = bool(rsv1_allowed)
-        self._buf = bytearray(buffer_size)
-        self._view = memoryview(self._buf)
-        self._start = 0
-        self._end = 0
-        self._hdr = None  # header of the frame whose payload is incomplete
-        self._checked = 0  # payload bytes of that frame unmasked and checked
-        self._big = None  # its own payload buffer, for a big frame
-        self._big_filled = 0
-        self._after_big = False  # the last frame was big
-        self._offered = 0  # the size of the last get_buffer()
-        self._msg_opcode = 0  # 0 outside a message, else TEXT or BINARY
-        self._msg_compressed = False
-        self._msg_chunks: list = []
-        self._msg_size = 0
-        self._utf8 = Utf8Validator()
-        self._error: Exception | None = None
-
-    # -- receiving ---------------------------------------------------------
-
-    def get_buffer(self) -> memoryview:
-        """A writable buffer to receive the next bytes into (never empty)."""
-        view = self._get_buffer()
-        self._offered = len(view)
-        return view
-
-    def _get_buffer(self) -> memoryview:
-        if self._big is not None:
-            return memoryview(self._big)[self._big_filled : self._big_filled + READ_MAX]
-        if self._start == self._end:
-            self._start = self._end = 0
-            if self._after_big:
-                # After a big frame, read one header's worth only: if the
-                # next frame is big too, its payload then goes straight into
-                # its own buffer instead of being copied there from ours.
-                return self._view[:HEADER_MAX]
-        elif len(self._buf) - self._end < BIG_FRAME // 4:
-            # Little room left: move the unparsed bytes to the front.  After
-            # next_message() returned None they are one partial frame shorter
-            # than BIG_FRAME + 14 bytes, so this frees most of the buffer.
-            keep = self._end - self._start
-            self._view[:keep] = self._view[self._start : self._end]
-            self._start, self._end = 0, keep
-            if len(self._buf) - keep < BIG_FRAME // 4:
-                # Unparsed whole frames fill it (fed without next_message()).
-                self._buf = self._buf + bytearray(len(self._buf))
-                self._view = memoryview(self._buf)
-        return self._view[self._end : self._end + READ_MAX]
-
-    def buffer_updated(self, nbytes: int) -> None:
-        """Record that ``nbytes`` were written into ``get_buffer()``."""
-        if not 0 <= nbytes <= self._offered:
-            raise ValueError(f"nbytes {nbytes} out of range 0-{self._offered}")
-        self._offered = 0
-        if self._big is not None:
-            self._big_filled += nbytes
-        else:
-            self._end += nbytes
-
-    def feed(self, data) -> None:
-        """Copy ``data`` in, for callers that do not receive into buffers."""
-        view = _as_bytes(data)
-        while len(view):
-            buf = self.get_buffer()
-            n = min(len(buf), len(view))
-            buf[:n] = view[:n]
-            self.buffer_updated(n)
-            view = view[n:]
-
-    @property
-    def buffered(self) -> int:
-        """Bytes received but not yet returned in a message or frame."""
-        return self._end - self._start + self._big_filled
-
-    # -- parsing -----------------------------------------------------------
-
-    def next_message(self):
-        """Return the next complete message or control frame, or None.
-
-        Returns:
-            For an uncompressed data message (reassembled from its
-            fragments), the message itself: ``{"type": "text", "data":
-            str}`` or ``{"type": "binary", "data": bytes}``.  For a control
-            frame or a compressed message (RSV1 set: still deflated bytes,
-            for the protocol to inflate and check), a tuple ``(opcode, data,
-            compressed)`` that the protocol layer completes.  Building the
-            common case here saves a layer of Python per message.
-        """
-        if self._error is not None:
-            raise self._error
-        if self._hdr is None and not self._msg_opcode:
-            msg = self._whole_frame()
-            if msg is not None:
-                return msg
+        total = len(view)
         try:
-            while True:
-                frame = self._next_frame()
-                if frame is None:
-                    return None
-                result = self._assemble(*frame)
-                if result is not None:
-                    return result
-        except (ProtocolError, MessageTooBig) as exc:
-            self._error = exc
-            raise
-
-    def _whole_frame(self):
-        """The fast path: a whole, final, unmasked text or binary frame with
-        a 7- or 16-bit length, already buffered, outside a fragmented
-        message.  Anything else (including every error) is left to the
-        general path, which then handles it the same way."""
-        start = self._start
-        avail = self._end - start
-        if avail < 2:
-            return None
-        buf = self._buf
-        b0 = buf[start]
-        if b0 != 0x82 and b0 != 0x81:
-            return None
-        length = buf[start + 1]
-        hlen = 2
-        if length >= 126:
-            if length != 126 or avail < 4:
-                return None
-            length = (buf[start + 2] << 8) | buf[start + 3]
-            if length < 126:
-                return None  # non-minimal: the general path raises
-            hlen = 4
-        end = start + hlen + length
-        if end > self._end or (self.max_size is not None and length > self.max_size):
-            return None
-        data = bytes(self._view[start + hlen : end])
-        self._start = end
-        self._after_big = False
-        if b0 == 0x82:
-            return {"type": "binary", "data": data}
-        try:
-            return {"type": "text", "data": data.decode("utf-8")}
-        except UnicodeDecodeError:
-            self._error = ProtocolError("invalid UTF-8 in text message", 1007)
-            raise self._error from None
-
-    def _advance_header(self) -> bool:
-        """Parse the next header if it is all there; False if not."""
-        header = _parse_header(self._view, self._start, self._end)
-        if isinstance(header, int):
-            return False
-        fin, rsv1, rsv2, rsv3, opcode, masked, key, length, hlen = header
-        if rsv2 or rsv3:
-            raise ProtocolError(f"reserved bit RSV{2 if rsv2 else 3} set with no extension negotiated")
-        if masked and not self._mask_allowed:
-            raise ProtocolError("masked frame from the server (RFC 6455 §5.1)")
-        if opcode >= 8:
-            if rsv1:
-                raise ProtocolError(f"RSV1 set on control frame (opcode 0x{opcode:x})")
-        elif opcode == 0:
-            if not self._msg_opcode:
-                raise ProtocolError("continuation frame without a message to continue")
-            if rsv1:
-                raise ProtocolError("RSV1 set on a continuation frame")
-        else:
-            if self._msg_opcode:
-                raise ProtocolError(
-                    f"new data frame (opcode 0x{opcode:x}) inside a fragmented message"
-                )
-            if rsv1 and not self._rsv1_allowed:
-                raise ProtocolError("RSV1 set with no extension negotiated")
-        if opcode < 8 and self.max_size is not None:
-            total = self._msg_size + length
-            if total > self.max_size:
-                raise MessageTooBig(total, self.max_size)
-        self._hdr = (fin, rsv1, opcode, key, length)
-        self._start += hlen
-        self._checked = 0
-        avail = self._end - self._start
-        if length >= BIG_FRAME and avail < length:
-            big = bytearray(length)
-            big[:avail] = self._view[self._start : self._end]
-            self._big, self._big_filled = big, avail
-            self._start = self._end
-        return True
-
-    def _text_check(self, opcode: int) -> bool:
-        """True if this frame's payload is uncompressed text to validate."""
-        if opcode == 1 or (opcode == 0 and self._msg_opcode == 1):
-            return not (self._msg_compressed or (opcode == 1 and self._hdr[1]))
-        return False
-
-    def _progress(self, data, upto: int) -> None:
-        """Unmask and check the payload bytes that arrived since last time."""
-        fin, rsv1, opcode, key, length = self._hdr
-        done = self._checked
-        if upto <= done:
-            return
-        if key is not None:
-            mask_into(data[done:upto], data[done:upto], key, done)
-        if self._text_check(opcode):
-            if not self._utf8.feed(data[done:upto]):
-                raise ProtocolError("invalid UTF-8 in text message", 1007)
-        self._checked = upto
-
-    def _next_frame(self):
-        if self._hdr is None and not self._advance_header():
-            return None
-        fin, rsv1, opcode, key, length = self._hdr
-        if self._big is not None:
-            big = memoryview(self._big)
-            if self._big_filled < length:
-                self._progress(big, self._big_filled)
-                return None
-            payload_view = big
-        else:
-            avail = self._end - self._start
-            payload_view = self._view[self._start : self._start + min(avail, length)]
-            if avail < length:
-                self._progress(payload_view, avail)
-                return None
-        single_text = opcode == 1 and fin and self._checked == 0 and not rsv1
-        if not single_text:
-            # A text message in one frame is checked by the decode below.
-            self._progress(payload_view, length)
-        elif key is not None:
-            mask_into(payload_view, payload_view, key, 0)
-        payload = bytes(payload_view)
-        payload_view.release()
-        self._after_big = self._big is not None
-        if self._big is not None:
-            self._big = None
-            self._big_filled = 0
-        else:
-            self._start += length
-        self._hdr = None
-        return fin, rsv1, opcode, payload
-
-    def _assemble(self, fin, rsv1, opcode, payload):
-        if opcode >= 8:
-            return opcode, payload, False
-        if opcode:
-            if fin:
-                return self._finish(opcode, rsv1, payload)
-            self._msg_opcode, self._msg_compressed = opcode, rsv1
-            self._msg_chunks = [payload]
-            self._msg_size = len(payload)
-            return None
-        self._msg_chunks.append(payload)
-        self._msg_size += len(payload)
-        if not fin:
-            return None
-        payload = b"".join(self._msg_chunks)
-        opcode, rsv1 = self._msg_opcode, self._msg_compressed
-        self._msg_opcode, self._msg_compressed = 0, False
-        self._msg_chunks = []
-        self._msg_size = 0
-        return self._finish(opcode, rsv1, payload)
-
-    def _finish(self, opcode, compressed, payload):
-        if opcode == 1 and not compressed:
-            incomplete = not self._utf8.complete
-            self._utf8.reset()
-            try:
-                text = payload.decode("utf-8")
-            except UnicodeDecodeError:
-                incomplete = True
-            if incomplete:
-                raise ProtocolError("invalid UTF-8 in text message", 1007)
-            return {"type": "text", "data": text}
-        if opcode == 2 and not compressed:
-            return {"type": "binary", "data": payload}
-        return opcode, payload, compressed
+            while len(view):
+                view = view[os.write(fd, view) :]
+        finally:
+            self.partial = 0 < total - len(view) < total
 
 
 #: The compiled twin's FastLock is a cheaper threading.Lock; here it is

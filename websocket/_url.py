@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from typing import Any
 
 from ._exceptions import InvalidURI
 
@@ -23,7 +24,7 @@ _FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
 _PATH_SAFE = "/?&=;:@!$'()*+,~%[]"
 
 
-def parse_url(url: str) -> dict:
+def parse_url(url: str) -> dict[str, Any]:
     """Split a ``ws://`` or ``wss://`` URL into what the client needs.
 
     Args:
@@ -46,6 +47,10 @@ def parse_url(url: str) -> dict:
     bad = _FORBIDDEN.search(url)
     if bad:
         raise InvalidURI(url, f"forbidden character {bad.group()!r}")
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidURI(url, f"lone surrogate {url[exc.start]!r} at index {exc.start}") from None
     if "#" in url:
         raise InvalidURI(url, "fragments are not allowed (RFC 6455 §3)")
     try:
@@ -53,6 +58,9 @@ def parse_url(url: str) -> dict:
         port = parts.port
     except ValueError as exc:
         raise InvalidURI(url, str(exc).lower()) from None
+    bracket = parts.netloc.rfind("]")
+    if bracket >= 0 and not re.fullmatch(r"(?::[0-9]*)?", parts.netloc[bracket + 1 :]):
+        raise InvalidURI(url, f"{parts.netloc[bracket + 1 :]!r} after the IPv6 address")
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         shown = repr(parts.scheme) if parts.scheme else "none"

@@ -1,0 +1,103 @@
+# C types for _protocol.py, which Cython compiles in pure-Python mode
+# (https://cython.readthedocs.io/en/latest/src/tutorial/pure.html).  The
+# logic is all in the .py; this file only says what is a C integer, a
+# pointer or a cdef class, so that the hot paths run without Python objects.
+
+cimport cython
+from cpython.bytes cimport PyBytes_FromStringAndSize
+
+from websocket._csrc cimport ws_mask
+
+cdef object _NEED
+cdef int _CONNECTING, _OPEN, _CLOSING, _CLOSED
+cdef int _TEXT, _BINARY, _CLOSE, _PING, _PONG
+cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, FRAGMENT_COST
+cdef dict _TEXT_MSG, _BINARY_MSG, _PING_MSG, _PONG_MSG
+
+cdef dict _message(dict template, object data)
+
+cdef bint _reserved(int opcode) noexcept
+
+
+cdef class _Header:
+    cdef public bint fin, rsv1, rsv2, rsv3, masked
+    cdef public int opcode
+    cdef public bytes key
+    cdef public long long length
+    cdef public Py_ssize_t size
+
+
+@cython.locals(b0=int, b1=int, length=cython.ulonglong, i=int)
+cdef int _parse_header(const unsigned char *p, Py_ssize_t start, Py_ssize_t avail,
+                       _Header h) except -1
+
+cdef bytes _new_bytes(Py_ssize_t length)
+
+
+cdef class FrameParser:
+    cdef readonly object max_size
+    cdef long long _max
+    cdef bint _mask_allowed
+    cdef bytearray _buf
+    cdef Py_ssize_t _start, _end
+    cdef _Header _h
+    cdef bint _have_hdr, _text
+    cdef Py_ssize_t _checked
+    cdef object _direct
+    cdef Py_ssize_t _direct_base, _direct_filled
+    cdef bint _after_big
+    cdef Py_ssize_t _offered
+    cdef object _offered_view
+    cdef int _msg_opcode
+    cdef bytearray _msg
+    cdef long long _msg_cost
+    cdef object _utf8
+    cdef object _error
+    cdef readonly int last_opcode
+
+    cpdef object get_buffer(self)
+    @cython.locals(size=Py_ssize_t, keep=Py_ssize_t)
+    cdef object _get_buffer(self)
+    cpdef buffer_updated(self, Py_ssize_t nbytes)
+    cpdef object next_message(self)
+    @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
+                   start=Py_ssize_t, avail=Py_ssize_t)
+    cdef object _whole_frame(self)
+    cdef str _decode(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t length)
+    @cython.locals(h=_Header, opcode=int, length=cython.longlong, avail=Py_ssize_t, cost=cython.longlong, bit=int)
+    cdef bint _advance_header(self) except -1
+    cdef str _fragments_note(self, int opcode, long long length)
+    cdef _start_direct(self, int opcode, long long length, Py_ssize_t avail)
+    cdef object _direct_view(self, Py_ssize_t want)
+    @cython.locals(done=Py_ssize_t)
+    cdef _progress(self, object obj, Py_ssize_t base, Py_ssize_t upto)
+    @cython.locals(p=cython.p_uchar, k=cython.p_uchar)
+    cdef _unmask(self, object obj, Py_ssize_t at, Py_ssize_t n, Py_ssize_t phase)
+    @cython.locals(h=_Header, length=Py_ssize_t, base=Py_ssize_t, avail=Py_ssize_t, opcode=int,
+                   fin=bint, p='const unsigned char *')
+    cdef object _next_frame(self)
+    @cython.locals(opcode=int, complete=bint)
+    cdef dict _finish_message(self)
+
+
+cdef class ClientProtocol:
+    cdef public FrameParser parser
+    cdef public object encoder
+    cdef public bint auto_pong
+    cdef str _key
+    cdef bytes _request
+    cdef list _offered
+    cdef bytearray _head
+    cdef object _response
+    cdef int _state
+    cdef public object subprotocol, response_status, response_headers
+    cdef public object close_sent, close_received, failure
+    cdef object _pending
+    cdef object _failed_with
+    cdef object _mutex
+
+    cpdef bint is_open(self)
+    cpdef bint is_closed(self)
+    cpdef object next_message(self)
+    cdef _control(self, dict msg)
+    cpdef bint has_pending(self)
