@@ -27,7 +27,13 @@ WS_INLINE int ws_send_all(int fd, const unsigned char *buf, size_t len, size_t *
 #define MSG_NOSIGNAL 0
 #endif
 
-/* *done counts the bytes written, also when an error stops it early. */
+/* *done counts the bytes written, also when an error stops it early.
+ *
+ * A blocking send() that a signal interrupts after some bytes went out
+ * returns that short count instead of failing with EINTR, so a short write
+ * is reported as EINTR too: the caller then runs Python's signal handlers
+ * (which may raise) before it calls again.  Without that, a handler would
+ * wait for the whole frame to be written. */
 WS_INLINE int ws_send_all(int fd, const unsigned char *buf, size_t len, size_t *done)
 {
     while (*done < len) {
@@ -35,6 +41,8 @@ WS_INLINE int ws_send_all(int fd, const unsigned char *buf, size_t len, size_t *
         if (n < 0)
             return errno ? errno : EIO;
         *done += (size_t)n;
+        if (*done < len)
+            return EINTR;
     }
     return 0;
 }

@@ -19,12 +19,12 @@ import socket
 import ssl
 import threading
 import urllib.parse
-from typing import Callable
+from collections.abc import Callable
 
 from websockets.sync.server import serve
 
-from websocket._handshake import accept_key
 from websocket import encode_frame
+from websocket._handshake import accept_key
 
 from .conftest import TIMEOUT_FACTOR
 
@@ -110,7 +110,7 @@ class RawPeer:
     :meth:`join` (called on exit of the ``with`` block).
     """
 
-    def __init__(self, script: Callable[["RawPeer"], None], host: str = "127.0.0.1") -> None:
+    def __init__(self, script: Callable[[RawPeer], None], host: str = "127.0.0.1") -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.listener = socket.socket(family, socket.SOCK_STREAM)
         self.listener.bind((host, 0))
@@ -127,7 +127,7 @@ class RawPeer:
         self._buf = bytearray()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "RawPeer":
+    def __enter__(self) -> RawPeer:
         self.thread.start()
         return self
 
@@ -178,8 +178,7 @@ class RawPeer:
 
     def recv_frame(self) -> dict:
         """Read one (masked) client frame; {} on EOF."""
-        from websocket import decode_frame
-        from websocket import IncompleteFrame
+        from websocket import IncompleteFrame, decode_frame
 
         while True:
             try:
@@ -234,3 +233,50 @@ def mixed_batch() -> list:
 def as_received(messages: list) -> list:
     """The data receive() returns for each message sent: str or bytes."""
     return [m if isinstance(m, (str, bytes)) else bytes(m) for m in messages]
+
+
+@contextlib.contextmanager
+def aiohttp_server(ssl_context: ssl.SSLContext | None = None):
+    """Run an aiohttp server whose /echo echoes every message; yields its
+    base URL.  Its event loop runs in a thread and stops with the block."""
+    import asyncio
+
+    from aiohttp import WSMsgType, web
+
+    async def echo(request):
+        ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+            elif msg.type == WSMsgType.BINARY:
+                await ws.send_bytes(msg.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/echo", echo)
+    runner = web.AppRunner(app)
+    loop = asyncio.new_event_loop()
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    started = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        site = web.SockSite(runner, listener, ssl_context=ssl_context)
+        loop.run_until_complete(site.start())
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert started.wait(T), "aiohttp server did not start"
+    scheme = "wss" if ssl_context else "ws"
+    try:
+        yield f"{scheme}://127.0.0.1:{port}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(T)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(T)
+        loop.close()

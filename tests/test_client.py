@@ -271,6 +271,20 @@ def test_invalid_arguments_raise_before_connecting():
         WsClient("ws://127.0.0.1:1/", headers={"X": "a\r\nb"})
     with pytest.raises(TypeError):
         WsClient("ws://127.0.0.1:1/", compression="bogus-option")
+    # Non-ASCII in a header or the origin: named, and no connection made
+    # (port 1 would refuse it).
+    with pytest.raises(ValueError, match="header 'X-Name'"):
+        WsClient("ws://127.0.0.1:1/", headers={"X-Name": "J\u00fcrgen"})
+    with pytest.raises(ValueError, match="origin"):
+        WsClient("ws://127.0.0.1:1/", origin="https://m\u00fcnchen.example")
+
+
+@pytest.mark.parametrize("huge", [3e6, float("inf"), 1e300])
+def test_huge_timeouts_mean_no_limit(base, huge):
+    with WsClient(f"{base}/echo", timeout=huge, close_timeout=huge) as ws:
+        ws.send("x")
+        assert ws.receive(timeout=huge)["data"] == "x"
+    assert ws.ready_state() == "closed"
 
 
 def test_connection_refused_is_an_oserror():

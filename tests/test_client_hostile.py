@@ -7,9 +7,11 @@ close code, and that exactly one close frame was sent).
 
 from __future__ import annotations
 
+import os
 import struct
 import threading
 import time
+import tracemalloc
 
 import pytest
 
@@ -22,10 +24,9 @@ from websocket import (
     WsClient,
     parse_close_frame,
 )
-
 from websocket._handshake import accept_key
 
-from .servers import T, RawPeer, frames_until_eof, server_frame
+from .servers import RawPeer, T, frames_until_eof, server_frame
 
 
 def close_codes(frames):
@@ -362,3 +363,90 @@ def test_pings_are_returned_and_answered_when_auto_pong(auto_pong):
     assert [k for k, _ in kinds].count(10) == 1
     assert kinds[-1][0] == 8
     assert all(f["masked"] for f in result["frames"])  # RFC 6455 §5.3
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_empty_fragments_are_charged_against_max_size():
+    # Millions of empty continuation frames (2 bytes each on the wire, no
+    # payload): each is charged 16 bytes, so max_size bounds the message's
+    # cost and it fails with 1009 after max_size / 16 of them.
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(1, b"a", fin=False))
+        chunk = b"\x00\x00" * 65536
+        try:
+            for _ in range(40):
+                peer.send(chunk)
+        except OSError:
+            pass  # the client gave up
+        result["frames"] = frames_until_eof(peer, answer_close=False)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1, max_size=1 << 20)
+        tracemalloc.start()
+        try:
+            with pytest.raises(MessageTooBig, match=r"in 65537 frames, 16 bytes counted per continuation") as info:
+                while True:
+                    ws.receive(timeout=T)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert info.value.size > 1 << 20 and info.value.code == 1009
+        assert peak < 4 << 20  # nothing kept per fragment
+    assert [parse_close_frame(f["payload"])["code"] for f in result["frames"]] == [1009]
+
+
+def test_endless_empty_fragments_without_max_size_keep_memory_flat():
+    stop = threading.Event()
+
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(2, b"a", fin=False))
+        chunk = b"\x00\x00" * 65536
+        try:
+            while not stop.is_set():
+                peer.send(chunk)
+        except OSError:
+            pass
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1, max_size=None)
+        tracemalloc.start()
+        try:
+            with pytest.raises(WebSocketTimeout):
+                ws.receive(timeout=1)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            stop.set()
+        assert peak < 4 << 20
+        ws.close()
+
+
+@pytest.mark.parametrize("announced", [512 << 20, 3 << 30, 1 << 62])
+def test_announced_length_reserves_no_memory_without_max_size(announced):
+    # A header announcing a huge frame, 1 MiB of it, then silence: memory
+    # follows the bytes that arrived, not the announcement (the pure twin
+    # used to zero-fill the announced length at once).
+    stop = threading.Event()
+
+    def script(peer):
+        peer.accept()
+        peer.send(b"\x82\x7f" + struct.pack("!Q", announced) + b"\x07" * (1 << 20))
+        stop.wait(3 * T)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1, max_size=None)
+        before = rss_bytes()
+        with pytest.raises(WebSocketTimeout):
+            ws.receive(timeout=0.5)
+        assert rss_bytes() - before < 64 << 20
+        assert ws.ready_state() == "open"
+        stop.set()
+        ws.close()

@@ -485,6 +485,40 @@ def test_send_to_reports_errors(codec):
             codec.FrameEncoder().send_to(a.fileno(), 2, b"x" * 100)
 
 
+@pytest.mark.parametrize("opcode", [-1, 16, 300])
+def test_encoder_refuses_opcodes_outside_4_bits(codec, opcode):
+    # The compiled encoder used to put 300 on the wire as 0xC with RSV bits.
+    with pytest.raises(ValueError, match=f"invalid opcode {opcode}: must be 0-15"):
+        codec.FrameEncoder().encode(opcode, b"x")
+
+
+def test_send_to_says_when_a_frame_was_partly_written(codec):
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    a, b = socket.socketpair()
+    with a, b:
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        encoder = codec.FrameEncoder()
+        encoder.send_to(a.fileno(), 2, b"small")
+        assert encoder.partial is False
+        got = b.recv(100)
+        assert codec.decode_frame(got)["payload"] == b"small"
+        a.setblocking(False)  # the big frame fills the buffer, then EAGAIN
+        with pytest.raises(OSError):
+            encoder.send_to(a.fileno(), 2, b"x" * (4 << 20))
+        assert encoder.partial is True
+
+
+def test_frame_header_primitive(codec):
+    assert codec.frame_header(0x82, 5, False) == b"\x82\x05"
+    assert codec.frame_header(0x81, 300, True) == b"\x81\xfe\x01\x2c"
+    assert codec.frame_header(0x02, 1 << 16, False) == b"\x02\x7f" + (1 << 16).to_bytes(8, "big")
+    with pytest.raises(ValueError, match="first header byte 256"):
+        codec.frame_header(256, 0, False)
+
+
 def test_after_a_big_frame_the_next_read_is_one_header(codec):
     p = codec.FrameParser()
     assert len(p.get_buffer()) > 1000

@@ -64,8 +64,14 @@ def test_env_var_switches_implementation(value, expected):
 
 def test_exception_hierarchy():
     from websocket import (
-        ConnectionClosed, HandshakeError, IncompleteFrame, InvalidURI, MessageTooBig,
-        ProtocolError, WebSocketError, WebSocketTimeout,
+        ConnectionClosed,
+        HandshakeError,
+        IncompleteFrame,
+        InvalidURI,
+        MessageTooBig,
+        ProtocolError,
+        WebSocketError,
+        WebSocketTimeout,
     )
 
     for exc in (InvalidURI, HandshakeError, ProtocolError, IncompleteFrame, MessageTooBig,

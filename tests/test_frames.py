@@ -54,3 +54,10 @@ def test_parse_errors():
     with pytest.raises(ProtocolError, match="not valid UTF-8") as info:
         parse_close_frame(b"\x03\xe8\xff")
     assert info.value.code == 1007
+
+
+@pytest.mark.parametrize("payload", [1000, "\x03\xe8", None])
+def test_parse_close_frame_takes_bytes_only(payload):
+    # An int used to be taken as a length: bytes(1000) is 1000 zero bytes.
+    with pytest.raises(TypeError, match="close payload must be bytes-like"):
+        parse_close_frame(payload)

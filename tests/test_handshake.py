@@ -6,7 +6,12 @@ import base64
 
 import pytest
 
-from websocket import HandshakeError, build_handshake_request, generate_key, validate_handshake_response
+from websocket import (
+    HandshakeError,
+    build_handshake_request,
+    generate_key,
+    validate_handshake_response,
+)
 from websocket._handshake import accept_key, parse_response_head
 
 from .vectors import HANDSHAKE_ACCEPT, HANDSHAKE_KEY, HANDSHAKE_RESPONSE
@@ -87,6 +92,13 @@ def test_build_request_options():
         (("h", "nopath", "k"), {}, ValueError, "must start with '/'"),
         ((b"h", "/", "k"), {}, TypeError, "host must be a str"),
         (("h", "/", "k"), {"headers": [("only-one",)]}, TypeError, "pairs"),
+        # A tab in the path would let a server split the request line.
+        (("h", "/a\tHTTP/1.1", "k"), {}, ValueError, r"path .* contains '\\t'"),
+        (("h", "/a\x0bb", "k"), {}, ValueError, "path"),
+        (("h", "/", "k"), {"headers": {"X": "a\x7fb"}}, ValueError, r"header 'X' .* contains '\\x7f'"),
+        (("h", "/", "k"), {"headers": {"X": "a\x1bb"}}, ValueError, "header 'X'"),
+        (("h", "/", "k"), {"headers": {"X": "caf\u00e9"}}, ValueError, r"header 'X' .* contains 'é'"),
+        (("h", "/", "k"), {"origin": "https://\u00e9.example"}, ValueError, "origin"),
     ],
 )
 def test_build_request_rejects(args, kwargs, exc, message):
@@ -106,6 +118,7 @@ def test_build_request_rejects(args, kwargs, exc, message):
         HANDSHAKE_RESPONSE.replace("Connection: Upgrade", "Connection: close"),
         HANDSHAKE_RESPONSE.replace(HANDSHAKE_ACCEPT, "x" + HANDSHAKE_ACCEPT[1:]),
         HANDSHAKE_RESPONSE.replace("HTTP/1.1", "HTTP/2.0"),
+        HANDSHAKE_RESPONSE.replace("HTTP/1.1", "HTTP/1.0"),  # RFC 6455 §4.1 needs 1.1
         HANDSHAKE_RESPONSE.replace("Upgrade: websocket", "Up grade: websocket"),
         "HTTP/1.1 101\r\n\r\n",
         "HTTP/1.1 101 OK\r\nno colon here\r\n\r\n",
@@ -122,6 +135,11 @@ def test_validate_accepts_case_and_token_lists():
         "Connection: Upgrade", "connection: keep-alive, upgrade"
     )
     assert validate_handshake_response(response, HANDSHAKE_KEY, subprotocols=["chat"]) is True
+
+
+def test_header_values_may_hold_tabs():
+    request = build_handshake_request("h", "/", "k", headers={"X": "a\tb"})
+    assert "X: a\tb\r\n" in request
 
 
 def test_validate_type_errors():

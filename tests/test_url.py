@@ -42,6 +42,8 @@ def test_valid(url, expected):
         ("ws://example.com/a b", "forbidden character ' '"),
         ("ws://example.com/\r\nX: y", "forbidden character"),
         ("ws://[::1/", "ipv6"),
+        ("ws://[::1]x:99/", "'x:99' after the IPv6 address"),
+        ("ws://example.com/\udc80", r"lone surrogate '\\udc80' at index 17"),
         ("", "scheme"),
     ],
 )

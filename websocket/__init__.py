@@ -6,7 +6,8 @@ primitives compiled) or "python".
 """
 
 from ._client import WsClient, connect
-from ._codec import implementation, protocol as _protocol_module
+from ._codec import implementation
+from ._codec import protocol as _protocol_module
 from ._exceptions import (
     ConnectionClosed,
     HandshakeError,

@@ -13,8 +13,8 @@ re-implements a protocol step.
   and raw socket I/O happens outside it, so a sender and a receiver never
   drive one OpenSSL object at once.
 - **One send funnel.** Every frame (data, ping, pong, close, a batch) is
-  written under the send lock by :meth:`WsClient._write_frame` or
-  :meth:`WsClient._write`.  Replies the protocol queues (pongs, close
+  written under the send lock, through :meth:`WsClient._write` (or, for
+  one frame on plain TCP, the encoder's compiled ``send_to``).  Replies the protocol queues (pongs, close
   frames) are written by whoever holds the send lock: the receiving thread
   only tries the lock, and a sender re-checks the queue after releasing it,
   so a receive never waits on a sender for a pong.
@@ -33,12 +33,12 @@ import socket
 import ssl
 import threading
 import time
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from ._codec import protocol
 from ._exceptions import (
     ConnectionClosed,
-    HandshakeError,
     MessageTooBig,
     ProtocolError,
     WebSocketTimeout,
@@ -50,7 +50,7 @@ from ._url import parse_url
 if protocol.COMPILED:
     from ._speedups import HAVE_FD_IO, FastLock
 else:
-    from ._speedups_py import HAVE_FD_IO, FastLock
+    from ._speedups_py import HAVE_FD_IO, FastLock  # type: ignore[assignment]
 
 ClientProtocol = protocol.ClientProtocol
 Message = dict[str, Any]
@@ -175,7 +175,7 @@ class _TLS:
         None when more ciphertext must arrive first."""
         with self.lock:
             try:
-                return self.obj.read(len(view), view)
+                return int(self.obj.read(len(view), view))
             except ssl.SSLWantReadError:
                 return None
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
@@ -278,6 +278,7 @@ class WsClient:
         self._done = False  # the end was reported; later receives raise
         self._sock_closed = False
         self._tls: _TLS | None = None
+        self._tls_out = False  # TLS output waits (a receiver produced it)
         self._fd = -1
         deadline = _deadline(self._timeout)
         self._sock = self._connect(parts, ssl_context, deadline)
@@ -310,14 +311,14 @@ class WsClient:
         host, port = parts["host"], parts["port"]
         try:
             sock = socket.create_connection((host, port), timeout=_remaining(deadline))
-        except socket.timeout:
+        except TimeoutError:
             raise self._timed_out(f"connecting to {host}:{port}") from None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if parts["secure"]:
                 self._tls = _TLS(context or ssl.create_default_context(), host)
                 self._tls_handshake(sock, deadline)
-        except socket.timeout:
+        except TimeoutError:
             sock.close()
             raise self._timed_out(f"TLS handshake with {host}:{port}") from None
         except BaseException:
@@ -357,7 +358,7 @@ class WsClient:
                     proto.receive_handshake_eof()
                 if proto.receive_handshake(data):
                     return
-        except socket.timeout:
+        except TimeoutError:
             raise self._timed_out("the opening handshake") from None
 
     def _recv_some(self, sock: socket.socket) -> bytes:
@@ -505,10 +506,19 @@ class WsClient:
         try:
             if not self._is_open():
                 raise self._proto.closed_exception()
-            self._write_frame(opcode, payload)
+            fd = self._fd
+            if fd < 0:
+                self._write(self._encode(opcode, payload))
+            else:
+                # Plain TCP: one compiled call that masks and writes.
+                try:
+                    self._send_to(fd, opcode, payload)
+                except BaseException as exc:
+                    self._write_failed(exc, self._encoder.partial)
         finally:
             lock.release()
-        if self._has_pending() or self._tls_pending():
+        # Replies another thread queued while we held the lock.
+        if self._has_pending() or self._tls_out:
             self._flush(blocking=False)
 
     def _send_batch(self, items: list[tuple[int, Any]]) -> None:
@@ -520,20 +530,8 @@ class WsClient:
             for opcode, payload in items:
                 out += encode(opcode, payload)
             self._write(out)
-        if self._has_pending() or self._tls_pending():
+        if self._has_pending() or self._tls_out:
             self._flush(blocking=False)
-
-    def _write_frame(self, opcode: int, payload: Any) -> None:
-        """Encode and write one frame; the caller holds the send lock.
-        Plain TCP: one compiled call that masks and writes (send_to)."""
-        fd = self._fd
-        if fd < 0:
-            self._write(self._encode(opcode, payload))
-            return
-        try:
-            self._send_to(fd, opcode, payload)
-        except BaseException as exc:
-            self._write_failed(exc, self._encoder.partial)
 
     def _write(self, data: Any, deadline: float | None = None) -> None:
         """Write ``data`` whole; the caller holds the send lock (or is the
@@ -563,7 +561,10 @@ class WsClient:
                 except _WOULD_BLOCK:
                     self._wpoll.wait(deadline)
         except BaseException as exc:
-            if 0 < done < total:
+            # A signal handler that raises runs as send() returns, before
+            # its count is added: once a send was made, part of the data
+            # may be on the wire.
+            if total:
                 raise _PartialWrite(exc) from exc
             raise
         finally:
@@ -584,39 +585,48 @@ class WsClient:
 
     def _tls_pending(self) -> bool:
         tls = self._tls
-        return tls is not None and tls.outgoing.pending > 0
+        self._tls_out = tls is not None and tls.outgoing.pending > 0
+        return self._tls_out
 
-    def _flush(self, blocking: bool, deadline: float | None = None) -> bool:
+    def _flush(self, blocking: bool, deadline: float | None = None, then: Any = None) -> bool:
         """Write the replies the protocol queued (and TLS output).
 
-        Non-blocking: only if the send lock is free at once; its holder
-        flushes otherwise (senders look again after releasing it).
-        Blocking: wait for the lock until ``deadline``.  False if the lock
-        could not be had."""
+        Non-blocking: only if there is something to write and the send lock
+        is free at once; its holder flushes otherwise (senders look again
+        after releasing it).  Blocking: take the lock (waiting until
+        ``deadline``) even with nothing queued, so that a write another
+        thread is making (perhaps of the very reply it popped) is over, and
+        call ``then()`` before releasing it.  False if the lock could not be
+        had."""
         lock = self._send_lock
-        while self._has_pending() or self._tls_pending():
+        while blocking or self._has_pending() or self._tls_pending():
             if blocking:
                 if not _acquire(lock, deadline):
                     return False
             elif not lock.acquire(False):
                 return True
             try:
-                while True:
-                    item = self._proto.pop_pending()
-                    if item is None:
-                        break
-                    try:
-                        self._write_frame(item[0], item[1])
-                    except ConnectionClosed:
-                        return True
-                if self._tls_pending() and not self._sock_closed:
-                    try:
-                        self._write(b"")
-                    except ConnectionClosed:
-                        return True
+                self._flush_locked(deadline)
+                if then is not None:
+                    then()
+                    return True
             finally:
                 lock.release()
+            blocking = False
         return True
+
+    def _flush_locked(self, deadline: float | None) -> None:
+        try:
+            while (item := self._proto.pop_pending()) is not None:
+                self._write(self._encode(item[0], item[1]))
+            if self._tls_pending() and not self._sock_closed:
+                assert self._tls is not None
+                try:
+                    self._send_raw(self._tls.output(), deadline)
+                except BaseException as exc:
+                    self._write_failed(exc, True)
+        except ConnectionClosed:
+            pass  # the connection is gone: nothing more to write
 
     # -- receiving ------------------------------------------------------------
 
@@ -692,7 +702,10 @@ class WsClient:
         self._finish(deadline)
 
     def _fill(self, deadline: float | None) -> bool:
-        """Receive more bytes into the protocol; False on timeout."""
+        """Receive more bytes into the protocol; False on timeout (also
+        when bytes keep arriving but no message completes in time)."""
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
         if self._tls is not None:
             return self._fill_tls(deadline)
         sock = self._sock
@@ -743,10 +756,10 @@ class WsClient:
                 else:
                     self._buffer_updated(0)
                     self._proto.receive_eof()
-                if tls.outgoing.pending:
+                if self._tls_pending():
                     self._flush(blocking=False)
                 return True
-            if tls.outgoing.pending:
+            if self._tls_pending():
                 self._flush(blocking=False)
             flags = _DONTWAIT if deadline is not None else 0
             if deadline is not None and not _DONTWAIT and not self._rpoll.wait(deadline):
@@ -835,11 +848,12 @@ class WsClient:
         """
         if self._sock_closed:
             return
-        if not self._flush(blocking=True, deadline=deadline):
+        # Half-close under the send lock, after the queue: no write is under
+        # way then, and none comes after (the state is no longer OPEN).
+        if not self._flush(blocking=True, deadline=deadline, then=self._shutdown_write):
             self._abort()
             return
         try:
-            self._sock.shutdown(socket.SHUT_WR)
             scratch = bytearray(65536)
             # poll() said readable: with no MSG_DONTWAIT (Windows) the recv
             # returns at once all the same.
@@ -852,6 +866,12 @@ class WsClient:
         except (OSError, ValueError):
             pass
         self._abort()
+
+    def _shutdown_write(self) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except (OSError, ValueError):
+            pass
 
     def _abort(self, have_send_lock: bool = False) -> None:
         """Close the TCP connection now (idempotent)."""

@@ -82,7 +82,7 @@ class DemoServer:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
-    def start(self) -> "DemoServer":
+    def start(self) -> DemoServer:
         self._thread.start()
         return self
 
@@ -91,17 +91,17 @@ class DemoServer:
         self._thread.join(5)
         self._listener.close()
 
-    def __enter__(self) -> "DemoServer":
+    def __enter__(self) -> DemoServer:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def _serve(self) -> None:
         while not self._stopping.is_set():
             try:
                 conn, _ = self._listener.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 

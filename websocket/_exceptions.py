@@ -18,7 +18,7 @@ name the offending value.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 __all__ = [
     "WebSocketError",

@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import sys
-from typing import Iterable, Mapping, Sequence, Union
+from collections.abc import Iterable, Mapping, Sequence
 
 from ._exceptions import HandshakeError
 
@@ -46,7 +46,7 @@ _RESERVED = {
     "sec-websocket-extensions",
 }
 
-Headers = Union[Mapping[str, str], Iterable[tuple[str, str]]]
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
 def generate_key() -> str:

@@ -12,6 +12,7 @@ cdef object _NEED
 cdef int _CONNECTING, _OPEN, _CLOSING, _CLOSED
 cdef int _TEXT, _BINARY, _CLOSE, _PING, _PONG
 cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, FRAGMENT_COST
+cdef long long EXACT_MAX
 cdef dict _TEXT_MSG, _BINARY_MSG, _PING_MSG, _PONG_MSG
 
 cdef dict _message(dict template, object data)

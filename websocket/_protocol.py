@@ -29,7 +29,7 @@ from typing import Any
 try:
     import cython
 except ImportError:  # a Cython-less install runs this file as plain Python
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from . import _cython_shim as cython
 
 from ._exceptions import (
     ConnectionClosed,
@@ -50,7 +50,13 @@ from ._handshake import (
 if cython.compiled:
     from ._speedups import FrameEncoder, Utf8Validator, frame_header, mask, writable_bytes
 else:
-    from ._speedups_py import FrameEncoder, Utf8Validator, frame_header, mask, mask_into
+    from ._speedups_py import (  # type: ignore[assignment]
+        FrameEncoder,
+        Utf8Validator,
+        frame_header,
+        mask,
+        mask_into,
+    )
 
 #: True in the Cython build of this file.
 COMPILED = bool(cython.compiled)
@@ -78,6 +84,12 @@ HEADER_MAX = 14
 #: receive-window space back to the sender sooner, so both ends work at once:
 #: on loopback here 128 KiB reads moved 5.3 GB/s, 1 MiB reads 4.3 GB/s.
 READ_MAX = 128 * 1024
+#: The compiled build receives a message in one frame of up to this size
+#: straight into its final bytes object, allocated at once (the OS commits
+#: pages only as bytes land); a larger one grows as its bytes arrive, as
+#: every message does in plain Python, so that an announced length alone
+#: never reserves memory.
+EXACT_MAX = 1 << 30
 #: What each continuation frame costs against ``max_size`` on top of its
 #: payload.  Without it a message of millions of empty fragments costs
 #: work and bookkeeping without end while its payload stays under the
@@ -483,7 +495,7 @@ class FrameParser:
                 if result is _NEED:
                     return None
                 if result is not None:
-                    return result  # type: ignore[no-any-return]
+                    return result  # type: ignore[return-value]
         except (ProtocolError, MessageTooBig) as exc:
             self._error = exc
             raise
@@ -526,7 +538,7 @@ class FrameParser:
         """The text at ``p[start:start + length]``; invalid UTF-8 fails."""
         try:
             if cython.compiled:
-                return p[start : start + length].decode("utf-8")
+                return p[start : start + length].decode("utf-8")  # type: ignore[no-any-return]
             return str(memoryview(p)[start : start + length], "utf-8")
         except UnicodeDecodeError:
             raise ProtocolError("invalid UTF-8 in text message", 1007) from None
@@ -572,9 +584,9 @@ class FrameParser:
 
     def _start_direct(self, opcode: int, length: int, avail: int) -> None:
         """Receive this big frame's payload into its message's memory."""
-        if cython.compiled and opcode != 0 and self._h.fin:
+        if cython.compiled and opcode != 0 and self._h.fin and length <= EXACT_MAX:
             # A message in one frame: its final bytes object, allocated
-            # uninitialized (the OS commits pages as bytes land).
+            # uninitialized (see EXACT_MAX).
             try:
                 self._direct = _new_bytes(length)
             except (MemoryError, OverflowError):
@@ -595,8 +607,15 @@ class FrameParser:
         at = self._direct_base + self._direct_filled
         if cython.compiled:
             if self._direct.__class__ is bytes:
-                return writable_bytes(self._direct, at, want)  # type: ignore[no-any-return]
-        return _grow_view(self._direct, at, want)
+                return writable_bytes(self._direct, at, want)
+        try:
+            return _grow_view(self._direct, at, want)
+        except MemoryError:
+            # The bytes that did arrive exhaust memory: next_message() fails
+            # the connection with 1009; this read goes to scratch.
+            if self._error is None:
+                self._error = MessageTooBig(at + want, None)
+            return memoryview(bytearray(HEADER_MAX))
 
     def _progress(self, obj: Any, base: int, upto: int) -> None:
         """Unmask and check the payload bytes that arrived since last time."""
@@ -651,7 +670,7 @@ class FrameParser:
                 self._utf8.reset()
                 return _message(_TEXT_MSG, self._decode(self._buf, base, length))
             if cython.compiled:
-                p = self._buf
+                p: Any = self._buf
                 data = p[base : base + length]
             else:
                 data = bytes(memoryview(self._buf)[base : base + length])
@@ -708,7 +727,7 @@ class FrameParser:
 def _new_bytes(length: int) -> bytes:
     """An uninitialized bytes object of ``length`` (compiled twin only)."""
     if cython.compiled:
-        return PyBytes_FromStringAndSize(cython.NULL, length)  # type: ignore[name-defined]  # noqa: F821
+        return PyBytes_FromStringAndSize(cython.NULL, length)  # type: ignore[name-defined,no-any-return]  # noqa: F821
     return bytes(length)
 
 

@@ -1,72 +1,59 @@
-"""The contract both codec twins satisfy (``_speedups`` and ``_speedups_py``)."""
+"""The contract both primitive twins satisfy (``_speedups`` and ``_speedups_py``).
 
-from typing import Union
+Primitives only: every protocol rule is in ``_protocol.py``.
+"""
 
-from typing_extensions import Buffer
+from typing_extensions import Buffer as _BytesLike
+from typing_extensions import disjoint_base
 
-BytesLike = Buffer
+__all__ = [
+    "HAVE_FD_IO",
+    "mask",
+    "mask_into",
+    "frame_header",
+    "validate_utf8",
+    "Utf8Validator",
+    "FrameEncoder",
+    "FastLock",
+    "writable_bytes",
+]
+
 HAVE_FD_IO: bool
-BIG_FRAME: int
 REUSE_FROM: int
 REUSE_UP_TO: int
 
-def mask(data: BytesLike, key: BytesLike, phase: int = 0) -> bytes: ...
-def mask_into(dst: BytesLike, src: BytesLike, key: BytesLike, phase: int = 0) -> int: ...
-def encode_frame(
-    opcode: int,
-    payload: Union[str, BytesLike],
-    masked: bool = True,
-    *,
-    fin: bool = True,
-    rsv1: bool = False,
-    rsv2: bool = False,
-    rsv3: bool = False,
-    mask_key: BytesLike | None = None,
-) -> bytes: ...
-def decode_frame(data: BytesLike) -> dict[str, object]: ...
-def validate_utf8(data: BytesLike) -> bool: ...
+def mask(data: _BytesLike, key: _BytesLike, phase: int = 0) -> bytes: ...
+def mask_into(dst: _BytesLike, src: _BytesLike, key: _BytesLike, phase: int = 0) -> int: ...
+def frame_header(b0: int, length: int, masked: bool) -> bytes: ...
+def validate_utf8(data: _BytesLike) -> bool: ...
+def writable_bytes(owner: bytes, offset: int, size: int) -> memoryview:
+    """Compiled twin only: a writable view into a bytes object being filled."""
 
+@disjoint_base
 class Utf8Validator:
-    def __init__(self) -> None: ...
     def reset(self) -> None: ...
-    def feed(self, data: BytesLike) -> bool: ...
+    def feed(self, data: _BytesLike) -> bool: ...
     @property
     def valid(self) -> bool: ...
     @property
     def complete(self) -> bool: ...
 
+@disjoint_base
 class FrameEncoder:
+    @property
+    def partial(self) -> bool: ...
     def __init__(self, mask: bool = True) -> None: ...
     def encode(
-        self, opcode: int, payload: Union[str, BytesLike], fin: bool = True, rsv1: bool = False
-    ) -> BytesLike: ...
+        self, opcode: int, payload: str | _BytesLike, fin: bool = True, rsv1: bool = False
+    ) -> _BytesLike: ...
     def send_to(
-        self, fd: int, opcode: int, payload: Union[str, BytesLike], fin: bool = True, rsv1: bool = False
+        self, fd: int, opcode: int, payload: str | _BytesLike, fin: bool = True, rsv1: bool = False
     ) -> None: ...
 
-class FrameParser:
-    max_size: int | None
-    def __init__(
-        self,
-        max_size: int | None = None,
-        *,
-        mask_allowed: bool = False,
-        rsv1_allowed: bool = False,
-        buffer_size: int = 262144,
-    ) -> None: ...
-    def get_buffer(self) -> memoryview: ...
-    def buffer_updated(self, nbytes: int) -> None: ...
-    def feed(self, data: BytesLike) -> None: ...
-    @property
-    def buffered(self) -> int: ...
-    # A data message as {"type": "text"|"binary", "data": ...}; a control or
-    # compressed frame as (opcode, payload, compressed); None until more
-    # bytes arrive.
-    def next_message(self) -> dict | tuple[int, bytes, bool] | None: ...
-
+@disjoint_base
 class FastLock:
     """threading.Lock's interface (the pure twin's FastLock is threading.Lock)."""
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool: ...
+    def acquire(self, blocking: bool = True, timeout: float = -1.0) -> bool: ...
     def release(self) -> None: ...
     def locked(self) -> bool: ...
     def __enter__(self) -> bool: ...

@@ -180,7 +180,7 @@ cdef object _encode(int b0, const unsigned char *data, Py_ssize_t n, bint masked
 cdef class Utf8Validator:
     cdef uint32_t state
 
-    def __init__(self):
+    def __cinit__(self):
         self.state = WS_UTF8_ACCEPT
 
     def reset(self):
