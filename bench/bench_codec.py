@@ -21,12 +21,25 @@ import time
 
 # The installed package, never the source tree: a fresh clone's tree has
 # no compiled extension (it is built into the environment by pip install).
+import types
+
 from websocket import _speedups_py
+from websocket._codec import load_pure_protocol
 
 try:
-    from websocket import _speedups
+    from websocket import _protocol, _speedups
 except ImportError:
     _speedups = None
+
+
+def implementation(primitives, protocol) -> types.SimpleNamespace:
+    """One build's primitives and protocol (parser, encode_frame) together."""
+    return types.SimpleNamespace(
+        mask_into=primitives.mask_into,
+        FrameEncoder=primitives.FrameEncoder,
+        FrameParser=protocol.FrameParser,
+        encode_frame=protocol.encode_frame,
+    )
 
 SIZES = [16, 256, 4096, 65536, 1 << 20, 16 << 20]
 KEY = b"\x12\x34\x56\x78"
@@ -124,10 +137,13 @@ def main() -> None:
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else SIZES
     budget = 0.3 if args.quick else 1.0
-    twins = [("cython", _speedups), ("python", _speedups_py)]
-    if _speedups is None:
+    if _speedups is None or not _protocol.COMPILED:
         print("compiled extension missing: pip install -e . first", file=sys.stderr)
         sys.exit(1)
+    twins = [
+        ("cython", implementation(_speedups, _protocol)),
+        ("python", implementation(_speedups_py, load_pure_protocol("websocket._protocol_py"))),
+    ]
     print(f"# codec throughput, MB/s (median of {args.repeats}); x = median ratio to memcpy")
     print(f"# {sys.version.split()[0]} on {os.cpu_count()} CPUs\n")
     print("| size | memcpy | twin | mask | x | encode | x | parse | x |")

@@ -263,14 +263,17 @@ class WsClient:
         self._parser = proto.parser
         self._encoder = proto.encoder
         # Bound once: the per-message paths call them directly.
-        self._next_message = proto.next_message
+        # The parser's own next_message: the protocol hooks into the parser
+        # for control frames and failures, so this skips one layer.
+        self._next_message = proto.parser.next_message
         self._get_buffer = proto.parser.get_buffer
         self._buffer_updated = proto.parser.buffer_updated
         self._encode = proto.encoder.encode
         self._send_to = proto.encoder.send_to
         self._is_open = proto.is_open
+        self._check_open = proto.check_open
         self._is_closed = proto.is_closed
-        self._has_pending = proto.has_pending
+        self._pending = proto.pending  # replies queued by the protocol
         # Taken once per send() and receive(): the compiled FastLock is
         # cheaper to take than threading.Lock (see _speedups.FastLock).
         self._send_lock = FastLock()
@@ -501,11 +504,11 @@ class WsClient:
     # The funnel: every frame goes out through these, under the send lock.
 
     def _send_frame(self, opcode: int, payload: Any) -> None:
+        check_open = self._check_open
         lock = self._send_lock
         lock.acquire()
         try:
-            if not self._is_open():
-                raise self._proto.closed_exception()
+            check_open()
             fd = self._fd
             if fd < 0:
                 self._write(self._encode(opcode, payload))
@@ -518,19 +521,18 @@ class WsClient:
         finally:
             lock.release()
         # Replies another thread queued while we held the lock.
-        if self._has_pending() or self._tls_out:
+        if self._pending or self._tls_out:
             self._flush(blocking=False)
 
     def _send_batch(self, items: list[tuple[int, Any]]) -> None:
         out = bytearray()
         encode = self._encode
         with self._send_lock:
-            if not self._is_open():
-                raise self._proto.closed_exception()
+            self._check_open()
             for opcode, payload in items:
                 out += encode(opcode, payload)
             self._write(out)
-        if self._has_pending() or self._tls_out:
+        if self._pending or self._tls_out:
             self._flush(blocking=False)
 
     def _write(self, data: Any, deadline: float | None = None) -> None:
@@ -599,7 +601,7 @@ class WsClient:
         call ``then()`` before releasing it.  False if the lock could not be
         had."""
         lock = self._send_lock
-        while blocking or self._has_pending() or self._tls_pending():
+        while blocking or self._pending or self._tls_pending():
             if blocking:
                 if not _acquire(lock, deadline):
                     return False

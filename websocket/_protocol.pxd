@@ -55,6 +55,7 @@ cdef class FrameParser:
     cdef object _utf8
     cdef object _error
     cdef readonly int last_opcode
+    cdef public object on_control, on_error
 
     cpdef object get_buffer(self)
     @cython.locals(size=Py_ssize_t, keep=Py_ssize_t)
@@ -77,6 +78,7 @@ cdef class FrameParser:
     @cython.locals(h=_Header, length=Py_ssize_t, base=Py_ssize_t, avail=Py_ssize_t, opcode=int,
                    fin=bint, p='const unsigned char *')
     cdef object _next_frame(self)
+    cdef dict _control_message(self, int opcode, bytes data)
     @cython.locals(opcode=int, complete=bint)
     cdef dict _finish_message(self)
 
@@ -93,12 +95,12 @@ cdef class ClientProtocol:
     cdef int _state
     cdef public object subprotocol, response_status, response_headers
     cdef public object close_sent, close_received, failure
-    cdef object _pending
+    cdef readonly object pending
     cdef object _failed_with
     cdef object _mutex
 
     cpdef bint is_open(self)
     cpdef bint is_closed(self)
+    cpdef check_open(self)
     cpdef object next_message(self)
-    cdef _control(self, dict msg)
     cpdef bint has_pending(self)

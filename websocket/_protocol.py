@@ -359,6 +359,10 @@ class FrameParser:
     raises ProtocolError (or MessageTooBig) from the call that would have
     returned the offending frame, and again from every later call.
 
+    ``on_control`` and ``on_error`` let the owner of the parser (the
+    connection's :class:`ClientProtocol`) act on control frames and
+    failures as they are returned or raised.
+
     Memory: a frame's payload is kept once.  Small frames are parsed in
     place in one reused buffer; a big frame's payload is received straight
     into its message's memory, which grows as bytes arrive; fragments are
@@ -400,6 +404,12 @@ class FrameParser:
         self._utf8 = Utf8Validator()
         self._error: BaseException | None = None
         self.last_opcode = 0
+        #: Called with (opcode, message) for each control frame before it is
+        #: returned, and with the exception when parsing fails: the
+        #: connection's protocol hooks in here, so that a shell may call
+        #: next_message() on the parser itself (one layer less per message).
+        self.on_control: Any = None
+        self.on_error: Any = None
 
     # -- receiving ---------------------------------------------------------
 
@@ -498,6 +508,8 @@ class FrameParser:
                     return result  # type: ignore[return-value]
         except (ProtocolError, MessageTooBig) as exc:
             self._error = exc
+            if self.on_error is not None:
+                self.on_error(exc)
             raise
 
     def _whole_frame(self) -> Message | None:
@@ -676,11 +688,7 @@ class FrameParser:
                 data = bytes(memoryview(self._buf)[base : base + length])
             if opcode == _BINARY:
                 return _message(_BINARY_MSG, data)
-            if opcode == _PING:
-                return _message(_PING_MSG, data)
-            if opcode == _PONG:
-                return _message(_PONG_MSG, data)
-            return {"type": "close", "data": data}
+            return self._control_message(opcode, data)
         self._progress(direct if direct is not None else self._buf, base, length)
         if direct is not None:
             self._direct = None
@@ -706,6 +714,17 @@ class FrameParser:
         if not fin:
             return None
         return self._finish_message()
+
+    def _control_message(self, opcode: int, data: bytes) -> Message:
+        if opcode == _PING:
+            msg = _message(_PING_MSG, data)
+        elif opcode == _PONG:
+            msg = _message(_PONG_MSG, data)
+        else:
+            msg = {"type": "close", "data": data}
+        if self.on_control is not None:
+            self.on_control(opcode, msg)
+        return msg
 
     def _finish_message(self) -> Message:
         """The message whose last fragment just arrived (RFC 6455 §5.4)."""
@@ -741,7 +760,9 @@ class ClientProtocol:
     :meth:`receive_handshake` until it returns True, then receives into
     :attr:`parser`'s buffer (``get_buffer``/``buffer_updated``) and calls
     :meth:`next_message`; it writes what :meth:`pop_pending` returns and
-    ends TCP when :attr:`state` is CLOSED.
+    ends TCP when :attr:`state` is CLOSED.  ``parser.next_message`` is the
+    same call without this layer (the parser calls back here for control
+    frames and failures): the fast method a hot loop may bind.
 
     Threads: the closing-state transitions (a close sent or received, a
     failure, the replies they queue) happen under one internal lock, so a
@@ -771,6 +792,8 @@ class ClientProtocol:
         auto_pong: bool = True,
     ) -> None:
         self.parser = FrameParser(max_size)
+        self.parser.on_control = self._control
+        self.parser.on_error = self._parse_failed
         self.encoder = FrameEncoder(True)
         self.auto_pong = bool(auto_pong)
         self._key = generate_key()
@@ -796,7 +819,9 @@ class ClientProtocol:
         self.close_received: tuple[int, str] | None = None
         self.failure: BaseException | None = None
         self._failed_with: tuple[int, str] | None = None
-        self._pending: deque[tuple[int, bytes]] = deque()
+        #: ``(opcode, payload)`` replies waiting to be written (see
+        #: pop_pending); the shell may test its truth, never change it.
+        self.pending: deque[tuple[int, bytes]] = deque()
         self._mutex = threading.Lock()
 
     # -- state ---------------------------------------------------------------
@@ -909,7 +934,7 @@ class ClientProtocol:
         """The TCP connection ended, or failed: the connection is CLOSED."""
         with self._mutex:
             self._state = _CLOSED
-            self._pending.clear()
+            self.pending.clear()
 
     def next_message(self) -> Message | None:
         """The next message, or None until more bytes arrive.
@@ -926,32 +951,25 @@ class ClientProtocol:
                 (1002, 1007, 1009), whose close frame waits in
                 :meth:`pop_pending`.
         """
-        try:
-            msg = self.parser.next_message()
-        except (ProtocolError, MessageTooBig) as exc:
-            self.fail(exc.code, str(exc), exc)
-            raise
-        if msg is not None and self.parser.last_opcode >= 8:
-            self._control(msg)
-        return msg
+        return self.parser.next_message()
 
-    def _control(self, msg: Message) -> None:
-        opcode = self.parser.last_opcode
+    def _parse_failed(self, exc: ProtocolError | MessageTooBig) -> None:
+        """The parser's on_error hook: fail with the error's close code."""
+        self.fail(exc.code, str(exc), exc)
+
+    def _control(self, opcode: int, msg: Message) -> None:
+        """The parser's on_control hook: answer pings, take a close."""
         if opcode == _PING:
             if self.auto_pong:
                 with self._mutex:
                     if self._state == _OPEN:
-                        self._pending.append((_PONG, msg["data"]))
+                        self.pending.append((_PONG, msg["data"]))
         elif opcode == _CLOSE:
             self._close_received(msg)
 
     def _close_received(self, msg: Message) -> None:
         payload = msg["data"]
-        try:
-            info = parse_close_frame(payload)
-        except ProtocolError as exc:
-            self.fail(exc.code, exc.msg, exc)
-            raise
+        info = parse_close_frame(payload)  # a ProtocolError fails it (on_error)
         code, reason = info["code"], info["reason"]
         msg["code"] = code
         msg["reason"] = reason
@@ -1004,7 +1022,7 @@ class ClientProtocol:
     def _queue_close(self, code: int, reason: str, payload: bytes) -> None:
         # Called with the mutex held.
         self.close_sent = (code, reason)
-        self._pending.append((_CLOSE, payload))
+        self.pending.append((_CLOSE, payload))
 
     def fail(self, code: int, reason: str, exc: BaseException | None = None) -> None:
         """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): queue a close
@@ -1026,11 +1044,11 @@ class ClientProtocol:
             if self.failure is None:
                 self.failure = exc
             self._state = _CLOSED
-            self._pending.clear()
+            self.pending.clear()
 
     def has_pending(self) -> bool:
         """True if replies (pongs, a close frame) wait to be written."""
-        return len(self._pending) > 0
+        return len(self.pending) > 0
 
     def pop_pending(self) -> tuple[int, bytes] | None:
         """The oldest ``(opcode, payload)`` waiting to be written, or None.
@@ -1039,6 +1057,6 @@ class ClientProtocol:
         leave in the order they were queued, and a close frame is last.
         """
         try:
-            return self._pending.popleft()
+            return self.pending.popleft()
         except IndexError:
             return None
