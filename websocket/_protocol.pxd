@@ -9,7 +9,7 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from websocket._csrc cimport ws_mask
 
 cdef object _NEED
-cdef int _CONNECTING, _OPEN, _CLOSING, _CLOSED
+cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED
 cdef int _TEXT, _BINARY, _CLOSE, _PING, _PONG
 cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, FRAGMENT_COST
 cdef long long EXACT_MAX
@@ -40,6 +40,7 @@ cdef class FrameParser:
     cdef long long _max
     cdef bint _mask_allowed
     cdef bytearray _buf
+    cdef object _view
     cdef Py_ssize_t _start, _end
     cdef _Header _h
     cdef bint _have_hdr, _text
@@ -63,7 +64,7 @@ cdef class FrameParser:
     cpdef buffer_updated(self, Py_ssize_t nbytes)
     cpdef object next_message(self)
     @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
-                   start=Py_ssize_t, avail=Py_ssize_t)
+                   start=Py_ssize_t, avail=Py_ssize_t, msg=dict)
     cdef object _whole_frame(self)
     cdef str _decode(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t length)
     @cython.locals(h=_Header, opcode=int, length=cython.longlong, avail=Py_ssize_t, cost=cython.longlong, bit=int)
@@ -92,7 +93,7 @@ cdef class ClientProtocol:
     cdef list _offered
     cdef bytearray _head
     cdef object _response
-    cdef int _state
+    cdef readonly object state
     cdef public object subprotocol, response_status, response_headers
     cdef public object close_sent, close_received, failure
     cdef readonly object pending

@@ -103,7 +103,7 @@ MAX_RESPONSE_HEAD = 64 * 1024
 #: How much of a refused handshake's body HandshakeError keeps.
 BODY_HEAD = 1024
 
-_CONNECTING, _OPEN, _CLOSING, _CLOSED = 0, 1, 2, 3
+_CONNECTING, _OPEN, _CLOSING, _CLOSED = State.CONNECTING, State.OPEN, State.CLOSING, State.CLOSED
 _TEXT, _BINARY, _CLOSE, _PING, _PONG = 1, 2, 8, 9, 10
 _NEED = object()  # "more bytes needed", distinct from None ("a fragment")
 
@@ -384,6 +384,7 @@ class FrameParser:
         self._max = -1 if max_size is None else min(max_size, 2**62)
         self._mask_allowed = bool(mask_allowed)
         self._buf = bytearray(buffer_size)
+        self._view = memoryview(self._buf)  # replaced with _buf, never resized
         self._start = 0
         self._end = 0
         self._h = _Header()
@@ -430,21 +431,21 @@ class FrameParser:
                 # After a big frame, read one header's worth only: if the
                 # next frame is big too, its payload then goes straight into
                 # its own memory instead of being copied there from ours.
-                return memoryview(self._buf)[:HEADER_MAX]
+                return self._view[:HEADER_MAX]
         elif size - self._end < BIG_FRAME // 4:
             # Little room left: move the unparsed bytes to the front.  After
             # next_message() returned None they are one partial frame shorter
             # than BIG_FRAME + 14 bytes, so this frees most of the buffer.
             keep = self._end - self._start
-            view = memoryview(self._buf)
+            view = self._view
             view[:keep] = view[self._start : self._end]
-            view.release()
             self._start, self._end = 0, keep
             if size - keep < BIG_FRAME // 4:
                 # Unparsed whole frames fill it (fed without next_message()).
                 # A new object, not a resize: views of the old one stay valid.
                 self._buf = self._buf + bytearray(size)
-        return memoryview(self._buf)[self._end : self._end + READ_MAX]
+                self._view = memoryview(self._buf)
+        return self._view[self._end : self._end + READ_MAX]
 
     def buffer_updated(self, nbytes: int) -> None:
         """Record that ``nbytes`` were written into :meth:`get_buffer`."""
@@ -540,11 +541,18 @@ class FrameParser:
         self._start = start + length
         self._after_big = False
         self.last_opcode = b0 & 0x0F
+        # _message() inlined: a Python-level call here costs the pure build
+        # more than the whole dict.
         if b0 == 0x82:
+            msg = _BINARY_MSG.copy()
             if cython.compiled:
-                return _message(_BINARY_MSG, p[start : start + length])
-            return _message(_BINARY_MSG, bytes(p[start : start + length]))
-        return _message(_TEXT_MSG, self._decode(p, start, length))
+                msg["data"] = p[start : start + length]
+            else:
+                msg["data"] = bytes(self._view[start : start + length])
+            return msg
+        msg = _TEXT_MSG.copy()
+        msg["data"] = self._decode(p, start, length)
+        return msg
 
     def _decode(self, p: Any, start: int, length: int) -> str:
         """The text at ``p[start:start + length]``; invalid UTF-8 fails."""
@@ -609,7 +617,7 @@ class FrameParser:
             self._direct_base = len(self._msg)
         self._direct_filled = 0
         view = self._direct_view(avail)
-        view[:] = memoryview(self._buf)[self._start : self._end]
+        view[:] = self._view[self._start : self._end]
         view.release()
         self._direct_filled = avail
         self._start = self._end
@@ -685,7 +693,7 @@ class FrameParser:
                 p: Any = self._buf
                 data = p[base : base + length]
             else:
-                data = bytes(memoryview(self._buf)[base : base + length])
+                data = bytes(self._view[base : base + length])
             if opcode == _BINARY:
                 return _message(_BINARY_MSG, data)
             return self._control_message(opcode, data)
@@ -703,7 +711,7 @@ class FrameParser:
                     return _message(_TEXT_MSG, self._decode(direct, 0, length))
                 return _message(_BINARY_MSG, direct)
         else:
-            self._msg += memoryview(self._buf)[base : base + length]
+            self._msg += self._view[base : base + length]
             self._start = base + length
             self._after_big = False
         if opcode != 0:
@@ -811,7 +819,10 @@ class ClientProtocol:
         self._offered = list(subprotocols) if subprotocols else []
         self._head = bytearray()
         self._response: tuple[int, dict[str, str], int, str] | None = None
-        self._state = _CONNECTING
+        #: The connection's State: CONNECTING, OPEN, CLOSING (we sent a
+        #: close frame and wait for the peer's) or CLOSED.  Only this class
+        #: changes it; the shell reads it (an identity check on the hot path).
+        self.state = _CONNECTING
         self.subprotocol: str | None = None
         self.response_status: int | None = None
         self.response_headers: dict[str, str] = {}
@@ -826,19 +837,13 @@ class ClientProtocol:
 
     # -- state ---------------------------------------------------------------
 
-    @property
-    def state(self) -> State:
-        """CONNECTING, OPEN, CLOSING (we sent a close frame and wait for the
-        peer's) or CLOSED."""
-        return State(self._state)
-
     def is_open(self) -> bool:
         """True while messages may be sent."""
-        return self._state == _OPEN
+        return self.state is _OPEN
 
     def is_closed(self) -> bool:
         """True once the state is CLOSED."""
-        return self._state == _CLOSED
+        return self.state is _CLOSED
 
     # -- the opening handshake (RFC 6455 §4.1) ------------------------------
 
@@ -857,7 +862,7 @@ class ClientProtocol:
             HandshakeError: the response refuses or botches the upgrade
                 (the state is then CLOSED).
         """
-        if self._state != _CONNECTING:
+        if self.state is not _CONNECTING:
             raise RuntimeError(f"receive_handshake() in state {self.state.name}")
         self._head += data
         if self._response is None:
@@ -914,13 +919,13 @@ class ClientProtocol:
             exc.body = rest[:BODY_HEAD]
             self._handshake_failed(exc)
         self._head = bytearray()
-        self._state = _OPEN
+        self.state = _OPEN
         if rest:  # frames the server sent right after its response
             self.parser.feed(rest)
         return True
 
     def _handshake_failed(self, exc: HandshakeError) -> Any:
-        self._state = _CLOSED
+        self.state = _CLOSED
         self.failure = exc
         raise exc
 
@@ -933,7 +938,7 @@ class ClientProtocol:
     def receive_eof(self) -> None:
         """The TCP connection ended, or failed: the connection is CLOSED."""
         with self._mutex:
-            self._state = _CLOSED
+            self.state = _CLOSED
             self.pending.clear()
 
     def next_message(self) -> Message | None:
@@ -962,7 +967,7 @@ class ClientProtocol:
         if opcode == _PING:
             if self.auto_pong:
                 with self._mutex:
-                    if self._state == _OPEN:
+                    if self.state is _OPEN:
                         self.pending.append((_PONG, msg["data"]))
         elif opcode == _CLOSE:
             self._close_received(msg)
@@ -975,12 +980,12 @@ class ClientProtocol:
         msg["reason"] = reason
         with self._mutex:
             self.close_received = (code, reason)
-            if self.close_sent is None and self._state == _OPEN:
+            if self.close_sent is None and self.state is _OPEN:
                 # RFC 6455 §5.5.1: reply with a close frame, "typically
                 # echoing the status code it received"; none when none was.
                 reply = b"" if code == CloseCode.NO_STATUS_RCVD else payload[:2]
                 self._queue_close(code, "", reply)
-            self._state = _CLOSED
+            self.state = _CLOSED
 
     # -- sending -------------------------------------------------------------
 
@@ -1002,7 +1007,7 @@ class ClientProtocol:
 
     def check_open(self) -> None:
         """Raise ConnectionClosed unless messages may be sent."""
-        if self._state != _OPEN:
+        if self.state is not _OPEN:
             raise self.closed_exception()
 
     def send_close(self, code: int = 1000, reason: str = "") -> bool:
@@ -1013,10 +1018,10 @@ class ClientProtocol:
         """
         payload = encode_close_frame(code, reason)
         with self._mutex:
-            if self._state != _OPEN or self.close_sent is not None:
+            if self.state is not _OPEN or self.close_sent is not None:
                 return False
             self._queue_close(code, reason, payload)
-            self._state = _CLOSING
+            self.state = _CLOSING
             return True
 
     def _queue_close(self, code: int, reason: str, payload: bytes) -> None:
@@ -1031,10 +1036,10 @@ class ClientProtocol:
         with self._mutex:
             if self.failure is None:
                 self.failure = exc
-            if self.close_sent is None and self._state == _OPEN:
+            if self.close_sent is None and self.state is _OPEN:
                 self._queue_close(code, text, encode_close_frame(code, text))
                 self._failed_with = (code, text)
-            self._state = _CLOSED
+            self.state = _CLOSED
 
     def transport_failed(self, exc: BaseException | None = None) -> None:
         """A frame could not be written whole, or the socket failed: the
@@ -1043,7 +1048,7 @@ class ClientProtocol:
         with self._mutex:
             if self.failure is None:
                 self.failure = exc
-            self._state = _CLOSED
+            self.state = _CLOSED
             self.pending.clear()
 
     def has_pending(self) -> bool:
