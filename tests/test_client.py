@@ -64,6 +64,22 @@ def test_send_many_sends_each_item_as_its_own_message_in_order(base):
         assert ws.receive(timeout=T)["data"] == "after"
 
 
+def test_send_many_takes_each_item_when_yielded(base):
+    # One buffer, refilled and yielded again: each message is what the
+    # buffer held when it was yielded (the benchmark's sender does this).
+    buf = bytearray(64)
+
+    def refilled():
+        for i in range(5000):
+            buf[:4] = i.to_bytes(4, "big")
+            yield buf
+
+    with WsClient(f"{base}/echo", timeout=T) as ws:
+        ws.send_many(refilled())
+        got = [ws.receive(timeout=T)["data"] for _ in range(5000)]
+    assert [int.from_bytes(m[:4], "big") for m in got] == list(range(5000))
+
+
 def test_send_many_bad_item_sends_those_before_it_and_names_it(base):
     with WsClient(f"{base}/echo", timeout=T) as ws:
         with pytest.raises(TypeError, match=r"send_many\(\) \(item 2\) takes a str or a bytes-like object, not int"):
