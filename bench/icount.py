@@ -1,0 +1,136 @@
+"""Client instructions per message under valgrind: a deterministic measure.
+
+    python3 bench/icount.py                          # this environment's install
+    python3 bench/icount.py --python A/bin/python --python B/bin/python
+    WEBSOCKET_NO_EXTENSIONS=1 python3 bench/icount.py --count 5000
+
+The wall-clock benchmark (run.py) moves by a tenth between runs on a shared
+machine; a change to a hot path is better judged by the instructions the
+client executes per message.  For each interpreter and mode, a raw-socket
+server (this script, not under valgrind) serves one connection, and the
+client (this script again, under ``valgrind --tool=callgrind``) makes
+``--count`` exchanges of 64-byte binary messages, then once more with none;
+the difference divided by the count is printed.  Modes: ``recv`` (the
+server sends, the client receives), ``send`` (the client sends), ``rtt``
+(send then receive).  Needs valgrind (Debian package ``valgrind``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+
+FRAME = b"\x82\x40" + b"x" * 64
+
+
+def serve(mode: str, count: int) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    print(listener.getsockname()[1], flush=True)
+    conn, _ = listener.accept()
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += conn.recv(4096)
+    key = next(
+        line.split(b":", 1)[1].strip()
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key")
+    )
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    conn.sendall(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    )
+    rest = b""
+
+    def client_frame() -> int | None:
+        """The opcode of the next (masked, short) client frame."""
+        nonlocal rest
+        while True:
+            if len(rest) >= 2:
+                length, size = rest[1] & 0x7F, 6
+                if length == 126:
+                    length, size = int.from_bytes(rest[2:4], "big"), 8
+                if len(rest) >= size + length:
+                    opcode, rest = rest[0] & 0x0F, rest[size + length :]
+                    return opcode
+            data = conn.recv(65536)
+            if not data:
+                return None
+            rest += data
+
+    if mode == "recv":
+        conn.sendall(FRAME * count)
+    elif mode == "rtt":
+        for _ in range(count):
+            client_frame()
+            conn.sendall(FRAME)
+    while (opcode := client_frame()) is not None:
+        if opcode == 8:
+            conn.sendall(b"\x88\x02\x03\xe8")
+            break
+    conn.close()
+
+
+def client(mode: str, count: int, port: str) -> None:
+    from websocket import WsClient
+
+    ws = WsClient(f"ws://127.0.0.1:{port}/")
+    msg = b"y" * 64
+    for _ in range(count):
+        if mode != "recv":
+            ws.send(msg)
+        if mode != "send":
+            ws.receive()
+    ws.close()
+
+
+def instructions(python: str, mode: str, count: int) -> int:
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", mode, str(count)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        port = server.stdout.readline().strip()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run(
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg",
+                 python, __file__, "--client", mode, str(count), port],
+                capture_output=True, text=True, check=True, cwd=tmp,
+            )
+    finally:
+        server.wait(60)
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if not found:
+        raise RuntimeError(f"no instruction count from valgrind: {out.stderr[-500:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--python", action="append", help="interpreter(s) to measure (default: this one)")
+    ap.add_argument("--modes", default="recv,send,rtt")
+    ap.add_argument("--count", type=int, default=20000)
+    ap.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--client", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve:
+        return serve(args.serve[0], int(args.serve[1]))
+    if args.client:
+        return client(args.client[0], int(args.client[1]), args.client[2])
+    impl = "pure" if os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0") else "compiled"
+    print(f"# client instructions per 64-byte message ({impl}), {args.count} messages")
+    for python in args.python or [sys.executable]:
+        for mode in args.modes.split(","):
+            per = (instructions(python, mode, args.count) - instructions(python, mode, 0)) / args.count
+            print(f"{python}  {mode:4s}  {per:,.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
