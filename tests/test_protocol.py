@@ -54,7 +54,7 @@ def test_no_auto_pong(codec):
     p = opened(codec, auto_pong=False)
     p.receive_data(server_frame(9, b"x"))
     assert p.next_message()["type"] == "ping"
-    assert not p.has_pending()
+    assert not p.pending
 
 
 def test_server_close_is_echoed_once(codec):
@@ -143,7 +143,7 @@ def test_transport_failure_drops_queued_replies(codec):
     p = opened(codec)
     p.send_close(1000)
     p.transport_failed(OSError("reset"))
-    assert p.state is State.CLOSED and not p.has_pending()
+    assert p.state is State.CLOSED and not p.pending
     assert p.closed_exception().code == 1006
 
 

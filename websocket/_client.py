@@ -98,7 +98,7 @@ def _remaining(deadline: float | None) -> float | None:
 def _acquire(lock: Any, deadline: float | None) -> bool:
     if deadline is None:
         return bool(lock.acquire())
-    return bool(lock.acquire(True, max(0.0, deadline - time.monotonic())))
+    return bool(lock.acquire(True, _remaining(deadline)))
 
 
 def _classify(message: object, where: str) -> tuple[int, Any]:
@@ -536,17 +536,17 @@ class WsClient:
 
     def _write(self, data: Any, deadline: float | None = None) -> None:
         """Write ``data`` whole; the caller holds the send lock (or is the
-        handshake).  Over TLS it is encrypted first: from then on it is
-        part of the stream, so any failure counts as a partial write."""
+        handshake)."""
         tls = self._tls
         started = False
         try:
             if tls is not None:
                 data = tls.encrypt(data)
-                started = True
+            # From here on part of the frame may be in the stream: over TLS
+            # it was encrypted, and a signal handler that raises runs as
+            # send() returns, before its count is seen.
+            started = True
             self._send_raw(data, deadline)
-        except _PartialWrite as partial:
-            self._write_failed(partial.cause, True)
         except BaseException as exc:
             self._write_failed(exc, started)
 
@@ -561,13 +561,6 @@ class WsClient:
                     done += sock.send(view[done:] if done else view)
                 except _WOULD_BLOCK:
                     self._wpoll.wait(deadline)
-        except BaseException as exc:
-            # A signal handler that raises runs as send() returns, before
-            # its count is added: once a send was made, part of the data
-            # may be on the wire.
-            if total:
-                raise _PartialWrite(exc) from exc
-            raise
         finally:
             view.release()
 
@@ -651,7 +644,7 @@ class WsClient:
         """
         lock = self._recv_lock
         deadline = None
-        if timeout is None:
+        if timeout is None:  # first: the hot path
             lock.acquire()
         else:
             seconds = _check_timeout("timeout", timeout)
@@ -691,7 +684,7 @@ class WsClient:
         end TCP."""
         if self._is_open():
             self._flush(blocking=False)
-        elif self._proto.state == State.CLOSED:
+        elif self._is_closed():
             self._end(deadline)
 
     def _end(self, deadline: float | None) -> None:
@@ -749,19 +742,13 @@ class WsClient:
                 self._buffer_updated(0)
                 self._proto.transport_failed(exc)
                 return True
-            if n is None:
-                self._buffer_updated(0)
-            else:
-                if n:
-                    self._buffer_updated(n)
-                else:
-                    self._buffer_updated(0)
-                    self._proto.receive_eof()
-                if self._tls_pending():
-                    self._flush(blocking=False)
-                return True
-            if self._tls_pending():
+            self._buffer_updated(n or 0)
+            if n == 0:
+                self._proto.receive_eof()
+            if self._tls_pending():  # reading can produce TLS output
                 self._flush(blocking=False)
+            if n is not None:
+                return True
             flags = _DONTWAIT if deadline is not None else 0
             if deadline is not None and not _DONTWAIT and not self._rpoll.wait(deadline):
                 return False
@@ -903,14 +890,6 @@ class WsClient:
         sock = getattr(self, "_sock", None)
         if sock is not None and not getattr(self, "_sock_closed", True):
             sock.close()
-
-
-class _PartialWrite(Exception):
-    """Part of a frame went out before ``cause`` stopped the write."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(cause)
-        self.cause = cause
 
 
 def connect(url: str, **options: Any) -> WsClient:

@@ -80,8 +80,10 @@ cdef class FrameParser:
                    fin=bint, p='const unsigned char *')
     cdef object _next_frame(self)
     cdef dict _control_message(self, int opcode, bytes data)
-    @cython.locals(opcode=int, complete=bint)
+    @cython.locals(opcode=int)
     cdef dict _finish_message(self)
+    @cython.locals(complete=bint)
+    cdef dict _checked_text(self, object data, Py_ssize_t length)
 
 
 cdef class ClientProtocol:
@@ -104,4 +106,3 @@ cdef class ClientProtocol:
     cpdef bint is_closed(self)
     cpdef check_open(self)
     cpdef object next_message(self)
-    cpdef bint has_pending(self)
