@@ -30,7 +30,7 @@ ROOT = HERE.parent
 VENVS = HERE / ".venvs"
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE / "clients"))
-from common import WORKLOADS  # noqa: E402
+from common import WORKLOADS, compressed  # noqa: E402
 
 #: env name: (needs Python >= 3.12, packages)
 ENVS = {
@@ -59,6 +59,16 @@ PEERS = {
 }
 #: peers that only run some kinds of workload
 ONLY = {"ours-send-many": {"send"}}
+#: peers that run the compressed ("z-") workloads: the others have no
+#: permessage-deflate (picows, websocket-client, websocket-rs), and
+#: send_many() adds nothing to compressing.
+COMPRESSING = {"ours", "ours-pure", "websockets", "aiohttp", "raw-socket"}
+
+
+def runs_workload(peer: str, workload: str) -> bool:
+    if compressed(workload):
+        return peer in COMPRESSING
+    return peer not in ONLY or WORKLOADS[real_workload(workload)][0] in ONLY[peer]
 CLIENT_CPU, SERVER_CPU = 0, 1
 ONE_CORE = "rtt-64-1core"
 
@@ -264,7 +274,7 @@ def main() -> None:
             for wl in workloads:
                 order = peers[run % len(peers):] + peers[: run % len(peers)]  # interleave
                 for peer in order:
-                    if peer in ONLY and WORKLOADS[real_workload(wl)][0] not in ONLY[peer]:
+                    if not runs_workload(peer, wl):
                         continue
                     result = run_client(peer, wl, port, args.scale, server)
                     result["run"] = run

@@ -11,6 +11,13 @@ what to do:
                             renumbered in place (receive tests)
     /recv?size=S&count=N    drain and check N binary messages of S bytes, then
                             answer "ok N" (send tests)
+    /z/echo, /z/send?...&content=json|bin, /z/recv?...&content=...
+                            the same with permessage-deflate (it must be
+                            offered): messages are bench/clients/common.py's
+                            zpayload(); the server compresses with zlib level
+                            1, and /z/send cycles through CYCLE messages
+                            compressed beforehand (compressing 1 MiB per
+                            message would make it the bottleneck)
 
 Message i of a workload is S bytes: i as a little-endian u64, then 0xAB
 filler (tests/clients check every index and the last byte).  The server
@@ -21,6 +28,7 @@ client's wall time.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import struct
 import sys
@@ -29,10 +37,12 @@ import urllib.parse
 
 # The installed package, never the source tree: a fresh clone's tree has
 # no compiled extension (it is built into the environment by pip install).
-from websocket import implementation
-from websocket import encode_frame
-from websocket._demo import FrameEncoder, FrameParser
-from websocket._demo import opcode_and_data, server_handshake
+from websocket import encode_frame, implementation
+from websocket._demo import FrameEncoder, FrameParser, opcode_and_data, server_handshake
+from websocket._protocol import _Deflater, _Inflater
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients"))
+from common import CYCLE, zcheck, zpayload, zset_index  # noqa: E402
 
 FILL = 0xAB
 PIECE = 1 << 20
@@ -161,28 +171,87 @@ def recv(conn: socket.socket, parser: FrameParser, size: int, count: int, window
     wait_close(conn, parser)
 
 
+def zecho(conn: socket.socket, parser: FrameParser, window: Window) -> None:
+    encoder = FrameEncoder(mask=False)
+    deflater = _Deflater(1, 15, 8, False)
+    while True:
+        opcode, data = next_message(conn, parser)
+        window.start()
+        if opcode == 8:
+            close_reply(conn, data)
+            return
+        if opcode in (1, 2):
+            conn.sendall(encoder.encode(opcode, deflater.compress(data), True, True))
+            window.stop()
+
+
+def zsend(conn: socket.socket, parser: FrameParser, size: int, count: int, kind: str, window: Window) -> None:
+    encoder = FrameEncoder(mask=False)
+    template = zpayload(kind, size)
+    opcode = 1 if isinstance(template, str) else 2
+    frames = []
+    for i in range(CYCLE):
+        # Each compressed on its own: valid under context takeover too.
+        message = zset_index(template if opcode == 1 else bytearray(template), i)
+        frames.append(bytes(encoder.encode(opcode, _Deflater(1, 15, 8, False).compress(message), True, True)))
+    opcode_go, msg = next_message(conn, parser)
+    assert (opcode_go, msg) == (1, "go"), (opcode_go, msg)
+    window.start()
+    for i in range(count):
+        conn.sendall(frames[i % CYCLE])
+    window.stop()
+    wait_close(conn, parser)
+
+
+def zrecv(conn: socket.socket, parser: FrameParser, size: int, count: int, kind: str, window: Window) -> None:
+    template = zpayload(kind, size)
+    for i in range(count):
+        opcode, data = next_message(conn, parser)
+        window.start()
+        try:
+            zcheck(data, i, template)
+        except AssertionError as exc:
+            conn.sendall(encode_frame(1, f"error at message {i}: {exc}", False))
+            return
+    conn.sendall(encode_frame(1, f"ok {count}", False))
+    window.stop()
+    wait_close(conn, parser)
+
+
+def extension_for(path: str) -> str | None:
+    return "permessage-deflate" if path.startswith("/z/") else None
+
+
 def serve(listener: socket.socket) -> None:
     while True:
         conn, _ = listener.accept()
         try:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            path, rest = server_handshake(conn)
+            path, rest = server_handshake(conn, extension_for)
             url = urllib.parse.urlsplit(path)
-            query = {k: int(v) for k, v in urllib.parse.parse_qsl(url.query)}
+            query = dict(urllib.parse.parse_qsl(url.query))
             parser = FrameParser(None, mask_allowed=True, buffer_size=4 << 20)
+            if url.path.startswith("/z/"):
+                parser.set_inflater(_Inflater(15, False))
             parser.feed(rest)
             window = Window()
-            if url.path == "/echo":
+            if url.path == "/z/echo":
+                zecho(conn, parser, window)
+            elif url.path == "/z/send":
+                zsend(conn, parser, int(query["size"]), int(query["count"]), query["content"], window)
+            elif url.path == "/z/recv":
+                zrecv(conn, parser, int(query["size"]), int(query["count"]), query["content"], window)
+            elif url.path == "/echo":
                 echo(conn, parser, window)
             elif url.path == "/send":
-                send(conn, parser, query["size"], query["count"], window)
+                send(conn, parser, int(query["size"]), int(query["count"]), window)
             elif url.path == "/recv":
-                recv(conn, parser, query["size"], query["count"], window)
+                recv(conn, parser, int(query["size"]), int(query["count"]), window)
         except (OSError, ValueError, ConnectionError) as exc:
             print(f"connection ended: {exc!r}", file=sys.stderr, flush=True)
         finally:
             conn.close()
-        if url.path in ("/echo", "/send", "/recv"):
+        if url.path in ("/echo", "/send", "/recv", "/z/echo", "/z/send", "/z/recv"):
             print(f"cpu {window.cpu:.6f} {window.wall:.6f}", flush=True)
 
 

@@ -8,11 +8,19 @@ every text and binary message back until the connection closes (pings are
 answered by the client, protocol errors close the connection as the RFC
 says), then /updateReports.  The agent name defaults to
 "websocket-fast-<implementation>".
+
+Every case offers permessage-deflate (cases 12.* and 13.* compress; the
+others must work with it on).  Cases 13.2, 13.5 and 13.6 only accept an
+offer that includes client_no_context_takeover (the fuzzingserver reads it
+as "may ask the client not to take over context"): the testee asks
+/getCaseInfo for the case's id and adds it there, so that the other cases
+exercise context takeover in the client's compressor.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -22,10 +30,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import websocket  # noqa: E402
 from websocket import ConnectionClosed, WebSocketError, WsClient  # noqa: E402
 
+NO_CONTEXT_TAKEOVER = ("13.2.", "13.5.", "13.6.")
 
-def run_case(url: str) -> None:
+
+def case_id(base: str, case: int) -> str:
+    with WsClient(f"{base}/getCaseInfo?case={case}") as ws:
+        return str(json.loads(ws.receive()["data"])["id"])
+
+
+def run_case(url: str, case: str = "") -> None:
     try:
-        ws = WsClient(url, max_size=None, timeout=60, close_timeout=5)
+        ws = WsClient(url, max_size=None, timeout=60, close_timeout=5, compression="deflate",
+                      client_no_context_takeover=case.startswith(NO_CONTEXT_TAKEOVER))
     except (WebSocketError, OSError) as exc:
         print(f"  connect failed: {exc!r}", file=sys.stderr)
         return
@@ -55,7 +71,7 @@ def main() -> None:
     print(f"{count} cases, agent {args.agent} ({websocket.implementation})", flush=True)
     start = time.monotonic()
     for case in range(1, count + 1):
-        run_case(f"{args.url}/runCase?case={case}&agent={args.agent}")
+        run_case(f"{args.url}/runCase?case={case}&agent={args.agent}", case_id(args.url, case))
     with WsClient(f"{args.url}/updateReports?agent={args.agent}") as ws:
         for _ in ws:
             pass

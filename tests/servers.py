@@ -236,15 +236,16 @@ def as_received(messages: list) -> list:
 
 
 @contextlib.contextmanager
-def aiohttp_server(ssl_context: ssl.SSLContext | None = None):
-    """Run an aiohttp server whose /echo echoes every message; yields its
-    base URL.  Its event loop runs in a thread and stops with the block."""
+def aiohttp_server(ssl_context: ssl.SSLContext | None = None, compress: bool = False):
+    """Run an aiohttp server whose /echo echoes every message (with
+    ``compress``, accepting permessage-deflate); yields its base URL.  Its
+    event loop runs in a thread and stops with the block."""
     import asyncio
 
     from aiohttp import WSMsgType, web
 
     async def echo(request):
-        ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
+        ws = web.WebSocketResponse(max_msg_size=0, autoping=True, compress=compress)
         await ws.prepare(request)
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:

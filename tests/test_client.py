@@ -285,8 +285,10 @@ def test_invalid_arguments_raise_before_connecting():
         WsClient("wss://127.0.0.1:1/", ssl_context="yes")
     with pytest.raises(ValueError, match="header"):
         WsClient("ws://127.0.0.1:1/", headers={"X": "a\r\nb"})
-    with pytest.raises(TypeError):
-        WsClient("ws://127.0.0.1:1/", compression="bogus-option")
+    with pytest.raises(TypeError, match="bogus_option"):
+        WsClient("ws://127.0.0.1:1/", bogus_option=True)
+    with pytest.raises(ValueError, match="compression must be 'deflate' or None, not 'bogus'"):
+        WsClient("ws://127.0.0.1:1/", compression="bogus")
     # Non-ASCII in a header or the origin: named, and no connection made
     # (port 1 would refuse it).
     with pytest.raises(ValueError, match="header 'X-Name'"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ._codec import protocol
@@ -39,8 +40,14 @@ def opcode_and_data(msg: dict[str, Any]) -> tuple[int, Any]:
     return _OPCODES[msg["type"]], msg["data"]
 
 
-def server_handshake(conn: socket.socket) -> tuple[str, bytes]:
+def server_handshake(
+    conn: socket.socket, extension: Callable[[str], str | None] | None = None
+) -> tuple[str, bytes]:
     """Read a client's upgrade request and accept it (RFC 6455 §4.2.2).
+
+    ``extension(path)``: the Sec-WebSocket-Extensions answer to send for
+    that request target when the client offered permessage-deflate (the
+    benchmark servers' compressed paths), or None for none.
 
     Returns the request target and the bytes received after the request.
     Raises ValueError for a request that is not a WebSocket upgrade.
@@ -58,13 +65,20 @@ def server_handshake(conn: socket.socket) -> tuple[str, bytes]:
     key = headers.get("sec-websocket-key")
     if key is None:
         raise ValueError("no Sec-WebSocket-Key")
+    path = request_line.split(b" ")[1].decode("ascii", "replace")
+    answer = b""
+    chosen = extension(path) if extension is not None else None
+    if chosen and "permessage-deflate" in headers.get("sec-websocket-extensions", ""):
+        answer = b"Sec-WebSocket-Extensions: " + chosen.encode("ascii") + b"\r\n"
     conn.sendall(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
         b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
         + accept_key(key).encode("ascii")
-        + b"\r\n\r\n"
+        + b"\r\n"
+        + answer
+        + b"\r\n"
     )
-    return request_line.split(b" ")[1].decode("ascii", "replace"), rest
+    return path, rest
 
 
 class DemoServer:

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from ._exceptions import HandshakeError
 
@@ -19,6 +20,7 @@ __all__ = [
     "generate_key",
     "accept_key",
     "build_handshake_request",
+    "parse_extensions",
     "parse_response_head",
     "validate_handshake_response",
 ]
@@ -221,6 +223,86 @@ def parse_response_head(head: bytes) -> tuple[int, str, dict[str, str], str]:
     return status, match.group(3) or "", headers, "1." + match.group(1)
 
 
+# RFC 7230 §3.2.6 quoted-string, with its backslash escapes.
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_TCHARS = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_OWS = re.compile(r"[ \t]*")
+
+Extension = tuple[str, list[tuple[str, "str | None"]]]
+
+
+def parse_extensions(value: str) -> list[Extension]:
+    """Parse a Sec-WebSocket-Extensions value (RFC 6455 §9.1).
+
+    ::
+
+        extension-list = 1#extension
+        extension = extension-token *( ";" extension-param )
+        extension-param = token [ "=" (token | quoted-string) ]
+
+    Returns:
+        ``[(name, [(param, value or None), ...]), ...]`` in order; names and
+        parameter names keep their case, quoted values are unescaped.
+
+    Raises:
+        HandshakeError: the value does not follow the grammar, or a quoted
+            value is not a token once unescaped (§9.1 requires it).
+    """
+    result: list[Extension] = []
+    pos, end = 0, len(value)
+
+    def fail(what: str) -> HandshakeError:
+        return HandshakeError(f"invalid Sec-WebSocket-Extensions {value!r}: {what} at offset {pos}")
+
+    def skip_ows() -> None:
+        nonlocal pos
+        pos = _OWS.match(value, pos).end()  # type: ignore[union-attr]
+
+    def token(what: str) -> str:
+        nonlocal pos
+        match = _TCHARS.match(value, pos)
+        if not match:
+            raise fail(f"expected {what}")
+        pos = match.end()
+        return match.group()
+
+    while True:
+        skip_ows()
+        if pos < end and value[pos] == ",":  # RFC 7230 §7: empty elements are allowed
+            pos += 1
+            continue
+        if pos >= end:
+            break
+        name = token("an extension name")
+        params: list[tuple[str, str | None]] = []
+        skip_ows()
+        while pos < end and value[pos] == ";":
+            pos += 1
+            skip_ows()
+            param = token("a parameter name")
+            skip_ows()
+            arg: str | None = None
+            if pos < end and value[pos] == "=":
+                pos += 1
+                skip_ows()
+                quoted = _QUOTED.match(value, pos)
+                if quoted:
+                    arg = re.sub(r"\\(.)", r"\1", quoted.group(1))
+                    if not _TOKEN.match(arg):
+                        raise fail(f"quoted value {arg!r} of {param!r} is not a token")
+                    pos = quoted.end()
+                else:
+                    arg = token(f"a value for {param!r}")
+                skip_ows()
+            params.append((param, arg))
+        result.append((name, params))
+        if pos < end and value[pos] != ",":
+            raise fail(f"unexpected {value[pos]!r}")
+    if not result:
+        raise HandshakeError(f"empty Sec-WebSocket-Extensions {value!r}")
+    return result
+
+
 def _has_token(value: str | None, token: str) -> bool:
     if value is None:
         return False
@@ -234,16 +316,18 @@ def check_response(
     *,
     version: str = "1.1",
     subprotocols: Sequence[str] = (),
-) -> str | None:
+    deflate: Any = None,
+) -> tuple[str | None, Any]:
     """Decide whether a parsed response accepts the upgrade (RFC 6455 §4.1).
 
     The one check both the client and :func:`validate_handshake_response`
     make: status 101 in HTTP/1.1, ``Upgrade: websocket``, ``Connection:
-    upgrade``, the right ``Sec-WebSocket-Accept``, no extension (none is
-    offered) and at most a subprotocol from ``subprotocols``.
+    upgrade``, the right ``Sec-WebSocket-Accept``, no extension unless
+    ``deflate`` (the offer's ``DeflateSettings``) was offered and accepts
+    the answer, and at most a subprotocol from ``subprotocols``.
 
     Returns:
-        The subprotocol the server chose, or None.
+        ``(subprotocol or None, the deflate Agreement or None)``.
 
     Raises:
         HandshakeError: naming the first requirement that fails.
@@ -263,14 +347,21 @@ def check_response(
     if accept != accept_key(key):
         raise HandshakeError(f"wrong Sec-WebSocket-Accept {accept!r}", status, headers)
     extensions = headers.get("sec-websocket-extensions")
+    agreement = None
     if extensions is not None:
         # §4.1 step 5: an extension "not present in the client's handshake"
         # MUST fail the connection.
-        raise HandshakeError(
-            f"server accepted extension {extensions!r} that the client did not offer",
-            status,
-            headers,
-        )
+        if deflate is None:
+            raise HandshakeError(
+                f"server accepted extension {extensions!r} that the client did not offer",
+                status,
+                headers,
+            )
+        try:
+            agreement = deflate.accept(extensions)
+        except HandshakeError as exc:
+            exc.status, exc.headers = status, dict(headers)
+            raise
     chosen = headers.get("sec-websocket-protocol")
     if chosen is not None and chosen not in subprotocols:
         # §4.1 step 6: likewise for a subprotocol.
@@ -280,7 +371,7 @@ def check_response(
             status,
             headers,
         )
-    return chosen
+    return chosen, agreement
 
 
 def validate_handshake_response(

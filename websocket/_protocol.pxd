@@ -35,6 +35,21 @@ cdef int _parse_header(const unsigned char *p, Py_ssize_t start, Py_ssize_t avai
 cdef bytes _new_bytes(Py_ssize_t length)
 
 
+cdef class _Inflater:
+    cdef int _wbits
+    cdef bint _reset
+    cdef object _z
+
+    cpdef bytes inflate(self, object data, long long limit, bint final)
+
+
+cdef class _Deflater:
+    cdef object _z
+    cdef int _flush
+
+    cpdef object compress(self, object payload)
+
+
 cdef class FrameParser:
     cdef readonly object max_size
     cdef long long _max
@@ -54,10 +69,15 @@ cdef class FrameParser:
     cdef bytearray _msg
     cdef long long _msg_cost
     cdef object _utf8
+    cdef object _inflater
+    cdef bint _zmsg
+    cdef object _zin
+    cdef long long _zmax
     cdef object _error
     cdef readonly int last_opcode
     cdef public object on_control, on_error
 
+    cpdef set_inflater(self, _Inflater inflater)
     cpdef object get_buffer(self)
     @cython.locals(size=Py_ssize_t, keep=Py_ssize_t)
     cdef object _get_buffer(self)
@@ -77,8 +97,10 @@ cdef class FrameParser:
     @cython.locals(p=cython.p_uchar, k=cython.p_uchar)
     cdef _unmask(self, object obj, Py_ssize_t at, Py_ssize_t n, Py_ssize_t phase)
     @cython.locals(h=_Header, length=Py_ssize_t, base=Py_ssize_t, avail=Py_ssize_t, opcode=int,
-                   fin=bint, p='const unsigned char *')
+                   fin=bint, zmsg=bint, p='const unsigned char *')
     cdef object _next_frame(self)
+    @cython.locals(have=Py_ssize_t, limit=cython.longlong, text=bint)
+    cdef object _inflate_frame(self, object src, bint fin)
     cdef dict _control_message(self, int opcode, bytes data)
     @cython.locals(opcode=int)
     cdef dict _finish_message(self)
@@ -101,6 +123,8 @@ cdef class ClientProtocol:
     cdef readonly object pending
     cdef object _failed_with
     cdef object _mutex
+    cdef object _deflate_settings
+    cdef public object agreement, deflater
 
     cpdef bint is_open(self)
     cpdef bint is_closed(self)

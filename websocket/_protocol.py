@@ -11,6 +11,9 @@ speed: a few ``if cython.compiled:`` branches reach the C primitives of
 - :class:`FrameParser` turns received bytes into messages: frame headers
   (§5.2), masking (§5.3), fragmentation (§5.4), control frames (§5.5),
   ``max_size``, UTF-8 state across fragments (§8.1).
+- :class:`_Inflater` and :class:`_Deflater` are permessage-deflate (RFC
+  7692 §7.2): bounded decompression inside the parser, compression for the
+  shell's send path; ``_deflate.py`` negotiates their parameters.
 - :class:`ClientProtocol` owns the connection's :class:`State`: the opening
   handshake's request and every check of the response (§4.1), pings and
   pongs, the closing handshake (§7) and when TCP should end.  It produces
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import os
 import threading
+import zlib as _stdlib_zlib
 from collections import deque
 from typing import Any
 
@@ -31,6 +35,7 @@ try:
 except ImportError:  # a Cython-less install runs this file as plain Python
     from . import _cython_shim as cython
 
+from ._deflate import Agreement, DeflateSettings
 from ._exceptions import (
     ConnectionClosed,
     HandshakeError,
@@ -60,6 +65,34 @@ else:
 
 #: True in the Cython build of this file.
 COMPILED = bool(cython.compiled)
+
+
+def _zlib_backend() -> Any:
+    """The zlib module permessage-deflate uses: zlib-ng's (the optional
+    ``[zlib-ng]`` extra: about twice as fast, measured in bench/) when it is
+    installed, else the standard library's.  ``WEBSOCKET_ZLIB=zlib`` or
+    ``=zlib-ng`` insists on one."""
+    choice = os.environ.get("WEBSOCKET_ZLIB", "")
+    if choice not in ("", "zlib", "zlib-ng"):
+        raise ValueError(f"WEBSOCKET_ZLIB must be 'zlib' or 'zlib-ng', not {choice!r}")
+    if choice != "zlib":
+        try:
+            from zlib_ng import zlib_ng
+
+            return zlib_ng
+        except ImportError:
+            if choice:
+                raise ImportError(
+                    "WEBSOCKET_ZLIB=zlib-ng, but zlib-ng is not installed"
+                    " (pip install 'websocket-fast[zlib-ng]')"
+                ) from None
+    return _stdlib_zlib
+
+
+#: The module that compresses and decompresses (see _zlib_backend).
+zlib = _zlib_backend()
+#: "zlib-ng" or "zlib": which one that is.
+ZLIB_BACKEND = "zlib" if zlib is _stdlib_zlib else "zlib-ng"
 
 __all__ = [
     "COMPILED",
@@ -98,6 +131,9 @@ EXACT_MAX = 1 << 30
 #: charged 4 KiB more.  The first frame is free, so a message in one frame
 #: may be exactly ``max_size`` bytes.
 FRAGMENT_COST = 16
+#: RFC 7692 §7.2.1: the four octets a sync flush ends with; the sender
+#: removes them from a compressed message, the receiver appends them back.
+_TAIL = b"\x00\x00\xff\xff"
 #: The response head (status line and headers) may not exceed this.
 MAX_RESPONSE_HEAD = 64 * 1024
 #: How much of a refused handshake's body HandshakeError keeps.
@@ -337,6 +373,92 @@ def decode_frame(data: object) -> dict[str, Any]:
     }
 
 
+# -- permessage-deflate (RFC 7692 §7.2) ---------------------------------------
+
+
+class _Inflater:
+    """Decompresses the server's compressed messages, frame by frame.
+
+    Bounded: :meth:`inflate` produces at most ``limit + 1`` bytes, so a
+    small frame that would inflate past ``max_size`` is caught after
+    ``max_size + 1`` bytes of output, whatever it would have grown to.
+    """
+
+    def __init__(self, wbits: int, no_context_takeover: bool) -> None:
+        self._wbits = wbits
+        # §7.1.1.1: with server_no_context_takeover no message refers to an
+        # earlier one, so the decompressor (and its window) is dropped
+        # between messages: an idle connection then holds none.
+        self._reset = no_context_takeover
+        self._z: Any = None
+
+    def inflate(self, data: Any, limit: int, final: bool) -> bytes:
+        """Decompress one frame's payload; the message's last frame also
+        gets the tail §7.2.2 appends.
+
+        Args:
+            data: the frame's payload (bytes-like).
+            limit: the most output the message may still have (-1: any).
+            final: this frame ends the message.
+
+        Returns:
+            At most ``limit + 1`` bytes: one more than ``limit`` means the
+            message is too big (the caller fails it).
+
+        Raises:
+            ProtocolError: the payload is not a valid deflate stream, or
+                goes on after the stream's final block.
+        """
+        z = self._z
+        if z is None:
+            z = self._z = zlib.decompressobj(-self._wbits)
+        try:
+            out: bytes = z.decompress(data, limit + 1 if limit >= 0 else 0)
+            if limit >= 0 and len(out) > limit:
+                self._z = None  # the connection fails: nothing more comes
+                return out
+            if final and not z.eof:
+                tail = z.decompress(_TAIL, limit + 1 - len(out) if limit >= 0 else 0)
+                if tail:
+                    out += tail
+        except zlib.error as exc:
+            self._z = None
+            raise ProtocolError(f"invalid compressed data: {exc}") from None
+        if z.eof and z.unused_data:
+            # A block with BFINAL set ended the stream (§7.2.3.4 shows one
+            # ending a message): bytes after it would be silently lost.
+            raise ProtocolError(
+                f"{len(z.unused_data)} bytes of compressed data after the deflate stream ended"
+            )
+        if final and (self._reset or z.eof):
+            self._z = None
+        return out
+
+
+class _Deflater:
+    """Compresses the client's messages (RFC 7692 §7.2.1).
+
+    The connection's compressor is kept for its life.  With
+    client_no_context_takeover each message ends with a full flush, which
+    also empties the compressor's window and hash table (no later match can
+    reach back past it): the same guarantee as a fresh compressor, without
+    allocating one per message.
+    """
+
+    def __init__(self, level: int, wbits: int, memory_level: int, no_context_takeover: bool) -> None:
+        self._z: Any = zlib.compressobj(level, zlib.DEFLATED, -wbits, memory_level)
+        self._flush = zlib.Z_FULL_FLUSH if no_context_takeover else zlib.Z_SYNC_FLUSH
+
+    def compress(self, payload: Any) -> memoryview:
+        """The payload of a compressed message (str is compressed as UTF-8)."""
+        data = payload.encode("utf-8") if isinstance(payload, str) else payload
+        z = self._z
+        out = z.compress(data) + z.flush(self._flush)
+        # §7.2.1: a sync (or full) flush always ends with the empty stored
+        # block 00 00 ff ff, which the sender removes.
+        return memoryview(out)[:-4]
+
+
 # -- the receiving state machine ---------------------------------------------
 
 
@@ -408,6 +530,13 @@ class FrameParser:
         self._msg = bytearray()
         self._msg_cost = 0
         self._utf8 = Utf8Validator()
+        # permessage-deflate, once negotiated (set_inflater): _zmsg marks a
+        # compressed message, _zin holds a big compressed frame as it
+        # arrives, and _zmax bounds a compressed message's bytes on the wire.
+        self._inflater: Any = None
+        self._zmsg = False
+        self._zin: Any = None
+        self._zmax = -1 if self._max < 0 else self._max + (self._max >> 10) + 1024
         self._error: BaseException | None = None
         self.last_opcode = 0
         #: Called with (opcode, message) for each control frame before it is
@@ -416,6 +545,11 @@ class FrameParser:
         #: next_message() on the parser itself (one layer less per message).
         self.on_control: Any = None
         self.on_error: Any = None
+
+    def set_inflater(self, inflater: _Inflater) -> None:
+        """Accept compressed messages (RSV1, RFC 7692 §6), decompressed by
+        ``inflater``."""
+        self._inflater = inflater
 
     # -- receiving ---------------------------------------------------------
 
@@ -577,8 +711,15 @@ class FrameParser:
             return False
         opcode = h.opcode
         if h.rsv1 or h.rsv2 or h.rsv3:
-            bit = 1 if h.rsv1 else 2 if h.rsv2 else 3
-            raise ProtocolError(f"reserved bit RSV{bit} set with no extension negotiated")
+            if h.rsv2 or h.rsv3 or self._inflater is None:
+                bit = 1 if self._inflater is None and h.rsv1 else 2 if h.rsv2 else 3
+                raise ProtocolError(f"reserved bit RSV{bit} set with no extension negotiated")
+            # RFC 7692 §6.1: RSV1 marks a compressed message on its first
+            # frame only; control frames are never compressed.
+            if opcode >= 8:
+                raise ProtocolError(f"RSV1 set on a control frame (opcode 0x{opcode:x})")
+            if opcode == 0:
+                raise ProtocolError("RSV1 set on a continuation frame (RFC 7692 §6.1)")
         if h.masked and not self._mask_allowed:
             raise ProtocolError("masked frame from the server (RFC 6455 §5.1)")
         if opcode == 0:
@@ -586,15 +727,28 @@ class FrameParser:
                 raise ProtocolError("continuation frame without a message to continue")
         elif opcode < 8 and self._msg_opcode:
             raise ProtocolError(f"new data frame (opcode 0x{opcode:x}) inside a fragmented message")
+        if opcode == _TEXT or opcode == _BINARY:
+            self._zmsg = h.rsv1
         length = h.length
         if opcode < 8 and self._max >= 0:
             cost = self._msg_cost + length + (FRAGMENT_COST if opcode == 0 else 0)
-            if cost > self._max:
+            if self._zmsg:
+                # max_size bounds the decompressed size (_inflate_frame);
+                # this bounds what is held before that, and a stream of
+                # compressed bytes that inflate to nothing.
+                if cost > self._zmax:
+                    raise MessageTooBig(
+                        cost, self.max_size, f"compressed bytes, at most {self._zmax} allowed"
+                    )
+            elif cost > self._max:
                 raise MessageTooBig(cost, self.max_size, self._fragments_note(opcode, length))
         self._have_hdr = True
         self._start += h.size
         self._checked = 0
-        self._text = opcode == _TEXT or (opcode == 0 and self._msg_opcode == _TEXT)
+        # Compressed text is checked after decompression instead.
+        self._text = (opcode == _TEXT or (opcode == 0 and self._msg_opcode == _TEXT)) and not (
+            self._zmsg and opcode < 8
+        )
         avail = self._end - self._start
         if length >= BIG_FRAME and avail < length:
             self._start_direct(opcode, length, avail)
@@ -611,7 +765,12 @@ class FrameParser:
 
     def _start_direct(self, opcode: int, length: int, avail: int) -> None:
         """Receive this big frame's payload into its message's memory."""
-        if cython.compiled and opcode != 0 and self._h.fin and length <= EXACT_MAX:
+        if self._zmsg and opcode < 8:
+            # Compressed: held until complete, then inflated.
+            self._zin = bytearray()
+            self._direct = self._zin
+            self._direct_base = 0
+        elif cython.compiled and opcode != 0 and self._h.fin and length <= EXACT_MAX:
             # A message in one frame: its final bytes object, allocated
             # uninitialized (see EXACT_MAX).
             try:
@@ -687,7 +846,8 @@ class FrameParser:
         fin = h.fin
         self._have_hdr = False
         self.last_opcode = opcode
-        if opcode != 0 and fin and direct is None:
+        zmsg = self._zmsg and opcode < 8  # a frame of a compressed message
+        if opcode != 0 and fin and direct is None and not zmsg:
             # A message in one frame, parsed in place.
             if h.masked:
                 self._unmask(self._buf, base + self._checked, length - self._checked, self._checked)
@@ -705,16 +865,23 @@ class FrameParser:
                 return _message(_BINARY_MSG, data)
             return self._control_message(opcode, data)
         self._progress(direct if direct is not None else self._buf, base, length)
+        src: Any = None  # a compressed frame's payload
         if direct is not None:
             self._direct = None
             self._direct_filled = 0
             self._after_big = True
-            if direct is not self._msg:  # a whole message in its own bytes
+            if zmsg:
+                self._zin = None
+                src = memoryview(direct)[:length]
+            elif direct is not self._msg:  # a whole message in its own bytes
                 if opcode == _TEXT:
                     return self._checked_text(direct, length)
                 return _message(_BINARY_MSG, direct)
         else:
-            self._msg += self._view[base : base + length]
+            if zmsg:
+                src = self._view[base : base + length]
+            else:
+                self._msg += self._view[base : base + length]
             self._start = base + length
             self._after_big = False
         if opcode != 0:
@@ -722,6 +889,37 @@ class FrameParser:
         else:
             self._msg_cost += FRAGMENT_COST
         self._msg_cost += length
+        if zmsg:
+            return self._inflate_frame(src, fin)
+        if not fin:
+            return None
+        return self._finish_message()
+
+    def _inflate_frame(self, src: memoryview, fin: bool) -> object:
+        """The payload of a compressed message's frame (RFC 7692 §7.2.2):
+        its output joins the message, text checked as it is decompressed."""
+        have = len(self._msg)
+        limit = -1 if self._max < 0 else self._max - have
+        out = self._inflater.inflate(src, limit, fin)
+        src.release()
+        if limit >= 0 and len(out) > limit:
+            raise MessageTooBig(
+                have + len(out), self.max_size, "decompressed; inflating stopped there"
+            )
+        text = self._msg_opcode == _TEXT
+        if fin and have == 0:
+            # The whole message inflated at once: its bytes as they came.
+            self._msg_opcode = 0
+            self._msg_cost = 0
+            self._zmsg = False
+            self.last_opcode = _TEXT if text else _BINARY
+            if text:
+                self._utf8.reset()
+                return _message(_TEXT_MSG, self._decode(out, 0, len(out)))
+            return _message(_BINARY_MSG, out)
+        if text and not self._utf8.feed(out):
+            raise _invalid_utf8()
+        self._msg += out
         if not fin:
             return None
         return self._finish_message()
@@ -744,6 +942,7 @@ class FrameParser:
         self._msg = bytearray()
         self._msg_opcode = 0
         self._msg_cost = 0
+        self._zmsg = False
         self.last_opcode = opcode
         if opcode == _TEXT:
             return self._checked_text(acc, len(acc))
@@ -790,8 +989,11 @@ class ClientProtocol:
         host, port, path, secure: where to connect (see ``parse_url``).
         headers, subprotocols, origin: the opening handshake's options,
             checked here (before any connection is made).
-        max_size: largest message accepted, in bytes (None: no limit).
+        max_size: largest message accepted, in bytes (None: no limit); with
+            compression, the decompressed size.
         auto_pong: answer pings with pongs (RFC 6455 §5.5.2).
+        deflate: offer permessage-deflate with these settings (RFC 7692);
+            None offers no extension.
     """
 
     def __init__(
@@ -806,7 +1008,10 @@ class ClientProtocol:
         origin: str | None = None,
         max_size: int | None = DEFAULT_MAX_SIZE,
         auto_pong: bool = True,
+        deflate: DeflateSettings | None = None,
     ) -> None:
+        if deflate is not None and not isinstance(deflate, DeflateSettings):
+            raise TypeError(f"deflate must be DeflateSettings or None, not {type(deflate).__name__}")
         self.parser = FrameParser(max_size)
         self.parser.on_control = self._control
         self.parser.on_error = self._parse_failed
@@ -822,8 +1027,15 @@ class ClientProtocol:
             headers=headers,
             subprotocols=subprotocols,
             origin=origin,
+            extensions=None if deflate is None else deflate.offer(),
         )
         self._request = request.encode("ascii")
+        self._deflate_settings = deflate
+        #: The permessage-deflate parameters the handshake settled, or None.
+        self.agreement: Agreement | None = None
+        #: Compresses outgoing messages: set when deflate was agreed with a
+        #: client window zlib can use (9-15 bits); None sends uncompressed.
+        self.deflater: _Deflater | None = None
         self._offered = list(subprotocols) if subprotocols else []
         self._head = bytearray()
         self._response: tuple[int, dict[str, str], int, str] | None = None
@@ -920,17 +1132,39 @@ class ClientProtocol:
         status, headers, body_at, version = self._response
         rest = bytes(self._head[body_at:])
         try:
-            self.subprotocol = check_response(
-                status, headers, self._key, version=version, subprotocols=self._offered
+            self.subprotocol, agreement = check_response(
+                status,
+                headers,
+                self._key,
+                version=version,
+                subprotocols=self._offered,
+                deflate=self._deflate_settings,
             )
         except HandshakeError as exc:
             exc.body = rest[:BODY_HEAD]
             self._handshake_failed(exc)
+        if agreement is not None:
+            self._start_deflate(agreement)
         self._head = bytearray()
         self.state = _OPEN
         if rest:  # frames the server sent right after its response
             self.parser.feed(rest)
         return True
+
+    def _start_deflate(self, agreement: Agreement) -> None:
+        settings = self._deflate_settings
+        assert settings is not None
+        self.agreement = agreement
+        self.parser.set_inflater(
+            _Inflater(agreement.server_max_window_bits, agreement.server_no_context_takeover)
+        )
+        if agreement.client_max_window_bits >= 9:
+            self.deflater = _Deflater(
+                settings.compression_level,
+                agreement.client_max_window_bits,
+                settings.memory_level,
+                agreement.client_no_context_takeover,
+            )
 
     def _handshake_failed(self, exc: HandshakeError) -> Any:
         self.state = _CLOSED

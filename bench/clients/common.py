@@ -32,7 +32,67 @@ WORKLOADS = {
     "recv-4k": ("recv", 4096, 65_536),  # 256 MiB
     "send-1m": ("send", 1 << 20, 1024),  # 1 GiB
     "send-64": ("send", 64, 1_000_000),
+    # permessage-deflate (RFC 7692) on both ends: JSON-like text, or random
+    # binary that does not compress; "z" workloads run on /z/ server paths.
+    "z-rtt-json-1k": ("rtt", 1024, 10_000),
+    "z-rtt-bin-1k": ("rtt", 1024, 10_000),
+    "z-rtt-json-1m": ("rtt", 1 << 20, 100),
+    "z-rtt-bin-1m": ("rtt", 1 << 20, 100),
+    "z-recv-json-1m": ("recv", 1 << 20, 200),
+    "z-recv-bin-1m": ("recv", 1 << 20, 200),
+    "z-send-json-1m": ("send", 1 << 20, 200),
+    "z-send-bin-1m": ("send", 1 << 20, 200),
 }
+#: The pre-compressed messages a /z/send stream cycles through: message i
+#: carries index i % CYCLE (the server cannot compress 1 MiB fast enough
+#: for every client to be measured rather than it).
+CYCLE = 16
+
+
+def compressed(workload: str) -> bool:
+    return workload.startswith("z-")
+
+
+def content(workload: str) -> str:
+    """"json" or "bin" for a compressed workload, else "fill"."""
+    return workload.split("-")[2] if compressed(workload) else "fill"
+
+
+def zpayload(kind: str, size: int):
+    """A compressed workload's message: str of JSON-like records (about
+    5x smaller deflated) or bytearray of random bytes; index at offset 0
+    (20 digits in text, u64 LE in binary), filled in by zset_index()."""
+    import random
+
+    rng = random.Random(size)
+    if kind == "bin":
+        return bytearray(rng.randbytes(size))
+    records = []
+    total = 20
+    while total < size:
+        rec = (f'{{"t":{1_700_000_000 + rng.random() * 1e5:.3f},"sym":"{rng.choice(["ABC", "XYZ", "QQQ"])}",'
+               f'"px":{rng.uniform(90, 110):.2f},"qty":{rng.randint(1, 500)},"side":"{rng.choice(["buy", "sell"])}"}},')
+        records.append(rec)
+        total += len(rec)
+    return ("0" * 20 + "".join(records))[:size]
+
+
+def zset_index(message, i: int):
+    """The message with index i (a new str for text, in place for binary)."""
+    if isinstance(message, str):
+        return f"{i:020d}" + message[20:]
+    _INDEX.pack_into(message, 0, i)
+    return message
+
+
+def zcheck(data, i: int, template) -> None:
+    """Compressed message i must be the template with index i."""
+    if isinstance(template, str):
+        ok = isinstance(data, str) and len(data) == len(template) and data[:20] == f"{i:020d}" and data[-50:] == template[-50:]
+    else:
+        ok = len(data) == len(template) and _INDEX.unpack_from(data)[0] == i and data[-50:] == template[-50:]
+    if not ok:
+        raise AssertionError(f"compressed message {i}: {type(data).__name__} of {len(data)}")
 FILL = 0xAB
 _INDEX = struct.Struct("<Q")
 
@@ -85,12 +145,39 @@ def run_sync(send, recv, send_text, kind, size, count, clock, convert=None) -> N
     clock.stop()
 
 
-def url_for(base: str, kind: str, size: int, count: int) -> str:
+def url_for(base: str, kind: str, size: int, count: int, workload: str = "") -> str:
+    if compressed(workload):
+        base = f"{base}/z"
+    what = f"&content={content(workload)}" if compressed(workload) else ""
     if kind == "rtt":
         return f"{base}/echo"
     if kind == "recv":
-        return f"{base}/send?size={size}&count={count}"
-    return f"{base}/recv?size={size}&count={count}"
+        return f"{base}/send?size={size}&count={count}{what}"
+    return f"{base}/recv?size={size}&count={count}{what}"
+
+
+def run_compressed(send, recv, workload: str, size: int, count: int, clock) -> None:
+    """The loop of a compressed workload, for any client: ``send(message)``
+    (str as text), ``recv()`` returning the data (str or bytes)."""
+    kind = WORKLOADS[workload][0]
+    template = zpayload(content(workload), size)
+    message = template if isinstance(template, str) else bytearray(template)
+    clock.start()
+    if kind == "rtt":
+        for i in range(count):
+            message = zset_index(message, i)
+            send(message)
+            zcheck(recv(), i, template)
+    elif kind == "recv":
+        send("go")
+        for i in range(count):
+            zcheck(recv(), i % CYCLE, template)
+    else:
+        for i in range(count):
+            message = zset_index(message, i)
+            send(message)
+        check_ack(recv(), count)
+    clock.stop()
 
 
 def maxrss_bytes() -> int:
@@ -122,7 +209,10 @@ def main(run, peer: str) -> None:
     kind, size, count = WORKLOADS[args.workload]
     count = max(2, int(count * args.scale))
     clock = Clock()
-    run(kind, url_for(args.url, kind, size, count), size, count, clock)
+    if compressed(args.workload):
+        run(args.workload, url_for(args.url, kind, size, count, args.workload), size, count, clock)
+    else:
+        run(kind, url_for(args.url, kind, size, count), size, count, clock)
     assert clock.t1 > clock.t0 > 0, "the client did not time its work"
     print(
         json.dumps(
@@ -142,18 +232,21 @@ def main(run, peer: str) -> None:
 # -- for the raw-socket client: the handshake and pre-built frames ----------
 
 
-def raw_connect(url: str) -> tuple[socket.socket, bytes]:
-    """Open TCP, do the opening handshake by hand; returns (socket, extra bytes)."""
+def raw_connect(url: str, extensions: str = "") -> tuple[socket.socket, bytes]:
+    """Open TCP, do the opening handshake by hand (offering ``extensions``);
+    returns (socket, extra bytes)."""
     rest = url.split("://", 1)[1]
     hostport, _, path = rest.partition("/")
     host, _, port = hostport.rpartition(":")
     sock = socket.create_connection((host, int(port)))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
+    sock.sendall((
         f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        + (f"Sec-WebSocket-Extensions: {extensions}\r\n" if extensions else "")
+        + "\r\n"
+    ).encode())
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(4096)

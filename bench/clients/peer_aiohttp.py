@@ -1,13 +1,56 @@
 """Benchmark client: aiohttp on uvloop."""
 
-import asyncio
 
 import aiohttp
 import uvloop
-from common import check, check_ack, main, payload, set_index
+from common import (
+    CYCLE,
+    WORKLOADS,
+    check,
+    check_ack,
+    compressed,
+    content,
+    main,
+    payload,
+    set_index,
+    zcheck,
+    zpayload,
+    zset_index,
+)
+
+
+async def zrun(workload, url, size, count, clock):
+    """run_compressed() for an asyncio client (compress=15: zlib level 1,
+    which aiohttp fixes)."""
+    kind = WORKLOADS[workload][0]
+    template = zpayload(content(workload), size)
+    message = template if isinstance(template, str) else bytearray(template)
+    text = isinstance(template, str)
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url, max_msg_size=0, compress=15, autoping=True) as ws:
+            send = ws.send_str if text else ws.send_bytes
+            clock.start()
+            if kind == "rtt":
+                for i in range(count):
+                    message = zset_index(message, i)
+                    await send(message)
+                    zcheck((await ws.receive()).data, i, template)
+            elif kind == "recv":
+                await ws.send_str("go")
+                for i in range(count):
+                    zcheck((await ws.receive()).data, i % CYCLE, template)
+            else:
+                for i in range(count):
+                    message = zset_index(message, i)
+                    await send(message)
+                check_ack((await ws.receive()).data, count)
+            clock.stop()
 
 
 async def arun(kind, url, size, count, clock):
+    if compressed(kind):
+        await zrun(kind, url, size, count, clock)
+        return
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(url, max_msg_size=0, compress=0, autoping=True) as ws:
             buf = payload(size)

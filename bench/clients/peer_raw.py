@@ -7,10 +7,24 @@ are checked, and the byte count of everything.
 """
 
 import os
-import socket
 import struct
+import zlib
 
-from common import check, check_ack, frame_header, main, payload, raw_connect
+from common import (
+    CYCLE,
+    WORKLOADS,
+    check,
+    check_ack,
+    compressed,
+    content,
+    frame_header,
+    main,
+    payload,
+    raw_connect,
+    zcheck,
+    zpayload,
+    zset_index,
+)
 
 KEY = os.urandom(4)
 _INDEX = struct.Struct("<Q")
@@ -42,7 +56,68 @@ def recv_exactly(sock, view, n):
         got += k
 
 
+def recv_frame(sock, buf: bytearray) -> tuple[int, memoryview]:
+    """(opcode, payload) of the next unmasked, unfragmented server frame."""
+    view = memoryview(buf)
+    recv_exactly(sock, view, 2)
+    opcode, n = buf[0] & 0x0F, buf[1] & 0x7F
+    if n >= 126:
+        extra = 2 if n == 126 else 8
+        recv_exactly(sock, view, extra)
+        n = int.from_bytes(buf[:extra], "big")
+    recv_exactly(sock, view, n)
+    return opcode, view[:n]
+
+
+def zrun(workload, url, size, count, clock):
+    """The compressed ceiling: zlib at level 1 and the frames by hand, with
+    an all-zero mask key (masking is then a no-op: this measures zlib and
+    the socket, not framing)."""
+    kind = WORKLOADS[workload][0]
+    sock, extra = raw_connect(url, "permessage-deflate; client_max_window_bits")
+    assert not extra
+    template = zpayload(content(workload), size)
+    message = template if isinstance(template, str) else bytearray(template)
+    opcode = 1 if isinstance(template, str) else 2
+    z = zlib.compressobj(1, zlib.DEFLATED, -15)
+    unz = zlib.decompressobj(-15)
+    buf = bytearray(size + (size >> 4) + 1024)
+
+    def send(data) -> None:
+        data = data.encode() if isinstance(data, str) else data
+        body = (z.compress(data) + z.flush(zlib.Z_SYNC_FLUSH))[:-4]
+        head = bytearray(frame_header(opcode, len(body), b"\0\0\0\0"))
+        head[0] |= 0x40
+        sock.sendall(head + body)
+
+    def receive():
+        op, data = recv_frame(sock, buf)
+        out = unz.decompress(data) + unz.decompress(b"\0\0\xff\xff")
+        return out.decode() if op == 1 else out
+
+    clock.start()
+    if kind == "rtt":
+        for i in range(count):
+            message = zset_index(message, i)
+            send(message)
+            zcheck(receive(), i, template)
+    elif kind == "recv":
+        sock.sendall(frame_header(1, 2, b"\0\0\0\0") + b"go")
+        for i in range(count):
+            zcheck(receive(), i % CYCLE, template)
+    else:
+        for i in range(count):
+            message = zset_index(message, i)
+            send(message)
+        check_ack(bytes(recv_frame(sock, buf)[1]), count)
+    clock.stop()
+    sock.close()
+
+
 def run(kind, url, size, count, clock):
+    if compressed(kind):
+        zrun(kind, url, size, count, clock)
+        return
     sock, extra = raw_connect(url)
     assert not extra
     server_hlen = len(frame_header(2, size, None))

@@ -1,7 +1,6 @@
 """Benchmark client: websocket-rs (Rust), its sync client."""
 
 from common import main, run_sync
-
 from websocket_rs.sync.client import connect
 
 

@@ -1,11 +1,20 @@
 """Benchmark client: websockets, its threaded (sync) client."""
 
-from common import main, run_sync
-
+from common import compressed, main, run_compressed, run_sync
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.sync.client import connect
 
 
 def run(kind, url, size, count, clock):
+    if compressed(kind):
+        # The same offer and zlib settings as ours: windows of 15 bits,
+        # memLevel 8 (websockets' default is 5), level 1.
+        factory = ClientPerMessageDeflateFactory(client_max_window_bits=True,
+                                                 compress_settings={"level": 1, "memLevel": 8})
+        ws = connect(url, max_size=None, compression=None, extensions=[factory])
+        run_compressed(ws.send, ws.recv, kind, size, count, clock)
+        ws.close()
+        return
     ws = connect(url, max_size=None, compression=None)
     run_sync(ws.send, ws.recv, ws.send, kind, size, count, clock)
     ws.close()

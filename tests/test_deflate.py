@@ -1,0 +1,339 @@
+"""permessage-deflate (RFC 7692): the negotiation (``_deflate.py``) and the
+protocol's compression and bounded decompression (``_protocol.py``), the
+latter on both builds through the ``codec`` fixture."""
+
+from __future__ import annotations
+
+import os
+import tracemalloc
+import zlib
+
+import pytest
+
+from websocket import HandshakeError, MessageTooBig, ProtocolError
+from websocket._deflate import Agreement, DeflateSettings
+from websocket._handshake import parse_extensions
+
+from .conftest import TWINS, load_twin
+from .servers import server_frame
+
+TAIL = b"\x00\x00\xff\xff"
+
+
+def deflate(data: bytes, wbits: int = 15, z=None) -> bytes:
+    """A message payload as a peer compresses it (§7.2.1)."""
+    z = z or zlib.compressobj(6, zlib.DEFLATED, -wbits)
+    out = z.compress(data) + z.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(TAIL)
+    return out[:-4]
+
+
+# -- negotiation ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings, offer",
+    [
+        ({}, "permessage-deflate; client_max_window_bits"),
+        ({"client_max_window_bits": 9}, "permessage-deflate; client_max_window_bits=9"),
+        (
+            {"server_max_window_bits": 10, "server_no_context_takeover": True},
+            "permessage-deflate; server_no_context_takeover; client_max_window_bits;"
+            " server_max_window_bits=10",
+        ),
+        (
+            {"client_no_context_takeover": True},
+            "permessage-deflate; client_no_context_takeover; client_max_window_bits",
+        ),
+    ],
+)
+def test_offer(settings, offer):
+    assert DeflateSettings(**settings).offer() == offer
+
+
+@pytest.mark.parametrize(
+    "settings, answer, agreement",
+    [
+        ({}, "permessage-deflate", Agreement()),
+        ({}, "Permessage-Deflate; Client_Max_Window_Bits=10", Agreement(client_max_window_bits=10)),
+        ({}, "permessage-deflate; client_max_window_bits=8", Agreement(client_max_window_bits=8)),
+        ({}, 'permessage-deflate; server_max_window_bits="12"', Agreement(server_max_window_bits=12)),
+        ({"client_max_window_bits": 11}, "permessage-deflate", Agreement(client_max_window_bits=11)),
+        ({"server_max_window_bits": 10}, "permessage-deflate; server_max_window_bits=9",
+         Agreement(server_max_window_bits=9)),
+        ({}, "permessage-deflate; client_no_context_takeover",
+         Agreement(client_no_context_takeover=True)),
+        ({"client_no_context_takeover": True}, "permessage-deflate",
+         Agreement(client_no_context_takeover=True)),
+        ({"server_no_context_takeover": True}, "permessage-deflate; server_no_context_takeover",
+         Agreement(server_no_context_takeover=True)),
+        # §7.1.1.1: a server may add it without being asked.
+        ({}, "permessage-deflate;server_no_context_takeover , ",
+         Agreement(server_no_context_takeover=True)),
+    ],
+)
+def test_accepted_answers(settings, answer, agreement):
+    assert DeflateSettings(**settings).accept(answer) == agreement
+
+
+@pytest.mark.parametrize(
+    "settings, answer, message",
+    [
+        ({}, "x-webkit-deflate-frame", "extension 'x-webkit-deflate-frame'"),
+        ({}, "permessage-deflate, permessage-deflate", "permessage-deflate 2 times"),
+        ({}, "permessage-deflate; foo=1", "unknown parameter 'foo'"),
+        ({}, "permessage-deflate; client_max_window_bits=9; client_max_window_bits=9",
+         "parameter 'client_max_window_bits' twice"),
+        ({}, "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+         "'server_no_context_takeover' twice"),
+        ({}, "permessage-deflate; server_no_context_takeover=1", "takes no value"),
+        ({}, "permessage-deflate; client_no_context_takeover=true", "takes no value"),
+        ({}, "permessage-deflate; server_max_window_bits=16", "server_max_window_bits must be 8-15"),
+        ({}, "permessage-deflate; server_max_window_bits=7", "server_max_window_bits must be 8-15"),
+        ({}, "permessage-deflate; server_max_window_bits=010", "must be 8-15, the server sent '010'"),
+        ({}, "permessage-deflate; server_max_window_bits", "must be 8-15, the server sent None"),
+        ({}, "permessage-deflate; client_max_window_bits", "client_max_window_bits must be 8-15"),
+        ({"server_max_window_bits": 10}, "permessage-deflate; server_max_window_bits=11",
+         "server_max_window_bits=11 exceeds the 10 offered"),
+        ({"server_max_window_bits": 10}, "permessage-deflate",
+         "server_max_window_bits=10 was offered but the server did not accept it"),
+        ({"client_max_window_bits": 9}, "permessage-deflate; client_max_window_bits=10",
+         "client_max_window_bits=10 exceeds the 9 offered"),
+        ({"server_no_context_takeover": True}, "permessage-deflate",
+         "server_no_context_takeover was offered"),
+        ({}, "permessage-deflate; =1", "expected a parameter name"),
+        ({}, 'permessage-deflate; server_max_window_bits="1 2"', "not a token"),
+    ],
+)
+def test_refused_answers_name_the_parameter(settings, answer, message):
+    with pytest.raises(HandshakeError, match=message):
+        DeflateSettings(**settings).accept(answer)
+
+
+@pytest.mark.parametrize(
+    "settings, error, message",
+    [
+        ({"client_max_window_bits": 8}, ValueError, "client_max_window_bits must be 9-15, got 8"),
+        ({"client_max_window_bits": 16}, ValueError, "9-15, got 16"),
+        ({"server_max_window_bits": 7}, ValueError, "server_max_window_bits must be 8-15, got 7"),
+        ({"server_max_window_bits": "9"}, TypeError, "must be an int or None, not str"),
+        ({"client_no_context_takeover": 1}, TypeError, "must be a bool, not int"),
+        ({"compression_level": 10}, ValueError, "compression_level must be -1-9, got 10"),
+        ({"memory_level": 0}, ValueError, "memory_level must be 1-9, got 0"),
+        ({"memory_level": True}, TypeError, "memory_level must be an int, not bool"),
+    ],
+)
+def test_settings_are_checked(settings, error, message):
+    with pytest.raises(error, match=message):
+        DeflateSettings(**settings)
+
+
+def test_extension_header_grammar():
+    assert parse_extensions('a; b=1 ;c="d\\e", f') == [("a", [("b", "1"), ("c", "de")]), ("f", [])]
+    for bad in ["", "a;", "a b", "a; b=", ";a", "a,;b"]:
+        with pytest.raises(HandshakeError):
+            parse_extensions(bad)
+
+
+# -- compression and decompression (both builds, both zlib backends) -------------
+
+BACKENDS = ["zlib", "zlib-ng"]
+
+
+@pytest.fixture(params=BACKENDS, autouse=True)
+def zlib_backend(request, monkeypatch):
+    """Each test below runs with the standard library's zlib and with
+    zlib-ng (the [zlib-ng] extra, a test dependency: missing is an error)."""
+    if request.param == "zlib":
+        module = zlib
+    else:
+        from zlib_ng import zlib_ng as module
+    for twin in TWINS:
+        monkeypatch.setattr(load_twin(twin).protocol, "zlib", module)
+    return request.param
+
+
+def compressed_parser(codec, max_size=None, wbits=15, no_context_takeover=False):
+    parser = codec.FrameParser(max_size)
+    parser.set_inflater(codec.protocol._Inflater(wbits, no_context_takeover))
+    return parser
+
+
+def messages(parser, data: bytes) -> list:
+    parser.feed(data)
+    out = []
+    while (msg := parser.next_message()) is not None:
+        out.append(msg)
+    return out
+
+
+def test_compressed_messages_with_context_takeover(codec):
+    parser = compressed_parser(codec)
+    z = zlib.compressobj(6, zlib.DEFLATED, -15)
+    text = "".join(f'{{"price": {i * 7.25}, "size": {i % 13}}}' for i in range(40))
+    first = deflate(text.encode(), z=z)
+    second = deflate(text.encode(), z=z)  # refers back to the first message
+    assert len(second) < len(first) / 4
+    wire = server_frame(1, first, rsv1=True) + server_frame(1, second, rsv1=True)
+    wire += server_frame(2, b"plain") + server_frame(2, deflate(b""), rsv1=True)
+    assert messages(parser, wire) == [
+        {"type": "text", "data": text},
+        {"type": "text", "data": text},
+        {"type": "binary", "data": b"plain"},
+        {"type": "binary", "data": b""},
+    ]
+
+
+def test_fragmented_compressed_message_with_a_ping_between(codec):
+    parser = compressed_parser(codec)
+    data = os.urandom(50_000) + b"a" * 200_000
+    payload = deflate(data)
+    third = len(payload) // 3
+    wire = (
+        server_frame(2, payload[:third], fin=False, rsv1=True)
+        + server_frame(9, b"p")
+        + server_frame(0, payload[third : 2 * third], fin=False)
+        + server_frame(0, payload[2 * third :])
+    )
+    assert messages(parser, wire) == [{"type": "ping", "data": b"p"}, {"type": "binary", "data": data}]
+
+
+def test_big_compressed_frame_arriving_in_pieces(codec):
+    parser = compressed_parser(codec)
+    data = os.urandom(300_000)  # incompressible: a frame bigger than the buffer's share
+    wire = server_frame(2, deflate(data), rsv1=True)
+    got = []
+    for i in range(0, len(wire), 7000):
+        got += messages(parser, wire[i : i + 7000])
+    assert got == [{"type": "binary", "data": data}]
+
+
+def test_server_no_context_takeover_keeps_no_decompressor(codec):
+    inflater = codec.protocol._Inflater(15, True)
+    parser = codec.FrameParser(None)
+    parser.set_inflater(inflater)
+    wire = server_frame(1, deflate(b"hello"), rsv1=True) * 3
+    assert [m["data"] for m in messages(parser, wire)] == ["hello"] * 3
+
+
+def inflate_in_window(data: bytes, wbits: int) -> bytes:
+    """Inflate a byte at a time: zlib then resolves every distance from its
+    2**wbits window alone (within one call it may also reach back into that
+    call's output), so a stream needing a bigger window fails."""
+    d = zlib.decompressobj(-wbits)
+    return b"".join(d.decompress(data[i : i + 1]) for i in range(len(data)))
+
+
+def test_deflater_honours_window_bits_and_context(codec):
+    # Repeats 1000 bytes apart: a 9-bit (512-byte) window cannot refer to
+    # them, a 15-bit one does, and inflating that with 9 bits fails.
+    block = os.urandom(1000)
+    data = block * 8
+    nine = codec.protocol._Deflater(6, 9, 8, False)
+    out = bytes(nine.compress(data))
+    assert inflate_in_window(out + TAIL, 9) == data
+    fifteen = bytes(codec.protocol._Deflater(6, 15, 8, False).compress(data))
+    assert len(fifteen) < len(out) / 4
+    with pytest.raises(zlib.error, match="distance too far back"):
+        inflate_in_window(fifteen + TAIL, 9)
+    # Context takeover: the second copy refers to the first message.
+    keep = codec.protocol._Deflater(6, 15, 8, False)
+    reset = codec.protocol._Deflater(6, 15, 8, True)
+    d = zlib.decompressobj(-15)
+    assert d.decompress(bytes(keep.compress(block)) + TAIL) == block
+    again = bytes(keep.compress(block))
+    assert len(again) < 100 and d.decompress(again + TAIL) == block
+    for _ in range(2):  # no context takeover: each message inflates on its own
+        alone = bytes(reset.compress(block))
+        assert len(alone) > 1000
+        assert zlib.decompressobj(-15).decompress(alone + TAIL) == block
+    assert bytes(codec.protocol._Deflater(6, 15, 8, False).compress("é")) == deflate("é".encode())
+
+
+@pytest.mark.parametrize(
+    "wire, error, code, message",
+    [
+        (server_frame(2, b"x", fin=False, rsv1=True) + server_frame(0, b"y", rsv1=True),
+         ProtocolError, 1002, "RSV1 set on a continuation frame"),
+        (server_frame(9, b"", rsv1=True), ProtocolError, 1002, "RSV1 set on a control frame"),
+        (server_frame(2, b"x", rsv2=True), ProtocolError, 1002, "RSV2"),
+        (server_frame(2, b"\xff\xff\xff", rsv1=True), ProtocolError, 1002, "invalid compressed data"),
+        # A stream ended by a final block, then more data: it would be lost.
+        (server_frame(2, zlib.compress(b"abc")[2:-4] + b"junk", rsv1=True), ProtocolError, 1002,
+         "after the deflate stream ended"),
+        (server_frame(1, deflate(b"caf\xc3"), rsv1=True), ProtocolError, 1007, "invalid UTF-8"),
+    ],
+)
+def test_compressed_protocol_errors(codec, wire, error, code, message):
+    parser = compressed_parser(codec)
+    with pytest.raises(error, match=message) as info:
+        messages(parser, wire)
+    assert info.value.code == code
+
+
+def test_invalid_utf8_fails_as_it_is_decompressed(codec):
+    parser = compressed_parser(codec)
+    z = zlib.compressobj(6, zlib.DEFLATED, -15)
+    first = z.compress(b"ok \xff") + z.flush(zlib.Z_SYNC_FLUSH)
+    with pytest.raises(ProtocolError, match="invalid UTF-8") as info:
+        messages(parser, server_frame(1, first, fin=False, rsv1=True))  # no final fragment yet
+    assert info.value.code == 1007
+
+
+def test_rsv1_without_negotiation_is_refused(codec):
+    parser = codec.FrameParser(None)
+    with pytest.raises(ProtocolError, match="RSV1 set with no extension negotiated"):
+        messages(parser, server_frame(2, deflate(b"x"), rsv1=True))
+
+
+def test_decompression_bomb_stops_at_max_size(codec):
+    """256 MiB of zeros in a 254 KiB frame, max_size 1 MiB: it fails with
+    1009 after inflating 1 MiB + 1 byte, and peak memory stays near that."""
+    bomb = deflate(bytes(256 << 20))
+    assert len(bomb) < 300_000
+    wire = server_frame(2, bomb, rsv1=True)
+    parser = compressed_parser(codec, max_size=1 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(MessageTooBig, match="exceeds max_size 1048576") as info:
+            messages(parser, wire)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.value.code == 1009
+    assert info.value.size == (1 << 20) + 1
+    # The frame (copied in by feed), 1 MiB of output twice (zlib joins its
+    # output blocks) and zlib's state: far from the 256 MiB it would be.
+    assert peak < 4 << 20, peak
+
+
+def test_fragmented_bomb_counts_the_whole_message(codec):
+    parser = compressed_parser(codec, max_size=100_000)
+    z = zlib.compressobj(6, zlib.DEFLATED, -15)
+    part = z.compress(bytes(60_000)) + z.flush(zlib.Z_SYNC_FLUSH)
+    wire = server_frame(2, part, fin=False, rsv1=True) + server_frame(0, part, fin=False)
+    with pytest.raises(MessageTooBig) as info:
+        messages(parser, wire)
+    assert info.value.size == 100_001
+
+
+def test_compressed_bytes_are_bounded_too(codec):
+    """Compressed data that inflates to nothing (empty stored blocks) is
+    bounded by the wire limit: max_size plus 1/1024 plus 1 KiB."""
+    parser = compressed_parser(codec, max_size=10_000)
+    empty_blocks = b"\x00\x00\x00\xff\xff" * 2300  # 11,500 bytes, no output
+    assert zlib.decompressobj(-15).decompress(empty_blocks) == b""
+    with pytest.raises(MessageTooBig, match="compressed bytes, at most 11033 allowed"):
+        messages(parser, server_frame(2, empty_blocks, rsv1=True))
+    parser = compressed_parser(codec, max_size=10_000)
+    fragments = server_frame(2, b"", fin=False, rsv1=True) + server_frame(0, b"", fin=False) * 1000
+    with pytest.raises(MessageTooBig, match="compressed bytes"):
+        messages(parser, fragments)
+
+
+def test_a_message_of_exactly_max_size_inflates(codec):
+    data = os.urandom(5000) * 4
+    parser = compressed_parser(codec, max_size=len(data))
+    assert messages(parser, server_frame(2, deflate(data), rsv1=True)) == [
+        {"type": "binary", "data": data}
+    ]
