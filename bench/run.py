@@ -34,7 +34,7 @@ from common import WORKLOADS, compressed  # noqa: E402
 
 #: env name: (needs Python >= 3.12, packages)
 ENVS = {
-    "ours": (False, [str(ROOT), "matplotlib==3.11.*"]),
+    "ours": (False, [f"{ROOT}[zlib-ng]", "matplotlib==3.11.*"]),
     "websocket-client": (False, ["websocket-client==1.9.*"]),
     "websocket-client-wsaccel": (False, ["websocket-client==1.9.*", "wsaccel==0.6.7"]),
     "websockets": (False, ["websockets==17.4"]),
@@ -44,8 +44,12 @@ ENVS = {
 }
 #: peer: (env, client script, extra environment)
 PEERS = {
-    "ours": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0"}),
-    "ours-pure": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "1"}),
+    # The standard library's zlib, as every peer uses: compressed rows then
+    # compare the same zlib work.
+    "ours": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "WEBSOCKET_ZLIB": "zlib"}),
+    "ours-pure": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "1", "WEBSOCKET_ZLIB": "zlib"}),
+    # The [zlib-ng] extra (compressed workloads only).
+    "ours-zlib-ng": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "WEBSOCKET_ZLIB": "zlib-ng"}),
     # The same sends through send_many() (one call for all messages): a row
     # of its own, never the "ours" row, since no peer's loop batches.
     "ours-send-many": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "BENCH_SEND_MANY": "1"}),
@@ -62,12 +66,14 @@ ONLY = {"ours-send-many": {"send"}}
 #: peers that run the compressed ("z-") workloads: the others have no
 #: permessage-deflate (picows, websocket-client, websocket-rs), and
 #: send_many() adds nothing to compressing.
-COMPRESSING = {"ours", "ours-pure", "websockets", "aiohttp", "raw-socket"}
+COMPRESSING = {"ours", "ours-pure", "ours-zlib-ng", "websockets", "aiohttp", "raw-socket"}
 
 
 def runs_workload(peer: str, workload: str) -> bool:
     if compressed(workload):
         return peer in COMPRESSING
+    if peer == "ours-zlib-ng":
+        return False
     return peer not in ONLY or WORKLOADS[real_workload(workload)][0] in ONLY[peer]
 CLIENT_CPU, SERVER_CPU = 0, 1
 ONE_CORE = "rtt-64-1core"

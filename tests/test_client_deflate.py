@@ -292,3 +292,37 @@ def test_decompression_bomb_from_a_server():
     assert info.value.size == (4 << 20) + 1
     assert peak < 12 << 20, f"peak {peak} bytes"
     assert close_codes(result["frames"]) == [1009]
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_a_signal_during_compression_fails_the_connection():
+    """A message the compressor took in but that never went out would leave
+    the server unable to decompress the next one: the connection fails
+    (nothing of it is written) and every later call raises ConnectionClosed."""
+    import signal
+
+    result: dict = {}
+    big = os.urandom(48 << 20)  # seconds of zlib work: the signal lands inside it
+
+    def handler(signum, frame):
+        raise Interrupted
+
+    with RawPeer(deflate_peer("permessage-deflate", result)) as peer:
+        ws = WsClient(peer.url, compression="deflate", compression_level=9, timeout=T)
+        old = signal.signal(signal.SIGALRM, handler)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            with pytest.raises(Interrupted):
+                ws.send(big)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        assert ws.ready_state() == "closed"
+        with pytest.raises(ConnectionClosed) as info:
+            ws.send("next")
+        assert info.value.code == 1006
+        ws.close()
+    assert result["frames"] == []  # not a byte of the message, nor a close frame

@@ -337,3 +337,23 @@ def test_a_message_of_exactly_max_size_inflates(codec):
     assert messages(parser, server_frame(2, deflate(data), rsv1=True)) == [
         {"type": "binary", "data": data}
     ]
+
+
+def test_deflater_pieces_and_buffers(codec):
+    """Big messages go through zlib in pieces into a reused buffer: the
+    output is one deflate stream whatever the payload's type; a view still
+    held from an earlier call is left intact when the buffer must grow."""
+    import array
+
+    d = zlib.decompressobj(-15)
+    deflater = codec.protocol._Deflater(6, 15, 8, False)
+    text = ("é" + "x" * 1000) * 700  # ~700 KB of UTF-8 in several pieces
+    assert d.decompress(bytes(deflater.compress(text)) + TAIL) == text.encode()
+    ints = array.array("i", range(100_000))  # itemsize 4: compressed as its bytes
+    assert d.decompress(bytes(deflater.compress(memoryview(ints))) + TAIL) == ints.tobytes()
+    held = deflater.compress(b"small")
+    kept = bytes(held)
+    assert d.decompress(kept + TAIL) == b"small"
+    big = os.urandom(600_000)  # the buffer must grow while `held` is alive
+    assert d.decompress(bytes(deflater.compress(big)) + TAIL) == big
+    assert bytes(held) == kept

@@ -11,7 +11,7 @@ from websocket._csrc cimport ws_mask
 cdef object _NEED
 cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED
 cdef int _TEXT, _BINARY, _CLOSE, _PING, _PONG
-cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, FRAGMENT_COST
+cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, FRAGMENT_COST, INFLATE_CHUNK, INFLATE_KEEP
 cdef long long EXACT_MAX
 cdef dict _TEXT_MSG, _BINARY_MSG, _PING_MSG, _PONG_MSG
 
@@ -39,15 +39,23 @@ cdef class _Inflater:
     cdef int _wbits
     cdef bint _reset
     cdef object _z
+    cdef public bytearray out
+    cdef public Py_ssize_t size
 
-    cpdef bytes inflate(self, object data, long long limit, bint final)
+    cpdef Py_ssize_t inflate(self, object data, long long limit, bint final) except -1
+    @cython.locals(size=Py_ssize_t, want=Py_ssize_t, got=Py_ssize_t)
+    cdef bint _pump(self, object z, object data, long long limit) except -1
+    cpdef done(self)
 
 
 cdef class _Deflater:
     cdef object _z
     cdef int _flush
+    cdef bytearray _out
 
+    @cython.locals(text=bint, total=Py_ssize_t, size=Py_ssize_t, at=Py_ssize_t)
     cpdef object compress(self, object payload)
+    cdef Py_ssize_t _append(self, Py_ssize_t size, bytes done) except -1
 
 
 cdef class FrameParser:
@@ -99,7 +107,8 @@ cdef class FrameParser:
     @cython.locals(h=_Header, length=Py_ssize_t, base=Py_ssize_t, avail=Py_ssize_t, opcode=int,
                    fin=bint, zmsg=bint, p='const unsigned char *')
     cdef object _next_frame(self)
-    @cython.locals(have=Py_ssize_t, limit=cython.longlong, text=bint)
+    @cython.locals(inflater=_Inflater, before=Py_ssize_t, size=Py_ssize_t, text=bint, complete=bint,
+                   p='const unsigned char *')
     cdef object _inflate_frame(self, object src, bint fin)
     cdef dict _control_message(self, int opcode, bytes data)
     @cython.locals(opcode=int)
