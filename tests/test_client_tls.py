@@ -74,3 +74,19 @@ def test_receive_timeout_and_close_over_tls(ca):
         assert ws.receive(timeout=T)["data"] == "after timeout"
         ws.close()
         assert ws.ready_state() == "closed"
+
+
+def test_compression_over_tls(ca):
+    """Compressed frames take the TLS write path (no fd fast path)."""
+    with ws_server(ssl_context=server_context(ca, "127.0.0.1")) as url:
+        with WsClient(f"{url}/echo", timeout=T, ssl_context=client_context(ca),
+                      compression="deflate") as ws:
+            assert ws.compression == "deflate"
+            text = '{"k": 1, "v": "abc"}' * 50_000
+            ws.send(text)
+            assert ws.receive(timeout=T)["data"] == text
+            messages = mixed_batch()[::50]
+            ws.send_many(messages)
+            assert [ws.receive(timeout=T)["data"] for _ in messages] == as_received(messages)
+            ws.send(b"raw", compress=False)
+            assert ws.receive(timeout=T)["data"] == b"raw"
