@@ -311,3 +311,21 @@ def test_connection_refused_is_an_oserror():
         port = s.getsockname()[1]  # bound, not listening: refused
         with pytest.raises(ConnectionRefusedError):
             WsClient(f"ws://127.0.0.1:{port}/", timeout=T)
+
+
+@pytest.mark.parametrize("compression", [None, "deflate"])
+def test_text_as_bytes(compression):
+    """decode_text=False: text arrives as its UTF-8 bytes (validated), for
+    parsers that take bytes; binary is unchanged."""
+    doc = json.dumps({"price": 101.25, "name": "caf\u00e9"})
+    with ws_server() as base, WsClient(
+        f"{base}/echo", timeout=T, decode_text=False, compression=compression
+    ) as ws:
+        ws.send(doc)
+        msg = ws.receive(timeout=T)
+        assert msg == {"type": "text", "data": doc.encode()}
+        assert json.loads(msg["data"]) == json.loads(doc)
+        ws.send(b"\xff")
+        assert ws.receive(timeout=T) == {"type": "binary", "data": b"\xff"}
+    with pytest.raises(TypeError, match="decode_text must be a bool"):
+        WsClient("ws://127.0.0.1:1/", decode_text="no")

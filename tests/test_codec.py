@@ -599,3 +599,21 @@ def test_fast_lock_blocked_acquire_runs_signal_handlers(codec):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.parametrize("step", [1, 3, 5000, 65_536, 70_004, 10**6])
+def test_feed_across_the_end_of_a_big_frame(codec, step):
+    """feed() given the end of a big frame (received straight into its
+    message) and what follows it: the rest goes to the buffer after it.
+    (get_buffer() offered an empty buffer there, and feed() looped forever.)"""
+    from .servers import server_frame
+
+    parser = codec.FrameParser(None)
+    wire = server_frame(1, "x" * 70_000) + server_frame(2, b"\x01" * 100_000) + server_frame(1, "end")
+    got = []
+    for i in range(0, len(wire), step):
+        parser.feed(wire[i : i + step])
+        while (msg := parser.next_message()) is not None:
+            got.append((msg["type"], len(msg["data"])))
+    assert got == [("text", 70_000), ("binary", 100_000), ("text", 3)]
+    assert parser.buffered == 0

@@ -215,3 +215,50 @@ def test_eof_during_handshake(codec):
     p.receive_handshake(b"HTTP/1.1 101")
     with pytest.raises(HandshakeError, match="connection closed during the handshake after 12 bytes"):
         p.receive_handshake_eof()
+
+
+# -- text as bytes (decode_text=False) ---------------------------------------
+
+
+def test_text_as_bytes_on_every_path(codec):
+    """decode_text=False returns text as its UTF-8 bytes, checked all the
+    same: the one-frame fast path, the general path, fragments, big frames."""
+    parser = codec.FrameParser(None, decode_text=False)
+    big = "é" * 100_000  # 200 KB: received through the big-frame path
+    wire = (
+        server_frame(1, "caf\u00e9")
+        + server_frame(1, "x" * 70_000)  # 16-bit length ... 64-bit
+        + server_frame(1, "fr", fin=False)
+        + server_frame(9, b"p")
+        + server_frame(0, "ag\u00e9")
+        + server_frame(1, big)
+        + server_frame(2, b"\xff")
+    )
+    got = []
+    for i in range(0, len(wire), 5000):
+        parser.feed(wire[i : i + 5000])
+        while (msg := parser.next_message()) is not None:
+            got.append(msg)
+    assert got == [
+        {"type": "text", "data": "café".encode()},
+        {"type": "text", "data": b"x" * 70_000},
+        {"type": "ping", "data": b"p"},
+        {"type": "text", "data": "fragé".encode()},
+        {"type": "text", "data": big.encode()},
+        {"type": "binary", "data": b"\xff"},
+    ]
+    assert all(type(m["data"]) is bytes for m in got)
+
+
+@pytest.mark.parametrize("wire", [b"\x81\x02\xc3\x28", b"\x01\x01\xc3\x80\x01\x28"])
+def test_text_as_bytes_is_still_validated(codec, wire):
+    parser = codec.FrameParser(None, decode_text=False)
+    parser.feed(wire)
+    with pytest.raises(ProtocolError, match="invalid UTF-8") as info:
+        parser.next_message()
+    assert info.value.code == 1007
+
+
+def test_decode_text_must_be_a_bool(codec):
+    with pytest.raises(TypeError, match="decode_text must be a bool, not int"):
+        codec.ClientProtocol(decode_text=1)

@@ -246,6 +246,9 @@ class WsClient:
             decompressor is then kept between messages.
         compression_level: zlib level 0-9 (-1: zlib's default, 6).
         memory_level: zlib memLevel 1-9 (the compressor's hash table).
+        decode_text: True returns text messages as str; False as their
+            UTF-8 bytes, still validated (for orjson, msgspec and other
+            parsers that take bytes: no decoding and re-encoding).
 
     Raises:
         InvalidURI: a bad URL.
@@ -275,6 +278,7 @@ class WsClient:
         server_no_context_takeover: bool = False,
         compression_level: int | None = None,
         memory_level: int | None = None,
+        decode_text: bool = True,
     ) -> None:
         self.url = url
         parts = parse_url(url)
@@ -308,6 +312,7 @@ class WsClient:
             max_size=max_size,
             auto_pong=auto_pong,
             deflate=deflate,
+            decode_text=decode_text,
         )
         self._proto = proto
         self._parser = proto.parser

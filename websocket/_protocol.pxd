@@ -6,7 +6,7 @@
 cimport cython
 from cpython.bytes cimport PyBytes_FromStringAndSize
 
-from websocket._csrc cimport ws_mask
+from websocket._csrc cimport WS_UTF8_ACCEPT, ws_mask, ws_utf8_feed
 
 cdef object _NEED
 cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED
@@ -61,7 +61,7 @@ cdef class _Deflater:
 cdef class FrameParser:
     cdef readonly object max_size
     cdef long long _max
-    cdef bint _mask_allowed
+    cdef bint _mask_allowed, _decode_text
     cdef bytearray _buf
     cdef object _view
     cdef Py_ssize_t _start, _end
@@ -70,7 +70,7 @@ cdef class FrameParser:
     cdef Py_ssize_t _checked
     cdef object _direct
     cdef Py_ssize_t _direct_base, _direct_filled
-    cdef bint _after_big
+    cdef bint _after_big, _into_direct
     cdef Py_ssize_t _offered
     cdef object _offered_view
     cdef int _msg_opcode
@@ -94,7 +94,7 @@ cdef class FrameParser:
     @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
                    start=Py_ssize_t, avail=Py_ssize_t, msg=dict)
     cdef object _whole_frame(self)
-    cdef str _decode(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t length)
+    cdef object _decode(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t length)
     @cython.locals(h=_Header, opcode=int, length=cython.longlong, avail=Py_ssize_t, cost=cython.longlong, bit=int)
     cdef bint _advance_header(self) except -1
     cdef str _fragments_note(self, int opcode, long long length)

@@ -61,6 +61,7 @@ else:
         frame_header,
         mask,
         mask_into,
+        validate_utf8,
     )
 
 #: True in the Cython build of this file.
@@ -579,6 +580,7 @@ class FrameParser:
         *,
         mask_allowed: bool = False,
         buffer_size: int = 256 * 1024,
+        decode_text: bool = True,
     ) -> None:
         _check_max_size(max_size)
         if not isinstance(buffer_size, int) or buffer_size < 2 * BIG_FRAME:
@@ -587,6 +589,8 @@ class FrameParser:
         # Larger limits than memory can hold behave as no limit.
         self._max = -1 if max_size is None else min(max_size, 2**62)
         self._mask_allowed = bool(mask_allowed)
+        #: Text messages as str (True) or as their UTF-8 bytes, still checked.
+        self._decode_text = bool(decode_text)
         self._buf = bytearray(buffer_size)
         self._view = memoryview(self._buf)  # replaced with _buf, never resized
         self._start = 0
@@ -600,6 +604,7 @@ class FrameParser:
         self._direct: Any = None
         self._direct_base = 0
         self._direct_filled = 0
+        self._into_direct = False  # the last get_buffer() was into _direct
         self._after_big = False
         self._offered = 0
         self._offered_view: memoryview | None = None  # the last get_buffer()
@@ -640,8 +645,12 @@ class FrameParser:
         return view
 
     def _get_buffer(self) -> memoryview:
-        if self._direct is not None:
+        self._into_direct = False
+        if self._direct is not None and self._direct_filled < self._h.length:
+            self._into_direct = True
             return self._direct_view(min(self._h.length - self._direct_filled, READ_MAX))
+        # (A big frame complete but not yet parsed, as when feed() is given
+        # its end and more: what follows goes to the buffer, after it.)
         size = len(self._buf)
         if self._start == self._end:
             self._start = self._end = 0
@@ -678,7 +687,7 @@ class FrameParser:
                 view.release()
             except BufferError:  # the caller still holds a slice of it
                 pass
-        if self._direct is not None:
+        if self._into_direct:
             self._direct_filled += nbytes
         else:
             self._end += nbytes
@@ -772,11 +781,21 @@ class FrameParser:
         msg["data"] = self._decode(p, start, length)
         return msg
 
-    def _decode(self, p: Any, start: int, length: int) -> str:
-        """The text at ``p[start:start + length]``; invalid UTF-8 fails."""
+    def _decode(self, p: Any, start: int, length: int) -> Any:
+        """The text at ``p[start:start + length]``: a str, or its UTF-8
+        bytes when ``decode_text`` is off; invalid UTF-8 fails either way."""
+        if not self._decode_text:
+            if cython.compiled:
+                if ws_utf8_feed(WS_UTF8_ACCEPT, p + start, length, cython.NULL) != WS_UTF8_ACCEPT:  # type: ignore[name-defined]  # noqa: F821
+                    raise _invalid_utf8()
+                return p[start : start + length]
+            data = bytes(memoryview(p)[start : start + length])
+            if not validate_utf8(data):
+                raise _invalid_utf8()
+            return data
         try:
             if cython.compiled:
-                return p[start : start + length].decode("utf-8")  # type: ignore[no-any-return]
+                return p[start : start + length].decode("utf-8")
             return str(memoryview(p)[start : start + length], "utf-8")
         except UnicodeDecodeError:
             raise _invalid_utf8() from None
@@ -1047,6 +1066,10 @@ class FrameParser:
         self._utf8.reset()
         if not complete:
             raise _invalid_utf8()
+        if not self._decode_text:  # checked already: the bytes as they are
+            if data.__class__ is bytes and len(data) == length:
+                return _message(_TEXT_MSG, data)
+            return _message(_TEXT_MSG, bytes(memoryview(data)[:length]))
         return _message(_TEXT_MSG, self._decode(data, 0, length))
 
 
@@ -1086,6 +1109,8 @@ class ClientProtocol:
         auto_pong: answer pings with pongs (RFC 6455 §5.5.2).
         deflate: offer permessage-deflate with these settings (RFC 7692);
             None offers no extension.
+        decode_text: text messages as str (True) or as their UTF-8 bytes,
+            still checked (False: for parsers that take bytes).
     """
 
     def __init__(
@@ -1101,10 +1126,13 @@ class ClientProtocol:
         max_size: int | None = DEFAULT_MAX_SIZE,
         auto_pong: bool = True,
         deflate: DeflateSettings | None = None,
+        decode_text: bool = True,
     ) -> None:
         if deflate is not None and not isinstance(deflate, DeflateSettings):
             raise TypeError(f"deflate must be DeflateSettings or None, not {type(deflate).__name__}")
-        self.parser = FrameParser(max_size)
+        if not isinstance(decode_text, bool):
+            raise TypeError(f"decode_text must be a bool, not {type(decode_text).__name__}")
+        self.parser = FrameParser(max_size, decode_text=decode_text)
         self.parser.on_control = self._control
         self.parser.on_error = self._parse_failed
         self.encoder = FrameEncoder(True)
