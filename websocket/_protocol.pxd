@@ -107,7 +107,7 @@ cdef class FrameParser:
     @cython.locals(h=_Header, length=Py_ssize_t, base=Py_ssize_t, avail=Py_ssize_t, opcode=int,
                    fin=bint, zmsg=bint, p='const unsigned char *')
     cdef object _next_frame(self)
-    @cython.locals(inflater=_Inflater, before=Py_ssize_t, size=Py_ssize_t, text=bint, complete=bint,
+    @cython.locals(inflater=_Inflater, before=Py_ssize_t, size=Py_ssize_t, text=bint,
                    p='const unsigned char *')
     cdef object _inflate_frame(self, object src, bint fin)
     cdef dict _control_message(self, int opcode, bytes data)

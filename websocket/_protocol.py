@@ -1022,11 +1022,8 @@ class FrameParser:
         self.last_opcode = _TEXT if text else _BINARY
         try:
             if text:
-                if before != 0:
-                    complete = self._utf8.complete
-                    self._utf8.reset()
-                    if not complete:
-                        raise _invalid_utf8()
+                if before != 0:  # fragments the validator saw as they came
+                    return self._checked_text(out, size)
                 return _message(_TEXT_MSG, self._decode(out, 0, size))
             if cython.compiled:
                 p: Any = out
