@@ -64,3 +64,16 @@ def codec(request):
 def codec_pair(request):
     """(encoder twin, decoder twin): encode with one, decode with the other."""
     return tuple(load_twin(name) for name in request.param)
+
+
+#: Proxy variables would route the suite's loopback connections through a
+#: proxy of the machine's; the proxy tests set their own.
+_PROXY_VARIABLES = [
+    f"{name}_proxy" for name in ("http", "https", "all", "no")
+] + ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"]
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_machine(monkeypatch):
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)

@@ -76,11 +76,29 @@ def dispatch(ws) -> None:
         ws.close(4404, f"no handler for {url.path}")
 
 
+def process_request(connection, request):
+    """HTTP answers instead of the upgrade, chosen by the path.
+
+    /redirect?status=&to=  a redirect (302 by default) to ``to``
+    /refuse?status=&body=  a refusal (403 by default)
+    """
+    url = urllib.parse.urlsplit(request.path)
+    query = dict(urllib.parse.parse_qsl(url.query))
+    if url.path == "/redirect":
+        response = connection.respond(int(query.get("status", 302)), "moved\n")
+        response.headers["Location"] = query["to"]
+        return response
+    if url.path == "/refuse":
+        return connection.respond(int(query.get("status", 403)), query.get("body", "refused\n"))
+    return None
+
+
 @contextlib.contextmanager
 def ws_server(host: str = "127.0.0.1", ssl_context: ssl.SSLContext | None = None, **options):
     """Run the websockets server; yields its base URL (no trailing slash)."""
     options.setdefault("max_size", None)
     options.setdefault("close_timeout", T)
+    options.setdefault("process_request", process_request)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.create_server((host, 0), family=family)
     with serve(dispatch, sock=listener, ssl=ssl_context, **options) as server:
@@ -94,6 +112,23 @@ def ws_server(host: str = "127.0.0.1", ssl_context: ssl.SSLContext | None = None
         finally:
             server.shutdown()
             thread.join(T)
+
+
+def server_context(ca, *names, seen=None) -> ssl.SSLContext:
+    """A TLS server context with a certificate from the test CA ``ca``
+    (trustme) for ``names``; SNI names received go to ``seen``."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names).configure_cert(ctx)
+    if seen is not None:
+        ctx.sni_callback = lambda sock, name, _ctx: seen.append(name)
+    return ctx
+
+
+def client_context(ca) -> ssl.SSLContext:
+    """A verifying client context that trusts the test CA."""
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
 
 
 def server_frame(opcode: int, payload=b"", *, fin: bool = True, **bits) -> bytes:

@@ -9,26 +9,12 @@ import trustme
 
 from websocket import WsClient
 
-from .servers import T, as_received, mixed_batch, ws_server
+from .servers import T, as_received, client_context, mixed_batch, server_context, ws_server
 
 
 @pytest.fixture(scope="module")
 def ca():
     return trustme.CA()
-
-
-def server_context(ca, *names, seen=None):
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*names).configure_cert(ctx)
-    if seen is not None:
-        ctx.sni_callback = lambda sock, name, _ctx: seen.append(name)
-    return ctx
-
-
-def client_context(ca):
-    ctx = ssl.create_default_context()
-    ca.configure_trust(ctx)
-    return ctx
 
 
 def test_verified_connection_sends_sni(ca):

@@ -22,6 +22,8 @@ SPEC_NAMES = {
     "ProtocolError", "IncompleteFrame", "MessageTooBig", "ConnectionClosed", "WebSocketTimeout",
     # The one-protocol issue: the connection's state enum.
     "State",
+    # The connectivity issue: proxy refusals and the reconnecting helper.
+    "ProxyError", "reconnecting",
     # Module attributes, in __all__ so that type checkers see them exported.
     "implementation", "__version__",
 }

@@ -262,3 +262,76 @@ def test_text_as_bytes_is_still_validated(codec, wire):
 def test_decode_text_must_be_a_bool(codec):
     with pytest.raises(TypeError, match="decode_text must be a bool, not int"):
         codec.ClientProtocol(decode_text=1)
+
+
+# -- pings, pongs and keepalive (RFC 6455 §5.5.2, §5.5.3) --------------------
+
+
+class Waiter:
+    def __init__(self) -> None:
+        self.done = False
+
+    def set(self) -> None:
+        self.done = True
+
+
+def test_pong_acknowledges_its_ping_and_every_earlier_one(codec):
+    p = opened(codec)
+    first, second, third = Waiter(), Waiter(), Waiter()
+    p.ping_sent(b"a", first, 10.0)
+    p.ping_sent(b"b", second, 11.0)
+    p.ping_sent(b"c", third, 12.0)
+    p.receive_data(server_frame(10, b"zzz"))  # unsolicited: matches nothing
+    assert p.next_message() == {"type": "pong", "data": b"zzz"}
+    assert p.latency is None and not first.done
+    p.receive_data(server_frame(10, b"b"))
+    assert p.next_message() == {"type": "pong", "data": b"b"}
+    assert (first.done, second.done, third.done) == (True, True, False)
+    assert p.latency is not None and p.latency > 0  # monotonic now minus 11.0
+
+
+def test_keepalive_pings_after_silence_and_fails_without_pong(codec):
+    p = opened(codec, ping_interval=5.0, ping_timeout=2.0)
+    assert p.keepalive(100.0) == 5.0  # the first call starts the clock
+    p.data_received(103.0)
+    assert p.keepalive(104.0) == 4.0  # silence is counted from the last bytes
+    assert not p.pending
+    assert p.keepalive(108.0) == 2.0  # silent for 5 s: a ping goes out
+    (ping,) = sent(codec, p)
+    assert ping["opcode"] == 9 and len(ping["payload"]) == 4
+    assert p.keepalive(109.5) == pytest.approx(0.5)
+    assert p.keepalive(110.0) == 0.0  # no pong within 2 s
+    assert p.state is State.CLOSED
+    (close,) = sent(codec, p)
+    assert close["opcode"] == 8 and close["payload"][:2] == struct.pack("!H", 1011)
+    with pytest.raises(ConnectionClosed) as info:
+        p.check_open()
+    assert info.value.code == 1011 and "keepalive ping timeout" in info.value.reason
+    assert p.keepalive(111.0) is None
+
+
+def test_keepalive_pong_resets_and_measures_latency(codec):
+    p = opened(codec, ping_interval=1.0)  # ping_timeout None here: no limit
+    p.keepalive(0.0)
+    p.keepalive(1.0)
+    (ping,) = sent(codec, p)
+    assert p.keepalive(50.0) is None  # waiting for the pong without limit
+    assert p.state is State.OPEN
+    p.receive_data(server_frame(10, ping["payload"]) + server_frame(1, "after"))
+    # The keepalive's pong is consumed: the caller sent no ping.
+    assert p.next_message() == {"type": "text", "data": "after"}
+    assert p.latency is not None
+    p.data_received(60.0)
+    assert p.keepalive(60.5) == 0.5
+
+
+def test_no_keepalive_unless_asked(codec):
+    p = opened(codec)
+    assert p.keepalive(1e9) is None and not p.pending
+
+
+@pytest.mark.parametrize("name", ["ping_interval", "ping_timeout"])
+@pytest.mark.parametrize("value", [0, -1, "5", True, float("nan")])
+def test_keepalive_options_are_checked(codec, name, value):
+    with pytest.raises(ValueError, match=name):
+        codec.ClientProtocol("example.com", **{name: value})

@@ -38,7 +38,6 @@ def test_valid(url, expected):
         ("ws://example.com:99999/", "port out of range"),
         ("ws://example.com:abc/", "port"),
         ("ws://example.com:0/", "port 0"),
-        ("ws://user:pw@example.com/", "credentials"),
         ("ws://example.com/a b", "forbidden character ' '"),
         ("ws://example.com/\r\nX: y", "forbidden character"),
         ("ws://[::1/", "ipv6"),
@@ -58,3 +57,21 @@ def test_invalid(url, message):
 def test_type_error():
     with pytest.raises(TypeError):
         parse_url(b"ws://example.com")
+
+
+@pytest.mark.parametrize(
+    "url, username, password",
+    [
+        ("ws://user:pw@example.com/", "user", "pw"),
+        ("wss://us%40er:p%3Aw%20d@example.com:8443/x", "us@er", "p:w d"),
+        ("ws://user@example.com/", "user", ""),
+        ("ws://:secret@example.com/", "", "secret"),
+        ("ws://j%C3%B6rg:%C3%A9@[::1]:9000/", "j\u00f6rg", "\u00e9"),
+    ],
+)
+def test_credentials_are_percent_decoded(url, username, password):
+    parts = parse_url(url)
+    assert (parts["username"], parts["password"]) == (username, password)
+    # The rest is as without credentials.
+    assert "@" not in parts["host"]
+    assert set(parts) == {"scheme", "host", "port", "path", "secure", "username", "password"}

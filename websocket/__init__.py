@@ -15,6 +15,7 @@ from ._exceptions import (
     InvalidURI,
     MessageTooBig,
     ProtocolError,
+    ProxyError,
     WebSocketError,
     WebSocketTimeout,
 )
@@ -24,6 +25,7 @@ from ._handshake import (
     generate_key,
     validate_handshake_response,
 )
+from ._reconnect import reconnecting
 from ._url import parse_url
 
 encode_frame = _protocol_module.encode_frame
@@ -34,6 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "WsClient",
     "connect",
+    "reconnecting",
     "encode_frame",
     "decode_frame",
     "build_handshake_request",
@@ -48,6 +51,7 @@ __all__ = [
     "WebSocketError",
     "InvalidURI",
     "HandshakeError",
+    "ProxyError",
     "ProtocolError",
     "IncompleteFrame",
     "MessageTooBig",

@@ -28,25 +28,43 @@ call ``send``, ``ping``, ``pong`` and ``close``.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
+import os
 import select
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._codec import protocol
 from ._deflate import DeflateSettings
 from ._exceptions import (
     ConnectionClosed,
+    HandshakeError,
     MessageTooBig,
     ProtocolError,
+    ProxyError,
     WebSocketTimeout,
 )
 from ._frames import Opcode, State, encode_close_frame
-from ._handshake import Headers
+from ._handshake import (
+    SENSITIVE_HEADERS,
+    Headers,
+    redirect_location,
+    resolve_redirect,
+)
+from ._proxy import (
+    ConnectResponse,
+    ProxySpec,
+    basic_credentials,
+    connect_request,
+    parse_proxy_url,
+    proxy_from_environment,
+    socks_connect,
+)
 from ._url import parse_url
 
 if protocol.COMPILED:
@@ -60,6 +78,10 @@ Message = dict[str, Any]
 __all__ = ["WsClient", "connect"]
 
 DEFAULT_MAX_SIZE = protocol.DEFAULT_MAX_SIZE
+#: Redirects the opening handshake follows unless told otherwise.
+DEFAULT_MAX_REDIRECTS = 10
+
+logger = logging.getLogger("websocket")
 
 _TEXT, _BINARY = int(Opcode.TEXT), int(Opcode.BINARY)
 _PING, _PONG = int(Opcode.PING), int(Opcode.PONG)
@@ -103,6 +125,78 @@ def _acquire(lock: Any, deadline: float | None) -> bool:
     return bool(lock.acquire(True, _remaining(deadline)))
 
 
+def _check_context(name: str, context: object) -> None:
+    if context is not None and not isinstance(context, ssl.SSLContext):
+        raise TypeError(f"{name} must be an ssl.SSLContext, not {type(context).__name__}")
+
+
+def _check_unix_socket(path: object) -> str | None:
+    if path is None:
+        return None
+    if not hasattr(socket, "AF_UNIX"):
+        raise ValueError("unix_socket= needs a platform with Unix domain sockets")
+    try:
+        text = os.fspath(path)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"unix_socket must be a path, not {type(path).__name__}") from None
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"unix_socket must be a non-empty str path, got {path!r}")
+    return text
+
+
+def _check_socket_options(options: object) -> list[tuple[int, int, Any]]:
+    """(level, option, value) triples, as for ``socket.setsockopt``."""
+    if options is None:
+        return []
+    try:
+        items = list(options)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(
+            f"socket_options must be an iterable of (level, option, value), not {type(options).__name__}"
+        ) from None
+    checked = []
+    for item in items:
+        if (
+            not isinstance(item, tuple)
+            or len(item) != 3
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in item[:2])
+            or not isinstance(item[2], (int, bytes))
+        ):
+            raise TypeError(
+                f"socket_options items must be (level, option, int or bytes value) tuples, got {item!r}"
+            )
+        checked.append(item)
+    return checked
+
+
+def _header_list(headers: Headers | None) -> list[tuple[str, str]]:
+    """Headers as a list of pairs (checked by the handshake builder)."""
+    if headers is None:
+        return []
+    if isinstance(headers, Mapping):
+        return list(headers.items())
+    try:
+        return list(headers)
+    except TypeError:
+        raise TypeError(
+            f"headers must be a mapping or (name, value) pairs, not {type(headers).__name__}"
+        ) from None
+
+
+def _close(sock: socket.socket | None) -> None:
+    if sock is not None:
+        sock.close()
+
+
+def _shown(url: str) -> str:
+    """``url`` without its password, for logs."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.partition("@")
+    if at and "/" not in userinfo:
+        return f"{scheme}{sep}***@{host}"
+    return url
+
+
 def _deflate_settings(compression: object, **options: Any) -> DeflateSettings | None:
     """The permessage-deflate settings the options ask for (None: no offer)."""
     # Unset options (None, or False for the flags) keep DeflateSettings' defaults.
@@ -134,6 +228,15 @@ def _classify(message: object, where: str) -> tuple[int, Any]:
         raise TypeError(
             f"{where} takes a str or a bytes-like object, not {type(message).__name__}"
         ) from None
+
+
+class _Stalled(Exception):
+    """A write's deadline passed (turned into WebSocketTimeout by the
+    public method that knows its name and timeout)."""
+
+    def __init__(self, written: int = 0) -> None:
+        super().__init__(written)
+        self.written = written
 
 
 class _Poller:
@@ -173,22 +276,39 @@ class _Poller:
 
 class _TLS:
     """TLS over memory BIOs: the SSL object is only touched under ``lock``,
-    never while a socket call blocks."""
+    never while a socket call blocks.
 
-    def __init__(self, context: ssl.SSLContext, server_hostname: str) -> None:
+    ``under`` is the TLS session with an ``https://`` proxy, when this one
+    runs inside it (TLS in TLS): bytes from the socket are decrypted by it
+    first, and what this layer writes is encrypted again by it.  Both
+    layers share one lock.
+    """
+
+    def __init__(self, context: ssl.SSLContext, server_hostname: str, under: _TLS | None = None) -> None:
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
         self.obj = context.wrap_bio(self.incoming, self.outgoing, server_hostname=server_hostname)
-        self.lock = threading.Lock()
+        self.under = under
+        self.lock: threading.Lock = under.lock if under is not None else threading.Lock()
+
+    def _wrap(self, data: Any) -> bytes:
+        # The lock is held: plaintext in, bytes for the socket out.
+        if data:
+            self.obj.write(data)
+        out = self.outgoing.read()
+        return out if self.under is None else self.under._wrap(out)
 
     def output(self) -> bytes:
+        """What the SSL objects produced for the socket (handshake, alerts)."""
         with self.lock:
-            return self.outgoing.read()
+            return self._wrap(b"")
 
     def encrypt(self, data: Any) -> bytes:
         with self.lock:
-            self.obj.write(data)
-            return self.outgoing.read()
+            return self._wrap(data)
+
+    def has_output(self) -> bool:
+        return self.outgoing.pending > 0 or (self.under is not None and self.under.has_output())
 
     def read_into(self, view: memoryview) -> int | None:
         """Plaintext into ``view``: its size, 0 at the end of the stream,
@@ -203,11 +323,33 @@ class _TLS:
                 return 0
 
     def feed(self, data: bytes) -> None:
+        """Bytes from the socket (b"" at its end)."""
         with self.lock:
+            self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
+        under = self.under
+        if under is None:
             if data:
                 self.incoming.write(data)
             else:
                 self.incoming.write_eof()
+            return
+        under._feed(data)
+        # The proxy layer's plaintext is this layer's ciphertext.
+        while True:
+            try:
+                chunk = under.obj.read(_TLS_READ)
+            except ssl.SSLWantReadError:
+                return
+            except ssl.SSLError:
+                # The proxy's session ended or broke: so does ours (a
+                # broken record then reads as an unexpected EOF).
+                chunk = b""
+            if not chunk:
+                self.incoming.write_eof()
+                return
+            self.incoming.write(chunk)
 
 
 class WsClient:
@@ -279,8 +421,18 @@ class WsClient:
         compression_level: int | None = None,
         memory_level: int | None = None,
         decode_text: bool = True,
+        proxy: str | bool | None = True,
+        proxy_headers: Headers | None = None,
+        proxy_ssl_context: ssl.SSLContext | None = None,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
+        ping_interval: float | None = None,
+        ping_timeout: float | None = 20.0,
+        send_timeout: float | None = None,
+        unix_socket: str | os.PathLike[str] | None = None,
+        sock: socket.socket | None = None,
+        socket_options: Iterable[tuple[int, int, int | bytes]] | None = None,
+        server_hostname: str | None = None,
     ) -> None:
-        self.url = url
         parts = parse_url(url)
         deflate = _deflate_settings(
             compression,
@@ -293,26 +445,106 @@ class WsClient:
         )
         self._timeout = _check_timeout("timeout", timeout)
         self.close_timeout = _check_timeout("close_timeout", close_timeout)
-        if ssl_context is not None:
-            if not isinstance(ssl_context, ssl.SSLContext):
-                raise TypeError(
-                    f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}"
-                )
+        self._send_timeout = _check_timeout("send_timeout", send_timeout)
+        _check_context("ssl_context", ssl_context)
+        _check_context("proxy_ssl_context", proxy_ssl_context)
+        if ssl_context is not None and not parts["secure"]:
+            raise ValueError(f"ssl_context given for {url!r}, which is not a wss:// URL")
+        if server_hostname is not None:
+            if not isinstance(server_hostname, str) or not server_hostname:
+                raise TypeError(f"server_hostname must be a non-empty str, not {server_hostname!r}")
             if not parts["secure"]:
-                raise ValueError(f"ssl_context given for {url!r}, which is not a wss:// URL")
-        # Every option is checked here, before any connection is made.
-        proto = ClientProtocol(
-            parts["host"],
-            parts["port"],
-            parts["path"],
-            secure=parts["secure"],
-            headers=headers,
+                raise ValueError(f"server_hostname given for {url!r}, which is not a wss:// URL")
+        if isinstance(max_redirects, bool) or not isinstance(max_redirects, int):
+            raise TypeError(f"max_redirects must be an int, not {type(max_redirects).__name__}")
+        if max_redirects < 0:
+            raise ValueError(f"max_redirects must be >= 0, got {max_redirects}")
+        self._unix_socket = _check_unix_socket(unix_socket)
+        if sock is not None and not isinstance(sock, socket.socket):
+            raise TypeError(f"sock must be a socket.socket, not {type(sock).__name__}")
+        if sock is not None and self._unix_socket is not None:
+            raise ValueError("give either sock= or unix_socket=, not both")
+        self._given_sock = sock
+        self._socket_options = _check_socket_options(socket_options)
+        # proxy=True: from the environment, decided per host (redirects).
+        self._proxy: ProxySpec | None = None
+        self._proxy_from_env = False
+        if proxy is True:
+            self._proxy_from_env = sock is None and self._unix_socket is None
+        elif isinstance(proxy, str):
+            if sock is not None or self._unix_socket is not None:
+                raise ValueError("proxy= cannot be used with sock= or unix_socket=")
+            self._proxy = parse_proxy_url(proxy)
+        elif proxy is not None and proxy is not False:
+            raise TypeError(f"proxy must be a URL str, True (environment) or None, not {proxy!r}")
+        if proxy_headers is not None and proxy in (None, False):
+            raise ValueError("proxy_headers given with proxy=None")
+        self._proxy_headers = _header_list(proxy_headers)
+        connect_request("localhost", 80, ProxySpec("http", "", 0, None, None, ""), self._proxy_headers)
+        self._proxy_ssl_context = proxy_ssl_context
+        self._ssl_context = ssl_context
+        self._server_hostname = server_hostname
+        self._max_redirects = max_redirects
+        self._headers = _header_list(headers)
+        #: The redirects followed by the handshake, in order: (status, URL).
+        self.redirects: list[tuple[int, str]] = []
+        self._proto_options: dict[str, Any] = dict(
             subprotocols=subprotocols,
             origin=origin,
             max_size=max_size,
             auto_pong=auto_pong,
             deflate=deflate,
             decode_text=decode_text,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+        )
+        self._auth = (parts["username"], parts["password"]) if "username" in parts else None
+        # Every option is checked by now (the protocol checks its own),
+        # before any connection is made.
+        deadline = _deadline(self._timeout)
+        while True:
+            self._start(parts)
+            self._sock = self._connect(parts, deadline)
+            try:
+                self._handshake(deadline)
+                break
+            except HandshakeError as exc:
+                self._abort()
+                url, parts = self._follow(url, parts, exc)
+            except BaseException:
+                self._abort()
+                raise
+        self.url = url
+        proto = self._proto
+        self._sock.settimeout(None)  # blocking from now on (see the module doc)
+        # Set once the handshake agreed on deflate (with a usable window).
+        self._deflater: Any = proto.deflater
+        # send() goes straight to _send_frame when nothing else is asked.
+        self._plain = self._deflater is None and self._send_timeout is None
+        # Plain TCP: data frames are encoded and written by the codec in one
+        # call (FrameEncoder.send_to), without the GIL while writing.
+        if HAVE_FD_IO and self._tls is None:
+            self._fd = self._sock.fileno()
+        self._rpoll = _Poller(self._sock, write=False)
+        self._wpoll = _Poller(self._sock, write=True)
+        if proto.ping_interval is not None:
+            # Keepalive runs inside receive(): its waits are cut at the next
+            # keepalive decision (see _fill_keepalive).  No thread.
+            proto.data_received(time.monotonic())
+            self._fill = self._fill_keepalive  # type: ignore[method-assign]
+
+    def _start(self, parts: dict[str, Any]) -> None:
+        """A fresh protocol (and connection state) for one attempt."""
+        headers = self._headers
+        if self._auth is not None and not any(n.lower() == "authorization" for n, _ in headers):
+            headers = [*headers, ("Authorization", basic_credentials(*self._auth))]
+        proto = ClientProtocol(
+            parts["host"],
+            parts["port"],
+            parts["path"],
+            secure=parts["secure"],
+            headers=headers,
+            **self._proto_options,
         )
         self._proto = proto
         self._parser = proto.parser
@@ -339,23 +571,41 @@ class WsClient:
         self._tls: _TLS | None = None
         self._tls_out = False  # TLS output waits (a receiver produced it)
         self._fd = -1
-        self._deflater: Any = None  # set after the handshake (see below)
-        deadline = _deadline(self._timeout)
-        self._sock = self._connect(parts, ssl_context, deadline)
-        try:
-            self._handshake(deadline)
-        except BaseException:
-            self._abort()
-            raise
-        self._sock.settimeout(None)  # blocking from now on (see the module doc)
-        # Set once the handshake agreed on deflate (with a usable window).
-        self._deflater = proto.deflater
-        # Plain TCP: data frames are encoded and written by the codec in one
-        # call (FrameEncoder.send_to), without the GIL while writing.
-        if HAVE_FD_IO and self._tls is None:
-            self._fd = self._sock.fileno()
-        self._rpoll = _Poller(self._sock, write=False)
-        self._wpoll = _Poller(self._sock, write=True)
+        self._deflater = None  # set after the handshake
+        self._plain = False
+
+    def _follow(self, url: str, parts: dict[str, Any], exc: HandshakeError) -> tuple[str, dict[str, Any]]:
+        """The next URL when ``exc`` is a redirect to follow; else raise."""
+        location = redirect_location(exc.status, exc.headers)
+        if location is None or self._max_redirects == 0:
+            raise exc
+        if self._given_sock is not None or self._unix_socket is not None:
+            raise HandshakeError(
+                f"redirect to {location!r} not followed: the connection was given "
+                "(sock= or unix_socket=)",
+                exc.status,
+                exc.headers,
+                exc.body,
+            )
+        if len(self.redirects) >= self._max_redirects:
+            raise HandshakeError(
+                f"too many redirects: {self._max_redirects} followed, the next to {location!r}",
+                exc.status,
+                exc.headers,
+                exc.body,
+            )
+        target = resolve_redirect(url, location, exc.status)
+        new = parse_url(target)
+        if (new["host"], new["port"]) != (parts["host"], parts["port"]):
+            # Credentials were meant for the first host only.
+            self._headers = [(n, v) for n, v in self._headers if n.lower() not in SENSITIVE_HEADERS]
+            self._auth = None
+            self._server_hostname = None
+        if "username" in new:
+            self._auth = (new["username"], new["password"])
+        self.redirects.append((int(exc.status or 0), target))
+        logger.info("redirect %s from %s to %s", exc.status, _shown(url), _shown(target))
+        return target, new
 
     @classmethod
     def new(cls, url: str, **options: Any) -> WsClient:
@@ -367,26 +617,116 @@ class WsClient:
     def _timed_out(self, what: str) -> WebSocketTimeout:
         return WebSocketTimeout(f"{what} timed out after {self._timeout} s")
 
-    def _connect(
-        self, parts: dict[str, Any], context: ssl.SSLContext | None, deadline: float | None
-    ) -> socket.socket:
+    def _connect(self, parts: dict[str, Any], deadline: float | None) -> socket.socket:
+        """The transport to the server, TLS included; closed on failure."""
         host, port = parts["host"], parts["port"]
+        where = f"{host}:{port}"
+        proxy = self._proxy
+        if self._proxy_from_env:
+            env = proxy_from_environment(parts["secure"], host, port)
+            proxy = None if env is None else parse_proxy_url(env)
+        sock: socket.socket | None = None
         try:
-            sock = socket.create_connection((host, port), timeout=_remaining(deadline))
-        except TimeoutError:
-            raise self._timed_out(f"connecting to {host}:{port}") from None
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._given_sock is not None:
+                sock = self._given_sock
+            elif self._unix_socket is not None:
+                where = self._unix_socket
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self._apply_options(sock)
+                sock.settimeout(_remaining(deadline))
+                sock.connect(self._unix_socket)
+            elif proxy is None:
+                sock = self._tcp(host, port, deadline)
+            elif proxy.is_socks:
+                where = f"{host}:{port} through {proxy.url}"
+                sock = socks_connect(proxy, host, port, _remaining(deadline))
+                # python-socks connects the socket itself: options come after.
+                self._apply_options(sock)
+            else:
+                where = f"{host}:{port} through {proxy.url}"
+                sock = self._tcp(proxy.host, proxy.port, deadline)
+                if proxy.scheme == "https":
+                    context = self._proxy_ssl_context or ssl.create_default_context()
+                    self._tls = _TLS(context, proxy.host)
+                    self._tls_handshake(sock, deadline)
+                self._tunnel(sock, proxy, host, port, deadline)
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if parts["secure"]:
-                self._tls = _TLS(context or ssl.create_default_context(), host)
+                context = self._ssl_context or ssl.create_default_context()
+                name = self._server_hostname or host
+                self._tls = _TLS(context, name, under=self._tls)
                 self._tls_handshake(sock, deadline)
+        except WebSocketTimeout:
+            _close(sock)
+            raise
         except TimeoutError:
-            sock.close()
-            raise self._timed_out(f"TLS handshake with {host}:{port}") from None
+            _close(sock)
+            raise self._timed_out(f"connecting to {where}") from None
         except BaseException:
-            sock.close()
+            _close(sock)
             raise
         return sock
+
+    def _apply_options(self, sock: socket.socket) -> None:
+        for level, option, value in self._socket_options:
+            try:
+                sock.setsockopt(level, option, value)
+            except OSError as exc:
+                raise OSError(
+                    exc.errno, f"socket option ({level}, {option}, {value!r}): {exc.strerror}"
+                ) from None
+
+    def _tcp(self, host: str, port: int, deadline: float | None) -> socket.socket:
+        """A TCP connection to the first address of ``host`` that answers,
+        with ``socket_options`` applied before connecting (a receive buffer
+        size must be set before the handshake to count)."""
+        error: OSError | None = None
+        for family, kind, proto, _name, address in socket.getaddrinfo(
+            host, port, 0, socket.SOCK_STREAM
+        ):
+            sock = socket.socket(family, kind, proto)
+            try:
+                self._apply_options(sock)
+                sock.settimeout(_remaining(deadline))
+                sock.connect(address)
+                return sock
+            except TimeoutError:
+                sock.close()
+                raise
+            except OSError as exc:
+                sock.close()
+                error = exc
+        if error is None:
+            raise OSError(f"no address found for {host!r}")
+        raise error
+
+    def _tunnel(
+        self, sock: socket.socket, proxy: ProxySpec, host: str, port: int, deadline: float | None
+    ) -> None:
+        """HTTP CONNECT through ``proxy`` (over its TLS for https://)."""
+        self._send_blocking(sock, connect_request(host, port, proxy, self._proxy_headers), deadline)
+        answer = ConnectResponse(proxy)
+        while True:
+            sock.settimeout(_remaining(deadline))
+            try:
+                data = self._recv_some(sock)
+            except ConnectionResetError:
+                data = b""  # a refusing proxy may reset: report its answer
+            if answer.feed(data):
+                break
+        if answer.rest:
+            raise ProxyError(
+                f"{len(answer.rest)} bytes arrived through the tunnel before the request",
+                proxy.url,
+            )
+
+    def _send_blocking(self, sock: socket.socket, data: bytes, deadline: float | None) -> None:
+        """Write during the opening (the socket has a timeout then)."""
+        if self._tls is not None:
+            data = self._tls.encrypt(data)
+        sock.settimeout(_remaining(deadline))
+        sock.sendall(data)
 
     def _tls_handshake(self, sock: socket.socket, deadline: float | None) -> None:
         tls = self._tls
@@ -412,7 +752,7 @@ class WsClient:
         proto = self._proto
         sock = self._sock
         try:
-            self._write(proto.connect_request(), deadline)
+            self._send_blocking(sock, proto.connect_request(), deadline)
             while True:
                 sock.settimeout(_remaining(deadline))
                 data = self._recv_some(sock)
@@ -424,7 +764,7 @@ class WsClient:
             raise self._timed_out("the opening handshake") from None
 
     def _recv_some(self, sock: socket.socket) -> bytes:
-        """The next bytes during the handshake (b"" at the end)."""
+        """The next bytes during the opening (b"" at the end)."""
         tls = self._tls
         if tls is None:
             return sock.recv(4096)
@@ -475,7 +815,10 @@ class WsClient:
     # -- sending --------------------------------------------------------------
 
     def send(
-        self, message: str | bytes | bytearray | memoryview, compress: bool | None = None
+        self,
+        message: str | bytes | bytearray | memoryview,
+        compress: bool | None = None,
+        timeout: float | None = None,
     ) -> None:
         """Send a text (str) or binary (bytes-like) message.
 
@@ -484,14 +827,23 @@ class WsClient:
             compress: False sends this message uncompressed on a connection
                 that negotiated permessage-deflate; None or True compress
                 it when the connection does (RFC 7692 §6 lets any message
-                go uncompressed).  Not keyword-only, although meant to be
-                passed by name: CPython fills a keyword-only default through
-                a dict lookup, 260 instructions on every send() (valgrind,
-                bench/icount.py: 4,853 against 4,589 per 64-byte send).
+                go uncompressed).
+            timeout: seconds to wait for the server to take the frame
+                (default: the ``send_timeout`` option; None there means no
+                limit).
+            ``compress`` and ``timeout`` are meant to be passed by name but
+            are not keyword-only: CPython fills a keyword-only default
+            through a dict lookup, 260 instructions on every send()
+            (valgrind, bench/icount.py: 4,853 against 4,589 per 64-byte
+            send).
 
         Raises:
             TypeError: neither a str nor a bytes-like object.
             ConnectionClosed: the connection is closing or closed.
+            WebSocketTimeout: the server did not take the frame in time.  If
+                none of it was written, the connection stays usable; if part
+                was, the stream cannot go on and the connection is closed
+                (later calls raise ConnectionClosed, 1006).
         """
         cls = message.__class__
         if cls is bytes or cls is bytearray:  # exact types first: the hot path
@@ -500,22 +852,30 @@ class WsClient:
             opcode = _TEXT
         else:
             opcode, message = _classify(message, "send()")
-        if compress is None and self._deflater is None:  # the hot path: two checks
+        if compress is None and timeout is None and self._plain:  # the hot path
             self._send_frame(opcode, message)
         else:
-            self._send_choosing(opcode, message, compress)
+            self._send_choosing(opcode, message, compress, timeout)
 
-    def _send_choosing(self, opcode: int, payload: Any, compress: object) -> None:
+    def _send_choosing(self, opcode: int, payload: Any, compress: object, timeout: object, what: str = "send()") -> None:
         if compress is not None:
             _check_compress(compress)
-        if self._deflater is not None and compress is not False:
-            self._send_compressed(opcode, payload)
-        else:
+        compressed = self._deflater is not None and compress is not False
+        seconds = self._send_limit(timeout)
+        if seconds is None and not compressed:
             self._send_frame(opcode, payload)
+        else:
+            self._send_slow(opcode, payload, compressed, seconds, what)
 
-    def send_binary(self, data: Any, compress: bool | None = None) -> None:
+    def _send_limit(self, timeout: object) -> float | None:
+        """The send timeout in force: the call's, else the connection's."""
+        if timeout is None:
+            return self._send_timeout
+        return _check_timeout("timeout", timeout)
+
+    def send_binary(self, data: Any, compress: bool | None = None, timeout: float | None = None) -> None:
         """Send a binary message from any bytes-like object or iterable of
-        ints (``compress`` as for :meth:`send`)."""
+        ints (``compress`` and ``timeout`` as for :meth:`send`)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             try:
                 data = memoryview(data)
@@ -529,15 +889,37 @@ class WsClient:
                         f"send_binary() takes a bytes-like object or an iterable of ints "
                         f"0-255: {exc}"
                     ) from None
-        self._send_choosing(_BINARY, data, compress)
+        self._send_choosing(_BINARY, data, compress, timeout, "send_binary()")
 
-    def ping(self, data: str | bytes = b"") -> None:
-        """Send a ping (payload of at most 125 bytes; str is sent as UTF-8)."""
-        self._send_frame(_PING, self._control_payload("ping", data))
+    def ping(self, data: str | bytes = b"", timeout: float | None = None) -> threading.Event:
+        """Send a ping (payload of at most 125 bytes; str is sent as UTF-8).
 
-    def pong(self, data: str | bytes = b"") -> None:
+        Returns:
+            A ``threading.Event`` set when the matching pong has been read
+            (by whichever thread is in :meth:`receive`: pongs are read only
+            there); ``ws.latency`` is then the round trip.  A pong answers
+            every ping sent before it too (RFC 6455 §5.5.3 lets a server
+            answer only the latest).
+
+        Raises:
+            WebSocketTimeout: ``timeout`` (or ``send_timeout``) passed before
+                the server took the frame (see :meth:`send`).
+        """
+        payload = self._control_payload("ping", data)
+        waiter = threading.Event()
+        self._proto.ping_sent(payload, waiter)
+        self._send_choosing(_PING, payload, False, timeout, "ping()")
+        return waiter
+
+    def pong(self, data: str | bytes = b"", timeout: float | None = None) -> None:
         """Send a pong, e.g. echoing a ping's data when auto_pong is off."""
-        self._send_frame(_PONG, self._control_payload("pong", data))
+        self._send_choosing(_PONG, self._control_payload("pong", data), False, timeout, "pong()")
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds between the last answered ping (keepalive's or
+        :meth:`ping`'s) and its pong; None before any."""
+        return self._proto.latency  # type: ignore[no-any-return]
 
     @staticmethod
     def _control_payload(what: str, data: object) -> bytes:
@@ -551,7 +933,7 @@ class WsClient:
             raise ValueError(f"{what} payload of {len(payload)} bytes exceeds 125")
         return payload
 
-    def send_many(self, messages: Iterable[Any], compress: bool | None = None) -> None:
+    def send_many(self, messages: Iterable[Any], compress: bool | None = None, timeout: float | None = None) -> None:
         """Send each item of ``messages`` as its own message, as send() would
         (str: text; bytes-like: binary), writing them together.
 
@@ -567,16 +949,27 @@ class WsClient:
         before it are sent and TypeError names its index.  ``compress`` is
         as for :meth:`send`, for every message; compressed items are copied
         as they are taken and compressed in order under the send lock.
+        ``timeout`` bounds the whole call: the batches written before it
+        passed are sent, and a batch partly written closes the connection.
 
         Raises:
             TypeError: an item is neither a str nor a bytes-like object.
             ConnectionClosed: the connection is closing or closed.
+            WebSocketTimeout: see :meth:`send`.
         """
         if compress is not None:
             _check_compress(compress)
-        if self._deflater is not None and compress is not False:
-            self._send_many_compressed(messages)
-            return
+        seconds = self._send_limit(timeout)
+        deadline = _deadline(seconds)
+        try:
+            if self._deflater is not None and compress is not False:
+                self._send_many_compressed(messages, deadline)
+            else:
+                self._send_many_plain(messages, deadline)
+        except _Stalled:
+            raise self._stalled("send_many()", seconds) from None
+
+    def _send_many_plain(self, messages: Iterable[Any], deadline: float | None) -> None:
         encode = self._encoder_class(True).encode
         out = bytearray()
         try:
@@ -589,20 +982,23 @@ class WsClient:
                 if len(message) >= _BATCH_BYTES:
                     # A big message gains nothing from the batch buffer.
                     if out:
-                        self._send_batch(out)
+                        self._send_batch(out, deadline)
                         out = bytearray()
-                    self._send_frame(opcode, message)
+                    if deadline is None:
+                        self._send_frame(opcode, message)
+                    else:
+                        self._send_batch(encode(opcode, message), deadline)
                     continue
                 out += encode(opcode, message)
                 if len(out) >= _BATCH_BYTES:
-                    self._send_batch(out)
+                    self._send_batch(out, deadline)
                     out = bytearray()
         except TypeError:
             if out and self._is_open():  # the messages before the bad item
-                self._send_batch(out)
+                self._send_batch(out, deadline)
             raise
         if out:
-            self._send_batch(out)
+            self._send_batch(out, deadline)
 
     # The funnel: every frame goes out through these, under the send lock.
 
@@ -629,7 +1025,7 @@ class WsClient:
         if self._pending or self._tls_out:
             self._flush(blocking=False)
 
-    def _send_many_compressed(self, messages: Iterable[Any]) -> None:
+    def _send_many_compressed(self, messages: Iterable[Any], deadline: float | None) -> None:
         batch: list[tuple[int, Any]] = []
         size = 0
         try:
@@ -641,43 +1037,79 @@ class WsClient:
                 batch.append((opcode, message))
                 size += len(message)
                 if size >= _BATCH_BYTES:
-                    self._send_compressed_batch(batch)
+                    self._send_compressed_batch(batch, deadline)
                     batch, size = [], 0
         except TypeError:
             if batch and self._is_open():  # the messages before the bad item
-                self._send_compressed_batch(batch)
+                self._send_compressed_batch(batch, deadline)
             raise
         if batch:
-            self._send_compressed_batch(batch)
+            self._send_compressed_batch(batch, deadline)
 
-    def _send_compressed(self, opcode: int, payload: Any) -> None:
-        """One compressed message (RFC 7692 §7.2.1): compressed under the
-        send lock, so that frames leave in the compressor's order."""
-        lock = self._send_lock
-        lock.acquire()
+    def _stalled(self, what: str, seconds: float | None) -> WebSocketTimeout:
+        if self._sock_closed:
+            return WebSocketTimeout(
+                f"{what} timed out after {seconds} s with the frame partly written; "
+                "the stream cannot go on, so the connection is closed (1006)"
+            )
+        return WebSocketTimeout(
+            f"{what} timed out after {seconds} s: the server is not reading; "
+            "nothing was written and the connection is still usable"
+        )
+
+    def _lock_for_send(self, deadline: float | None) -> None:
+        """Take the send lock, waiting until ``deadline`` at most."""
+        if not _acquire(self._send_lock, deadline):
+            raise _Stalled()
+
+    def _writable(self, deadline: float | None) -> None:
+        """With a deadline: wait until the socket takes bytes, before any
+        byte of the frame exists (compressed or encrypted), so that a
+        timeout here leaves the connection usable."""
+        if deadline is not None and not self._wpoll.wait(deadline):
+            raise _Stalled()
+
+    def _send_slow(self, opcode: int, payload: Any, compressed: bool, seconds: float | None, what: str) -> None:
+        """One message with a send timeout, compression, or both.
+
+        Compressed (RFC 7692 §7.2.1): under the send lock, so that frames
+        leave in the compressor's order."""
+        deadline = _deadline(seconds)
         try:
-            self._check_open()
-            data = self._compress(payload)
-            fd = self._fd
-            if fd < 0:
-                self._write(self._encode(opcode, data, True, True), committed=True)
-            else:
-                try:
-                    self._send_to(fd, opcode, data, True, True)
-                except BaseException as exc:
-                    self._write_failed(exc, True)
-        finally:
-            lock.release()
+            self._lock_for_send(deadline)
+            try:
+                self._check_open()
+                self._writable(deadline)
+                if compressed:
+                    data = self._compress(payload)
+                    fd = self._fd
+                    if fd >= 0 and deadline is None:
+                        try:
+                            self._send_to(fd, opcode, data, True, True)
+                        except BaseException as exc:
+                            self._write_failed(exc, True)
+                    else:
+                        self._write(self._encode(opcode, data, True, True), deadline, True)
+                else:
+                    self._write(self._encode(opcode, payload), deadline)
+            finally:
+                self._send_lock.release()
+        except _Stalled:
+            raise self._stalled(what, seconds) from None
         if self._pending or self._tls_out:
             self._flush(blocking=False)
 
-    def _send_compressed_batch(self, batch: list[tuple[int, Any]]) -> None:
-        with self._send_lock:
+    def _send_compressed_batch(self, batch: list[tuple[int, Any]], deadline: float | None) -> None:
+        self._lock_for_send(deadline)
+        try:
             self._check_open()
+            self._writable(deadline)
             out = bytearray()
             for opcode, payload in batch:
                 out += self._encode(opcode, self._compress(payload), True, True)
-            self._write(out, committed=True)
+            self._write(out, deadline, committed=True)
+        finally:
+            self._send_lock.release()
         if self._pending or self._tls_out:
             self._flush(blocking=False)
 
@@ -698,17 +1130,23 @@ class WsClient:
             self._write_failed(exc, True)
             raise  # unreachable: _write_failed raises
 
-    def _send_batch(self, frames: bytearray) -> None:
-        with self._send_lock:
+    def _send_batch(self, frames: Any, deadline: float | None = None) -> None:
+        self._lock_for_send(deadline)
+        try:
             self._check_open()
-            self._write(frames)
+            self._writable(deadline)
+            self._write(frames, deadline)
+        finally:
+            self._send_lock.release()
         if self._pending or self._tls_out:
             self._flush(blocking=False)
 
     def _write(self, data: Any, deadline: float | None = None, committed: bool = False) -> None:
-        """Write ``data`` whole; the caller holds the send lock (or is the
-        handshake).  ``committed``: a failure before any byte is written
-        still fails the connection (compressed frames, see _compress)."""
+        """Write ``data`` whole; the caller holds the send lock.
+        ``committed``: a failure before any byte is written still fails the
+        connection (compressed frames, see _compress).  With a deadline the
+        writes do not block past it (_Stalled, after failing the connection:
+        the frame is started by then)."""
         tls = self._tls
         started = committed
         try:
@@ -719,6 +1157,10 @@ class WsClient:
             # send() returns, before its count is seen.
             started = True
             self._send_raw(data, deadline)
+        except _Stalled as exc:
+            if exc.written == 0 and tls is None and not committed:
+                raise  # not a byte of the frame went out: still usable
+            self._write_failed(exc, True)
         except BaseException as exc:
             self._write_failed(exc, started)
 
@@ -727,12 +1169,18 @@ class WsClient:
         view = memoryview(data)
         total = len(view)
         done = 0
+        # With a deadline the socket (blocking since the handshake) must not
+        # block in send(): MSG_DONTWAIT, or on Windows a poll first.
+        flags = 0 if deadline is None else _DONTWAIT
         try:
             while done < total:
+                if deadline is not None and not _DONTWAIT and not self._wpoll.wait(deadline):
+                    raise _Stalled(done)
                 try:
-                    done += sock.send(view[done:] if done else view)
+                    done += sock.send(view[done:] if done else view, flags)
                 except _WOULD_BLOCK:
-                    self._wpoll.wait(deadline)
+                    if not self._wpoll.wait(deadline):
+                        raise _Stalled(done) from None
         finally:
             view.release()
 
@@ -751,7 +1199,7 @@ class WsClient:
 
     def _tls_pending(self) -> bool:
         tls = self._tls
-        self._tls_out = tls is not None and tls.outgoing.pending > 0
+        self._tls_out = tls is not None and tls.has_output()
         return self._tls_out
 
     def _flush(self, blocking: bool, deadline: float | None = None, then: Any = None) -> bool:
@@ -782,9 +1230,11 @@ class WsClient:
         return True
 
     def _flush_locked(self, deadline: float | None) -> None:
+        if deadline is None:
+            deadline = _deadline(self._send_timeout)
         try:
             while (item := self._proto.pop_pending()) is not None:
-                self._write(self._encode(item[0], item[1]))
+                self._write(self._encode(item[0], item[1]), deadline)
             if self._tls_pending() and not self._sock_closed:
                 assert self._tls is not None
                 try:
@@ -793,6 +1243,11 @@ class WsClient:
                     self._write_failed(exc, True)
         except ConnectionClosed:
             pass  # the connection is gone: nothing more to write
+        except _Stalled as exc:
+            # A server that takes no pong or close frame within the send
+            # timeout (or close_timeout) is gone: end TCP.
+            self._proto.transport_failed(exc)
+            self._abort(have_send_lock=True)
 
     # -- receiving ------------------------------------------------------------
 
@@ -901,6 +1356,28 @@ class WsClient:
             else:
                 self._proto.receive_eof()
             return True
+
+    def _fill_keepalive(self, deadline: float | None) -> bool:
+        """_fill with keepalive (set as ``self._fill`` when ping_interval is
+        given): the wait for bytes is cut at the protocol's next keepalive
+        decision, which may queue a ping or fail the connection (1011)."""
+        proto = self._proto
+        while True:
+            now = time.monotonic()
+            wait = proto.keepalive(now)
+            if self._is_closed():
+                return True  # failed (no pong): receive() reports it
+            if self._pending:
+                self._flush(blocking=False)  # the keepalive ping
+            until = None if wait is None else now + wait
+            if until is None or (deadline is not None and deadline <= until):
+                got = WsClient._fill(self, deadline)
+                if got:
+                    proto.data_received(time.monotonic())
+                return got
+            if WsClient._fill(self, until):
+                proto.data_received(time.monotonic())
+                return True
 
     def _fill_tls(self, deadline: float | None) -> bool:
         tls = self._tls

@@ -5,6 +5,7 @@ Everything the package raises on purpose derives from :class:`WebSocketError`::
     WebSocketError
      ├── InvalidURI           (also ValueError)   bad ws:// / wss:// URL
      ├── HandshakeError                            the HTTP upgrade failed
+     ├── ProxyError                                the proxy refused or failed the tunnel
      ├── ProtocolError                             the peer broke RFC 6455 (close 1002/1007)
      ├── IncompleteFrame                           decode_frame() got too few bytes
      ├── MessageTooBig                             a message exceeded max_size (close 1009)
@@ -24,6 +25,7 @@ __all__ = [
     "WebSocketError",
     "InvalidURI",
     "HandshakeError",
+    "ProxyError",
     "ProtocolError",
     "IncompleteFrame",
     "MessageTooBig",
@@ -37,20 +39,22 @@ class WebSocketError(Exception):
 
 
 class InvalidURI(WebSocketError, ValueError):
-    """A URL that is not a usable ``ws://`` or ``wss://`` URL.
+    """A URL that is not a usable ``ws://`` or ``wss://`` URL (or proxy URL).
 
     Attributes:
         uri: the offending URL.
         msg: what is wrong with it.
+        what: which kind of URL was expected ("websocket URI", "proxy URL").
     """
 
-    def __init__(self, uri: object, msg: str) -> None:
+    def __init__(self, uri: object, msg: str, what: str = "websocket URI") -> None:
         self.uri = uri
         self.msg = msg
+        self.what = what
         super().__init__(uri, msg)
 
     def __str__(self) -> str:
-        return f"{self.uri!r} is not a valid websocket URI: {self.msg}"
+        return f"{self.uri!r} is not a valid {self.what}: {self.msg}"
 
 
 class HandshakeError(WebSocketError):
@@ -80,6 +84,46 @@ class HandshakeError(WebSocketError):
         if self.status is None:
             return self.msg
         return f"{self.msg} (HTTP {self.status})"
+
+
+class ProxyError(WebSocketError):
+    """The proxy did not open a tunnel to the server.
+
+    An HTTP proxy answered CONNECT with a status other than 2xx, or a SOCKS
+    proxy refused (or botched) the request.  Connection failures on the way
+    to the proxy itself stay ``OSError``s.
+
+    Attributes:
+        msg: what went wrong.
+        proxy: the proxy's URL, without its password.
+        status: the HTTP status of the CONNECT answer (e.g. 403, 407), or
+            None for SOCKS and for answers that were not HTTP.
+        headers: the answer's headers (lowercase names), possibly empty.
+        body: the first bytes of the answer's body, possibly empty.
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        proxy: str = "",
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> None:
+        self.msg = msg
+        self.proxy = proxy
+        self.status = status
+        self.headers = dict(headers or {})
+        self.body = body
+        super().__init__(msg, proxy, status)
+
+    def __str__(self) -> str:
+        text = f"proxy {self.proxy}: {self.msg}" if self.proxy else self.msg
+        if self.status is not None:
+            text += f" (HTTP {self.status})"
+        if self.body:
+            text += f": {self.body[:80]!r}"
+        return text
 
 
 class ProtocolError(WebSocketError):

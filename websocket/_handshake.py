@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import sys
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -402,3 +403,50 @@ def validate_handshake_response(
     except (HandshakeError, UnicodeError):
         return False
     return True
+
+
+# -- redirects ---------------------------------------------------------------
+
+#: The statuses that send the client elsewhere (RFC 9110 §15.4).
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Request headers dropped when a redirect leads to another host: they carry
+#: credentials meant for the first one.
+SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_REDIRECT_SCHEMES = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
+
+
+def redirect_location(status: int | None, headers: Mapping[str, str]) -> str | None:
+    """The Location of a redirect response, or None if it is no redirect.
+
+    RFC 6455 §4.1: "the client MAY handle [a 3xx] by redirecting".
+    """
+    if status not in REDIRECT_STATUSES:
+        return None
+    location = headers.get("location", "").strip()
+    return location or None
+
+
+def resolve_redirect(url: str, location: str, status: int | None = None) -> str:
+    """The ws:// or wss:// URL a redirect from ``url`` to ``location`` leads
+    to: relative references resolved (RFC 3986 §5), http/https mapped to
+    ws/wss.
+
+    Raises:
+        HandshakeError: a redirect from wss:// to ws:// (a downgrade: it
+            would send the request, and its credentials, in clear), to
+            another scheme, or to a Location with control characters.
+    """
+    if _BAD_VALUE.search(location) or " " in location:
+        raise HandshakeError(f"redirect to an invalid Location {location!r}", status)
+    scheme = url.partition(":")[0].lower()
+    # urljoin knows how http URLs resolve, not ws ones.
+    base = ("https" if scheme == "wss" else "http") + url[len(scheme) :]
+    target = urllib.parse.urljoin(base, location)
+    new_scheme = target.partition(":")[0].lower()
+    mapped = _REDIRECT_SCHEMES.get(new_scheme)
+    if mapped is None:
+        raise HandshakeError(f"redirect to {location!r}: scheme {new_scheme!r} is not ws or wss", status)
+    if scheme == "wss" and mapped == "ws":
+        raise HandshakeError(f"redirect from wss:// to ws:// refused: {location!r}", status)
+    target = mapped + target[len(new_scheme) :]
+    return target.partition("#")[0]

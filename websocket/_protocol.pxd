@@ -134,6 +134,10 @@ cdef class ClientProtocol:
     cdef object _mutex
     cdef object _deflate_settings
     cdef public object agreement, deflater
+    cdef list _pings
+    cdef public object latency, ping_interval, ping_timeout
+    cdef double _last_received
+    cdef object _keepalive_ping
 
     cpdef bint is_open(self)
     cpdef bint is_closed(self)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import zlib as _stdlib_zlib
 from collections import deque
 from typing import Any
@@ -566,7 +567,8 @@ class FrameParser:
 
     ``on_control`` and ``on_error`` let the owner of the parser (the
     connection's :class:`ClientProtocol`) act on control frames and
-    failures as they are returned or raised.
+    failures as they are returned or raised; a true return from
+    ``on_control`` consumes the frame (it is not returned).
 
     Memory: a frame's payload is kept once.  Small frames are parsed in
     place in one reused buffer; a big frame's payload is received straight
@@ -1032,15 +1034,15 @@ class FrameParser:
         finally:
             inflater.done()
 
-    def _control_message(self, opcode: int, data: bytes) -> Message:
+    def _control_message(self, opcode: int, data: bytes) -> Message | None:
         if opcode == _PING:
             msg = _message(_PING_MSG, data)
         elif opcode == _PONG:
             msg = _message(_PONG_MSG, data)
         else:
             msg = {"type": "close", "data": data}
-        if self.on_control is not None:
-            self.on_control(opcode, msg)
+        if self.on_control is not None and self.on_control(opcode, msg):
+            return None  # the owner consumed it (a keepalive pong)
         return msg
 
     def _finish_message(self) -> Message:
@@ -1124,7 +1126,14 @@ class ClientProtocol:
         auto_pong: bool = True,
         deflate: DeflateSettings | None = None,
         decode_text: bool = True,
+        ping_interval: float | None = None,
+        ping_timeout: float | None = None,
     ) -> None:
+        for name, value in (("ping_interval", ping_interval), ("ping_timeout", ping_timeout)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
+            ):
+                raise ValueError(f"{name} must be a number of seconds > 0 or None, got {value!r}")
         if deflate is not None and not isinstance(deflate, DeflateSettings):
             raise TypeError(f"deflate must be DeflateSettings or None, not {type(deflate).__name__}")
         if not isinstance(decode_text, bool):
@@ -1171,6 +1180,15 @@ class ClientProtocol:
         #: pop_pending); the shell may test its truth, never change it.
         self.pending: deque[tuple[int, bytes]] = deque()
         self._mutex = threading.Lock()
+        #: Pings awaiting their pong, oldest first: [payload, sent at
+        #: (time.monotonic()), waiter or None].
+        self._pings: list[list[Any]] = []
+        #: Seconds between the last ping answered and its pong, or None.
+        self.latency: float | None = None
+        self.ping_interval = None if ping_interval is None else float(ping_interval)
+        self.ping_timeout = None if ping_timeout is None else float(ping_timeout)
+        self._last_received = -1.0  # set by data_received() (monotonic: >= 0)
+        self._keepalive_ping: list[Any] | None = None
 
     # -- state ---------------------------------------------------------------
 
@@ -1321,15 +1339,104 @@ class ClientProtocol:
         """The parser's on_error hook: fail with the error's close code."""
         self.fail(exc.code, str(exc), exc)
 
-    def _control(self, opcode: int, msg: Message) -> None:
-        """The parser's on_control hook: answer pings, take a close."""
+    def _control(self, opcode: int, msg: Message) -> bool:
+        """The parser's on_control hook: answer pings, match pongs, take a
+        close.  True consumes the frame: the pong of a keepalive ping is
+        not returned to the caller, who never sent that ping."""
         if opcode == _PING:
             if self.auto_pong:
                 with self._mutex:
                     if self.state is _OPEN:
                         self.pending.append((_PONG, msg["data"]))
+        elif opcode == _PONG:
+            if self._pings:
+                return self._pong_received(msg["data"], time.monotonic())
         elif opcode == _CLOSE:
             self._close_received(msg)
+        return False
+
+    # -- pings and keepalive (RFC 6455 §5.5.2, §5.5.3) -----------------------
+
+    def ping_sent(self, payload: bytes, waiter: Any = None, now: float | None = None) -> None:
+        """Record a ping the shell is writing, to match its pong.
+
+        ``waiter`` (anything with ``set()``, e.g. a ``threading.Event``) is
+        set when the pong arrives.
+        """
+        entry = [payload, time.monotonic() if now is None else now, waiter]
+        with self._mutex:
+            self._pings.append(entry)
+
+    def _pong_received(self, payload: bytes, now: float) -> bool:
+        """§5.5.3: "A Pong frame sent in response to a Ping frame must have
+        identical Application data"; a pong may answer only the latest of
+        several pings, so it acknowledges every ping sent before the one it
+        matches.  An unsolicited pong matches nothing and is ignored.
+        True if it answers the keepalive ping (the frame is then consumed)."""
+        with self._mutex:
+            pings = self._pings
+            index = next((i for i, e in enumerate(pings) if e[0] == payload), -1)
+            if index < 0:
+                return False
+            entry = pings[index]
+            done = pings[: index + 1]
+            del pings[: index + 1]
+            self.latency = now - entry[1]
+            mine = entry is self._keepalive_ping
+            if self._keepalive_ping is not None and any(e is self._keepalive_ping for e in done):
+                self._keepalive_ping = None
+        for entry in done:
+            if entry[2] is not None:
+                entry[2].set()
+        return mine
+
+    def data_received(self, now: float) -> None:
+        """Bytes arrived at ``now``: the connection is not silent."""
+        self._last_received = now
+
+    def keepalive(self, now: float) -> float | None:
+        """The keepalive decision at ``now`` (only while a receive waits).
+
+        After ``ping_interval`` seconds with nothing received, a ping is
+        queued (see :meth:`pop_pending`); when its pong has not come
+        ``ping_timeout`` seconds after it was queued, the connection fails
+        with 1011 (the state is then CLOSED and the close frame queued).
+
+        Returns:
+            Seconds until this must be called again (the longest the shell
+            may wait for bytes), or None: no keepalive.
+        """
+        interval = self.ping_interval
+        if interval is None or self.state is not _OPEN:
+            return None
+        outstanding = self._keepalive_ping
+        if outstanding is not None:
+            timeout = self.ping_timeout
+            if timeout is None:
+                return None  # no limit on the pong: wait for bytes only
+            late: float = outstanding[1] + timeout - now
+            if late > 0:
+                return late
+            self.fail(
+                int(CloseCode.INTERNAL_ERROR),
+                f"keepalive ping timeout: no pong within {timeout:g} s",
+                None,
+            )
+            return 0.0
+        if self._last_received < 0.0:
+            self._last_received = now  # the first call starts the clock
+        due = self._last_received + interval - now
+        if due > 0:
+            return due
+        payload = os.urandom(4)
+        entry = [payload, now, None]
+        with self._mutex:
+            if self.state is not _OPEN:
+                return None
+            self._pings.append(entry)
+            self._keepalive_ping = entry
+            self.pending.append((_PING, payload))
+        return self.ping_timeout
 
     def _close_received(self, msg: Message) -> None:
         payload = msg["data"]

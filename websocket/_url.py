@@ -31,7 +31,9 @@ def parse_url(url: str) -> dict[str, Any]:
         url: the URL; scheme and host are case-insensitive.
 
     Returns:
-        ``{"scheme", "host", "port", "path", "secure"}``: ``host`` is
+        ``{"scheme", "host", "port", "path", "secure"}``, plus
+        ``"username"`` and ``"password"`` (percent-decoded) when the URL
+        has credentials (``ws://user:pass@host/``): ``host`` is
         lowercase, IPv6 literals without brackets, non-ASCII names in IDNA
         form; ``port`` defaults to 80 (ws) or 443 (wss); ``path`` is the
         request target with its query, "/" when empty, non-ASCII characters
@@ -39,8 +41,8 @@ def parse_url(url: str) -> dict[str, Any]:
 
     Raises:
         TypeError: ``url`` is not a str.
-        InvalidURI: another scheme, no host, a fragment, credentials, a bad
-            port, or spaces or control characters in the URL.
+        InvalidURI: another scheme, no host, a fragment, a bad port, or
+            spaces or control characters in the URL.
     """
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, not {type(url).__name__}")
@@ -65,10 +67,6 @@ def parse_url(url: str) -> dict[str, Any]:
     if scheme not in _DEFAULT_PORTS:
         shown = repr(parts.scheme) if parts.scheme else "none"
         raise InvalidURI(url, f"scheme must be ws or wss, got {shown}")
-    if parts.username is not None or parts.password is not None:
-        raise InvalidURI(
-            url, "credentials in the URL are not supported; pass headers="
-        )
     host = parts.hostname
     if not host:
         raise InvalidURI(url, "no host")
@@ -86,10 +84,16 @@ def parse_url(url: str) -> dict[str, Any]:
         path += "?" + parts.query
     if not path.isascii():
         path = urllib.parse.quote(path, safe=_PATH_SAFE)
-    return {
+    result: dict[str, Any] = {
         "scheme": scheme,
         "host": host,
         "port": port,
         "path": path,
         "secure": scheme == "wss",
     }
+    if parts.username is not None:
+        # RFC 3986 §3.2.1 userinfo, percent-decoded: the client sends it as
+        # HTTP Basic authentication (RFC 7617).
+        result["username"] = urllib.parse.unquote(parts.username)
+        result["password"] = urllib.parse.unquote(parts.password or "")
+    return result
