@@ -17,7 +17,7 @@ def main() -> None:
     summary = json.load(open(sys.argv[1]))["summary"]
     workloads = [wl for wl in summary if any(s.get("vs_raw") for s in summary[wl].values())]
     fig, axes = plt.subplots(len(workloads), 1, figsize=(9, 2.3 * len(workloads)), squeeze=False)
-    for ax, wl in zip(axes[:, 0], workloads):
+    for ax, wl in zip(axes[:, 0], workloads, strict=True):
         items = sorted(((p, s["vs_raw"]) for p, s in summary[wl].items() if s.get("vs_raw")), key=lambda x: x[1])
         names = [p for p, _ in items]
         values = [v for _, v in items]

@@ -53,6 +53,10 @@ PEERS = {
     # The same sends through send_many() (one call for all messages): a row
     # of its own, never the "ours" row, since no peer's loop batches.
     "ours-send-many": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "BENCH_SEND_MANY": "1"}),
+    # socket_options=[(SOL_SOCKET, SO_RCVBUF, n)] before connecting: what a
+    # fixed receive buffer does to the receive rows (README, "Transports").
+    "ours-rcvbuf-256k": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "BENCH_RCVBUF": "262144"}),
+    "ours-rcvbuf-4m": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "BENCH_RCVBUF": "4194304"}),
     "websocket-rs": ("websocket-rs", "peer_websocket_rs.py", {}),
     "picows": ("picows", "peer_picows.py", {}),
     "websocket-client+wsaccel": ("websocket-client-wsaccel", "peer_websocket_client.py", {}),
@@ -62,7 +66,9 @@ PEERS = {
     "raw-socket": ("ours", "peer_raw.py", {}),
 }
 #: peers that only run some kinds of workload
-ONLY = {"ours-send-many": {"send"}}
+ONLY = {"ours-send-many": {"send"}, "ours-rcvbuf-256k": {"recv"}, "ours-rcvbuf-4m": {"recv"}}
+#: peers run only when --peers names them
+OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m"}
 #: peers that run the compressed ("z-") workloads: the others have no
 #: permessage-deflate (picows, websocket-client, websocket-rs), and
 #: send_many() adds nothing to compressing.
@@ -248,7 +254,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every message count")
     ap.add_argument("--quick", action="store_true", help="3 runs at scale 0.25")
-    ap.add_argument("--peers", default=",".join(PEERS))
+    ap.add_argument("--peers", default=",".join(p for p in PEERS if p not in OPT_IN))
     ap.add_argument("--workloads", default=",".join([*WORKLOADS, ONE_CORE]))
     ap.add_argument("--no-reinstall", action="store_true", help="keep the installed copy of this project")
     args = ap.parse_args()

@@ -329,3 +329,15 @@ def test_text_as_bytes(compression):
         assert ws.receive(timeout=T) == {"type": "binary", "data": b"\xff"}
     with pytest.raises(TypeError, match="decode_text must be a bool"):
         WsClient("ws://127.0.0.1:1/", decode_text="no")
+
+
+def test_instance_attributes_stay_within_cpythons_shared_keys():
+    # CPython 3.11+ shares instances' dict keys (and specialises attribute
+    # reads on them) only up to 30 attributes; past that, every attribute
+    # read on the send and receive paths got slower (+10% instructions per
+    # message, bench/icount.py).  Options used only while connecting live
+    # in one attribute (_opening) for that reason.
+    with ws_server() as url:
+        for options in ({}, {"ping_interval": 5, "send_timeout": 1, "compression": "deflate"}):
+            with WsClient(url + "/echo", timeout=T, **options) as ws:
+                assert len(vars(ws)) <= 30, sorted(vars(ws))

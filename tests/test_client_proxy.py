@@ -378,3 +378,19 @@ def test_connect_response_waits_for_a_body_that_ends_with_the_connection():
     # A 2xx keeps what followed it for the tunnel.
     answer = ConnectResponse(parse_proxy_url("http://p:1"))
     assert answer.feed(b"HTTP/1.1 200 OK\r\n\r\nxyz") is True and answer.rest == b"xyz"
+
+
+@pytest.mark.parametrize("kind", ["http", "socks5h"])
+def test_wss_through_a_plain_proxy(ca, kind):
+    # TLS to the server inside the tunnel: the proxy sees only ciphertext.
+    with ws_server(ssl_context=server_context(ca, "localhost")) as secure:
+        secure = secure.replace("127.0.0.1", "localhost")
+        if kind == "http":
+            proxy_cm = tinyproxy()
+        else:
+            proxy_cm = microsocks()
+        with proxy_cm as proxy:
+            if kind != "http":
+                proxy = f"socks5h://{proxy[0]}:{proxy[1]}"
+            with WsClient(secure + "/echo", proxy=proxy, ssl_context=client_context(ca), timeout=T) as ws:
+                echo_once(ws)

@@ -335,3 +335,20 @@ def test_no_keepalive_unless_asked(codec):
 def test_keepalive_options_are_checked(codec, name, value):
     with pytest.raises(ValueError, match=name):
         codec.ClientProtocol("example.com", **{name: value})
+
+
+def test_unanswered_pings_are_bounded(codec):
+    p = opened(codec)
+    waiters = [Waiter() for _ in range(codec.MAX_PINGS + 10)]
+    for i, waiter in enumerate(waiters):
+        p.ping_sent(i.to_bytes(2, "big"), waiter)
+    p.receive_data(server_frame(10, (5).to_bytes(2, "big")))  # forgotten: no match
+    p.next_message()
+    assert not any(w.done for w in waiters)
+    p.receive_data(server_frame(10, (20).to_bytes(2, "big")))
+    p.next_message()
+    assert [w.done for w in waiters[10:22]] == [True] * 11 + [False]
+    p.ping_cancelled(waiters[-1])
+    p.receive_data(server_frame(10, (len(waiters) - 1).to_bytes(2, "big")))
+    p.next_message()
+    assert not waiters[-1].done

@@ -352,6 +352,34 @@ class _TLS:
             self.incoming.write(chunk)
 
 
+class _Opening:
+    """The options that connecting (and following redirects) uses."""
+
+    __slots__ = (
+        "timeout", "unix_socket", "given_sock", "socket_options", "proxy", "proxy_from_env",
+        "proxy_headers", "proxy_ssl_context", "ssl_context", "server_hostname", "max_redirects",
+        "headers", "proto_options", "auth", "redirects",
+    )
+
+    def __init__(self) -> None:
+        self.timeout: float | None = None
+        self.unix_socket: str | None = None
+        self.given_sock: socket.socket | None = None
+        self.socket_options: list[tuple[int, int, Any]] = []
+        self.proxy: ProxySpec | None = None
+        self.proxy_from_env = False
+        self.proxy_headers: list[tuple[str, str]] = []
+        self.proxy_ssl_context: ssl.SSLContext | None = None
+        self.ssl_context: ssl.SSLContext | None = None
+        self.server_hostname: str | None = None
+        self.max_redirects = DEFAULT_MAX_REDIRECTS
+        self.headers: list[tuple[str, str]] = []
+        self.proto_options: dict[str, Any] = {}
+        self.auth: tuple[str, str] | None = None
+        #: The redirects followed by the handshake, in order: (status, URL).
+        self.redirects: list[tuple[int, str]] = []
+
+
 class WsClient:
     """A WebSocket client connection (RFC 6455).
 
@@ -391,11 +419,37 @@ class WsClient:
         decode_text: True returns text messages as str; False as their
             UTF-8 bytes, still validated (for orjson, msgspec and other
             parsers that take bytes: no decoding and re-encoding).
+        proxy: True (the default) takes a proxy from the environment
+            (``HTTPS_PROXY`` for wss, ``HTTP_PROXY`` for ws, ``ALL_PROXY``,
+            ``NO_PROXY``); a URL (``http://``, ``https://``, ``socks4://``,
+            ``socks4a://``, ``socks5://``, ``socks5h://``, with optional
+            ``user:password@``) uses that proxy; None uses none.
+        proxy_headers: extra headers for the proxy's CONNECT request.
+        proxy_ssl_context: for an ``https://`` proxy (default: verifying).
+        max_redirects: redirects (301, 302, 303, 307, 308) the handshake
+            follows; 0 makes a redirect a HandshakeError.
+        ping_interval: keepalive: after this many seconds with nothing
+            received, a waiting :meth:`receive` sends a ping (None: off).
+        ping_timeout: with ``ping_interval``, no pong within this many
+            seconds fails the connection with 1011 (None: no limit).
+        send_timeout: seconds a send may wait for the server to take its
+            frame (None: no limit); see :meth:`send`.
+        unix_socket: connect to this Unix domain socket path instead.
+        sock: a connected socket to use instead of connecting.
+        socket_options: ``(level, option, value)`` triples set on the
+            socket before it connects.
+        server_hostname: the name TLS sends and verifies (default: the
+            URL's host).
+
+    Attributes:
+        url: the URL connected to, after any redirects.
 
     Raises:
         InvalidURI: a bad URL.
         TypeError, ValueError: a bad option (checked before connecting).
-        HandshakeError: the server refused or botched the upgrade.
+        HandshakeError: the server refused or botched the upgrade (or
+            redirected too often, or from wss:// to ws://).
+        ProxyError: the proxy refused the tunnel.
         WebSocketTimeout: connecting and the handshake took over ``timeout``.
         OSError: the TCP connection failed (refused, unreachable, DNS);
             ``ssl.SSLError`` for TLS failures such as a bad certificate.
@@ -433,6 +487,12 @@ class WsClient:
         socket_options: Iterable[tuple[int, int, int | bytes]] | None = None,
         server_hostname: str | None = None,
     ) -> None:
+        self.url = url  # the final URL once redirects were followed
+        # What only connecting uses, in one attribute: over 30 instance
+        # attributes, CPython 3.11 stops sharing the instances' dict keys and
+        # every attribute read on the hot paths gets slower (+10% per
+        # message, bench/icount.py).
+        self._opening = _Opening()
         parts = parse_url(url)
         deflate = _deflate_settings(
             compression,
@@ -443,7 +503,7 @@ class WsClient:
             compression_level=compression_level,
             memory_level=memory_level,
         )
-        self._timeout = _check_timeout("timeout", timeout)
+        self._opening.timeout = _check_timeout("timeout", timeout)
         self.close_timeout = _check_timeout("close_timeout", close_timeout)
         self._send_timeout = _check_timeout("send_timeout", send_timeout)
         _check_context("ssl_context", ssl_context)
@@ -459,36 +519,34 @@ class WsClient:
             raise TypeError(f"max_redirects must be an int, not {type(max_redirects).__name__}")
         if max_redirects < 0:
             raise ValueError(f"max_redirects must be >= 0, got {max_redirects}")
-        self._unix_socket = _check_unix_socket(unix_socket)
+        self._opening.unix_socket = _check_unix_socket(unix_socket)
         if sock is not None and not isinstance(sock, socket.socket):
             raise TypeError(f"sock must be a socket.socket, not {type(sock).__name__}")
-        if sock is not None and self._unix_socket is not None:
+        if sock is not None and self._opening.unix_socket is not None:
             raise ValueError("give either sock= or unix_socket=, not both")
-        self._given_sock = sock
-        self._socket_options = _check_socket_options(socket_options)
+        self._opening.given_sock = sock
+        self._opening.socket_options = _check_socket_options(socket_options)
         # proxy=True: from the environment, decided per host (redirects).
-        self._proxy: ProxySpec | None = None
-        self._proxy_from_env = False
+        self._opening.proxy = None
+        self._opening.proxy_from_env = False
         if proxy is True:
-            self._proxy_from_env = sock is None and self._unix_socket is None
+            self._opening.proxy_from_env = sock is None and self._opening.unix_socket is None
         elif isinstance(proxy, str):
-            if sock is not None or self._unix_socket is not None:
+            if sock is not None or self._opening.unix_socket is not None:
                 raise ValueError("proxy= cannot be used with sock= or unix_socket=")
-            self._proxy = parse_proxy_url(proxy)
+            self._opening.proxy = parse_proxy_url(proxy)
         elif proxy is not None and proxy is not False:
             raise TypeError(f"proxy must be a URL str, True (environment) or None, not {proxy!r}")
         if proxy_headers is not None and proxy in (None, False):
             raise ValueError("proxy_headers given with proxy=None")
-        self._proxy_headers = _header_list(proxy_headers)
-        connect_request("localhost", 80, ProxySpec("http", "", 0, None, None, ""), self._proxy_headers)
-        self._proxy_ssl_context = proxy_ssl_context
-        self._ssl_context = ssl_context
-        self._server_hostname = server_hostname
-        self._max_redirects = max_redirects
-        self._headers = _header_list(headers)
-        #: The redirects followed by the handshake, in order: (status, URL).
-        self.redirects: list[tuple[int, str]] = []
-        self._proto_options: dict[str, Any] = dict(
+        self._opening.proxy_headers = _header_list(proxy_headers)
+        connect_request("localhost", 80, ProxySpec("http", "", 0, None, None, ""), self._opening.proxy_headers)
+        self._opening.proxy_ssl_context = proxy_ssl_context
+        self._opening.ssl_context = ssl_context
+        self._opening.server_hostname = server_hostname
+        self._opening.max_redirects = max_redirects
+        self._opening.headers = _header_list(headers)
+        self._opening.proto_options = dict(
             subprotocols=subprotocols,
             origin=origin,
             max_size=max_size,
@@ -498,10 +556,10 @@ class WsClient:
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
         )
-        self._auth = (parts["username"], parts["password"]) if "username" in parts else None
+        self._opening.auth = (parts["username"], parts["password"]) if "username" in parts else None
         # Every option is checked by now (the protocol checks its own),
         # before any connection is made.
-        deadline = _deadline(self._timeout)
+        deadline = _deadline(self._opening.timeout)
         while True:
             self._start(parts)
             self._sock = self._connect(parts, deadline)
@@ -511,6 +569,7 @@ class WsClient:
             except HandshakeError as exc:
                 self._abort()
                 url, parts = self._follow(url, parts, exc)
+                self.url = url
             except BaseException:
                 self._abort()
                 raise
@@ -535,16 +594,16 @@ class WsClient:
 
     def _start(self, parts: dict[str, Any]) -> None:
         """A fresh protocol (and connection state) for one attempt."""
-        headers = self._headers
-        if self._auth is not None and not any(n.lower() == "authorization" for n, _ in headers):
-            headers = [*headers, ("Authorization", basic_credentials(*self._auth))]
+        headers = self._opening.headers
+        if self._opening.auth is not None and not any(n.lower() == "authorization" for n, _ in headers):
+            headers = [*headers, ("Authorization", basic_credentials(*self._opening.auth))]
         proto = ClientProtocol(
             parts["host"],
             parts["port"],
             parts["path"],
             secure=parts["secure"],
             headers=headers,
-            **self._proto_options,
+            **self._opening.proto_options,
         )
         self._proto = proto
         self._parser = proto.parser
@@ -577,9 +636,9 @@ class WsClient:
     def _follow(self, url: str, parts: dict[str, Any], exc: HandshakeError) -> tuple[str, dict[str, Any]]:
         """The next URL when ``exc`` is a redirect to follow; else raise."""
         location = redirect_location(exc.status, exc.headers)
-        if location is None or self._max_redirects == 0:
+        if location is None or self._opening.max_redirects == 0:
             raise exc
-        if self._given_sock is not None or self._unix_socket is not None:
+        if self._opening.given_sock is not None or self._opening.unix_socket is not None:
             raise HandshakeError(
                 f"redirect to {location!r} not followed: the connection was given "
                 "(sock= or unix_socket=)",
@@ -587,9 +646,9 @@ class WsClient:
                 exc.headers,
                 exc.body,
             )
-        if len(self.redirects) >= self._max_redirects:
+        if len(self._opening.redirects) >= self._opening.max_redirects:
             raise HandshakeError(
-                f"too many redirects: {self._max_redirects} followed, the next to {location!r}",
+                f"too many redirects: {self._opening.max_redirects} followed, the next to {location!r}",
                 exc.status,
                 exc.headers,
                 exc.body,
@@ -598,12 +657,12 @@ class WsClient:
         new = parse_url(target)
         if (new["host"], new["port"]) != (parts["host"], parts["port"]):
             # Credentials were meant for the first host only.
-            self._headers = [(n, v) for n, v in self._headers if n.lower() not in SENSITIVE_HEADERS]
-            self._auth = None
-            self._server_hostname = None
+            self._opening.headers = [(n, v) for n, v in self._opening.headers if n.lower() not in SENSITIVE_HEADERS]
+            self._opening.auth = None
+            self._opening.server_hostname = None
         if "username" in new:
-            self._auth = (new["username"], new["password"])
-        self.redirects.append((int(exc.status or 0), target))
+            self._opening.auth = (new["username"], new["password"])
+        self._opening.redirects.append((int(exc.status or 0), target))
         logger.info("redirect %s from %s to %s", exc.status, _shown(url), _shown(target))
         return target, new
 
@@ -615,26 +674,26 @@ class WsClient:
     # -- opening --------------------------------------------------------------
 
     def _timed_out(self, what: str) -> WebSocketTimeout:
-        return WebSocketTimeout(f"{what} timed out after {self._timeout} s")
+        return WebSocketTimeout(f"{what} timed out after {self._opening.timeout} s")
 
     def _connect(self, parts: dict[str, Any], deadline: float | None) -> socket.socket:
         """The transport to the server, TLS included; closed on failure."""
         host, port = parts["host"], parts["port"]
         where = f"{host}:{port}"
-        proxy = self._proxy
-        if self._proxy_from_env:
+        proxy = self._opening.proxy
+        if self._opening.proxy_from_env:
             env = proxy_from_environment(parts["secure"], host, port)
             proxy = None if env is None else parse_proxy_url(env)
         sock: socket.socket | None = None
         try:
-            if self._given_sock is not None:
-                sock = self._given_sock
-            elif self._unix_socket is not None:
-                where = self._unix_socket
+            if self._opening.given_sock is not None:
+                sock = self._opening.given_sock
+            elif self._opening.unix_socket is not None:
+                where = self._opening.unix_socket
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 self._apply_options(sock)
                 sock.settimeout(_remaining(deadline))
-                sock.connect(self._unix_socket)
+                sock.connect(self._opening.unix_socket)
             elif proxy is None:
                 sock = self._tcp(host, port, deadline)
             elif proxy.is_socks:
@@ -646,15 +705,15 @@ class WsClient:
                 where = f"{host}:{port} through {proxy.url}"
                 sock = self._tcp(proxy.host, proxy.port, deadline)
                 if proxy.scheme == "https":
-                    context = self._proxy_ssl_context or ssl.create_default_context()
+                    context = self._opening.proxy_ssl_context or ssl.create_default_context()
                     self._tls = _TLS(context, proxy.host)
                     self._tls_handshake(sock, deadline)
                 self._tunnel(sock, proxy, host, port, deadline)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if parts["secure"]:
-                context = self._ssl_context or ssl.create_default_context()
-                name = self._server_hostname or host
+                context = self._opening.ssl_context or ssl.create_default_context()
+                name = self._opening.server_hostname or host
                 self._tls = _TLS(context, name, under=self._tls)
                 self._tls_handshake(sock, deadline)
         except WebSocketTimeout:
@@ -669,7 +728,7 @@ class WsClient:
         return sock
 
     def _apply_options(self, sock: socket.socket) -> None:
-        for level, option, value in self._socket_options:
+        for level, option, value in self._opening.socket_options:
             try:
                 sock.setsockopt(level, option, value)
             except OSError as exc:
@@ -705,7 +764,7 @@ class WsClient:
         self, sock: socket.socket, proxy: ProxySpec, host: str, port: int, deadline: float | None
     ) -> None:
         """HTTP CONNECT through ``proxy`` (over its TLS for https://)."""
-        self._send_blocking(sock, connect_request(host, port, proxy, self._proxy_headers), deadline)
+        self._send_blocking(sock, connect_request(host, port, proxy, self._opening.proxy_headers), deadline)
         answer = ConnectResponse(proxy)
         while True:
             sock.settimeout(_remaining(deadline))
@@ -776,6 +835,12 @@ class WsClient:
             tls.feed(sock.recv(_TLS_READ))
 
     # -- state ----------------------------------------------------------------
+
+    @property
+    def redirects(self) -> list[tuple[int, str]]:
+        """The redirects the opening handshake followed, in order:
+        ``(status, URL)``; :attr:`url` is the last URL."""
+        return list(self._opening.redirects)
 
     @property
     def subprotocol(self) -> str | None:
@@ -908,7 +973,11 @@ class WsClient:
         payload = self._control_payload("ping", data)
         waiter = threading.Event()
         self._proto.ping_sent(payload, waiter)
-        self._send_choosing(_PING, payload, False, timeout, "ping()")
+        try:
+            self._send_choosing(_PING, payload, False, timeout, "ping()")
+        except BaseException:
+            self._proto.ping_cancelled(waiter)
+            raise
         return waiter
 
     def pong(self, data: str | bytes = b"", timeout: float | None = None) -> None:

@@ -65,6 +65,10 @@ else:
         validate_utf8,
     )
 
+#: Pings awaiting their pong that a connection remembers (the oldest are
+#: forgotten past it).
+MAX_PINGS = 256
+
 #: True in the Cython build of this file.
 COMPILED = bool(cython.compiled)
 
@@ -100,6 +104,7 @@ __all__ = [
     "COMPILED",
     "ClientProtocol",
     "FrameParser",
+    "MAX_PINGS",
     "Message",
     "decode_frame",
     "encode_frame",
@@ -1365,7 +1370,20 @@ class ClientProtocol:
         """
         entry = [payload, time.monotonic() if now is None else now, waiter]
         with self._mutex:
-            self._pings.append(entry)
+            pings = self._pings
+            if len(pings) >= MAX_PINGS:
+                # A server that answers no ping must not make this grow
+                # without end: the oldest is forgotten (its waiter never set).
+                drop = len(pings) - MAX_PINGS + 1
+                if any(e is self._keepalive_ping for e in pings[:drop]):
+                    self._keepalive_ping = None
+                del pings[:drop]
+            pings.append(entry)
+
+    def ping_cancelled(self, waiter: Any) -> None:
+        """The ping recorded with ``waiter`` was not sent after all."""
+        with self._mutex:
+            self._pings = [e for e in self._pings if e[2] is not waiter]
 
     def _pong_received(self, payload: bytes, now: float) -> bool:
         """§5.5.3: "A Pong frame sent in response to a Ping frame must have

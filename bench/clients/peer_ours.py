@@ -1,7 +1,9 @@
 """Benchmark client: websocket-fast (this project; WEBSOCKET_NO_EXTENSIONS=1
-for the pure twin; BENCH_SEND_MANY=1 sends through one send_many() call)."""
+for the pure twin; BENCH_SEND_MANY=1 sends through one send_many() call;
+BENCH_RCVBUF=n sets SO_RCVBUF to n through socket_options)."""
 
 import os
+import socket
 
 from common import check, check_ack, compressed, main, payload, run_compressed, set_index
 
@@ -18,7 +20,9 @@ def run(kind, url, size, count, clock):
         run_compressed(ws.send, lambda: receive()["data"], kind, size, count, clock)
         ws.close()
         return
-    ws = WsClient(url, max_size=None)
+    rcvbuf = int(os.environ.get("BENCH_RCVBUF", "0"))
+    options = [(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)] if rcvbuf else None
+    ws = WsClient(url, max_size=None, socket_options=options)
     buf = payload(size)
     receive, send = ws.receive, ws.send
     if kind == "rtt":
