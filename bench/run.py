@@ -57,6 +57,9 @@ PEERS = {
     # fixed receive buffer does to the receive rows (README, "Transports").
     "ours-rcvbuf-256k": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "BENCH_RCVBUF": "262144"}),
     "ours-rcvbuf-4m": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "BENCH_RCVBUF": "4194304"}),
+    # websocket-client's own benchmark client, unchanged, on this package's
+    # websocket-client API (websocket/_compat.py): the drop-in's speed.
+    "ours-compat": ("ours", "peer_websocket_client.py", {"WEBSOCKET_NO_EXTENSIONS": "0"}),
     "websocket-rs": ("websocket-rs", "peer_websocket_rs.py", {}),
     "picows": ("picows", "peer_picows.py", {}),
     "websocket-client+wsaccel": ("websocket-client-wsaccel", "peer_websocket_client.py", {}),

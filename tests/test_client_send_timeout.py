@@ -126,6 +126,19 @@ def test_close_with_a_full_buffer_is_bounded_by_close_timeout():
         peer.resume.set()
 
 
+def test_close_timeout_argument_overrides_the_option():
+    with StalledPeer() as peer:
+        ws = WsClient(peer.url, socket_options=SMALL_BUFFERS, timeout=T, close_timeout=60)
+        fill(ws)
+        start = time.monotonic()
+        ws.close(timeout=0.2)
+        assert time.monotonic() - start < 0.2 + T / 2
+        assert ws.ready_state() == "closed"
+        peer.resume.set()
+    with pytest.raises(ValueError, match="timeout must be >= 0"):
+        ws.close(timeout=-1)
+
+
 def test_waiting_for_another_sender_counts_against_the_timeout():
     with StalledPeer() as peer:
         ws = WsClient(peer.url, socket_options=SMALL_BUFFERS, timeout=T)

@@ -24,6 +24,17 @@ SPEC_NAMES = {
     "State",
     # The connectivity issue: proxy refusals and the reconnecting helper.
     "ProxyError", "reconnecting",
+    # The websocket-client drop-in (SPEC: "the websocket-client names").
+    "create_connection", "WebSocket", "WebSocketApp", "ABNF", "enableTrace",
+    "setdefaulttimeout", "getdefaulttimeout",
+    "WebSocketException", "WebSocketBadStatusException", "WebSocketConnectionClosedException",
+    "WebSocketProtocolException", "WebSocketProxyException", "WebSocketTimeoutException",
+    "WebSocketPayloadException", "WebSocketAddressException",
+    "STATUS_NORMAL", "STATUS_GOING_AWAY", "STATUS_PROTOCOL_ERROR", "STATUS_UNSUPPORTED_DATA_TYPE",
+    "STATUS_STATUS_NOT_AVAILABLE", "STATUS_ABNORMAL_CLOSED", "STATUS_INVALID_PAYLOAD",
+    "STATUS_POLICY_VIOLATION", "STATUS_MESSAGE_TOO_BIG", "STATUS_INVALID_EXTENSION",
+    "STATUS_UNEXPECTED_CONDITION", "STATUS_SERVICE_RESTART", "STATUS_TRY_AGAIN_LATER",
+    "STATUS_BAD_GATEWAY", "STATUS_TLS_HANDSHAKE_ERROR",
     # Module attributes, in __all__ so that type checkers see them exported.
     "implementation", "__version__",
 }

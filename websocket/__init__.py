@@ -8,6 +8,8 @@ primitives compiled) or "python".
 from ._client import WsClient, connect
 from ._codec import implementation
 from ._codec import protocol as _protocol_module
+from ._compat import *  # noqa: F403 - websocket-client's names (see _compat.__all__)
+from ._compat import __all__ as _compat_names
 from ._exceptions import (
     ConnectionClosed,
     HandshakeError,
@@ -59,4 +61,6 @@ __all__ = [
     "WebSocketTimeout",
     "implementation",
     "__version__",
+    # websocket-client's API on our core (README: "Coming from websocket-client").
+    *_compat_names,
 ]

@@ -47,6 +47,7 @@ from ._exceptions import (
     MessageTooBig,
     ProtocolError,
     ProxyError,
+    WebSocketAddressException,
     WebSocketTimeout,
 )
 from ._frames import Opcode, State, encode_close_frame
@@ -741,9 +742,11 @@ class WsClient:
         with ``socket_options`` applied before connecting (a receive buffer
         size must be set before the handshake to count)."""
         error: OSError | None = None
-        for family, kind, proto, _name, address in socket.getaddrinfo(
-            host, port, 0, socket.SOCK_STREAM
-        ):
+        try:
+            addresses = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise WebSocketAddressException(exc.errno, f"{exc.strerror}: {host!r}") from exc
+        for family, kind, proto, _name, address in addresses:
             sock = socket.socket(family, kind, proto)
             try:
                 self._apply_options(sock)
@@ -1501,19 +1504,23 @@ class WsClient:
 
     # -- closing --------------------------------------------------------------
 
-    def close(self, code: int = 1000, reason: str = "") -> None:
+    def close(self, code: int = 1000, reason: str = "", timeout: float | None = None) -> None:
         """Close the connection (RFC 6455 §7.1.2): send a close frame, wait
-        up to ``close_timeout`` for the server's, then close TCP.
+        up to ``timeout`` (default ``close_timeout``) for the server's, then
+        close TCP.  Writing the close frame counts against it too: a server
+        that takes nothing gets its TCP connection ended.
 
         Idempotent; messages that arrive meanwhile are discarded.  A close
         from another thread wakes a thread blocked in :meth:`receive`.
 
         Raises:
-            ValueError, TypeError: a code not allowed on the wire or a reason
-                over 123 bytes (checked even when already closed).
+            ValueError, TypeError: a code not allowed on the wire, a reason
+                over 123 bytes (checked even when already closed), or a bad
+                timeout.
         """
         encode_close_frame(code, reason)
-        deadline = _deadline(self.close_timeout)
+        seconds = self.close_timeout if timeout is None else _check_timeout("timeout", timeout)
+        deadline = _deadline(seconds)
         self._proto.send_close(code, reason)
         if not self._flush(blocking=True, deadline=deadline):
             # Another thread is stuck sending to a server that stopped

@@ -7,10 +7,20 @@ Everything the package raises on purpose derives from :class:`WebSocketError`::
      ├── HandshakeError                            the HTTP upgrade failed
      ├── ProxyError                                the proxy refused or failed the tunnel
      ├── ProtocolError                             the peer broke RFC 6455 (close 1002/1007)
+     │    └── WebSocketPayloadException            invalid UTF-8 in a text message (1007)
      ├── IncompleteFrame                           decode_frame() got too few bytes
      ├── MessageTooBig                             a message exceeded max_size (close 1009)
      ├── ConnectionClosed                          the connection is closed
-     └── WebSocketTimeout     (also TimeoutError)  an operation timed out
+     ├── WebSocketTimeout     (also TimeoutError)  an operation timed out
+     └── WebSocketAddressException (also socket.gaierror)  the host name did not resolve
+
+websocket-client's names are these classes (see ``_compat.py``):
+``WebSocketException`` is WebSocketError, ``WebSocketBadStatusException``
+HandshakeError, ``WebSocketProxyException`` ProxyError,
+``WebSocketProtocolException`` ProtocolError,
+``WebSocketConnectionClosedException`` ConnectionClosed and
+``WebSocketTimeoutException`` WebSocketTimeout, so that an ``except``
+written for either library catches the same failures.
 
 Bad arguments (wrong types, values out of range) raise the plain
 ``TypeError``/``ValueError`` Python users expect.  Messages are lowercase and
@@ -19,6 +29,7 @@ name the offending value.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 
 __all__ = [
@@ -31,6 +42,8 @@ __all__ = [
     "MessageTooBig",
     "ConnectionClosed",
     "WebSocketTimeout",
+    "WebSocketPayloadException",
+    "WebSocketAddressException",
 ]
 
 
@@ -65,7 +78,22 @@ class HandshakeError(WebSocketError):
         status: the HTTP status code, or None when no status line was read.
         headers: the response headers (lowercase names), possibly empty.
         body: the first bytes of the response body, possibly empty.
+
+    ``status_code``, ``resp_headers`` and ``resp_body`` are the same
+    values under websocket-client's names (``WebSocketBadStatusException``).
     """
+
+    @property
+    def status_code(self) -> int | None:
+        return self.status
+
+    @property
+    def resp_headers(self) -> dict[str, str]:
+        return self.headers
+
+    @property
+    def resp_body(self) -> bytes:
+        return self.body
 
     def __init__(
         self,
@@ -144,6 +172,15 @@ class ProtocolError(WebSocketError):
 
     def __str__(self) -> str:
         return self.msg
+
+
+class WebSocketPayloadException(ProtocolError):
+    """A text message that is not valid UTF-8 (RFC 6455 §8.1: close 1007).
+
+    Named as websocket-client names it; a :class:`ProtocolError`.
+    """
+
+    default_code = 1007
 
 
 class IncompleteFrame(WebSocketError):
@@ -234,3 +271,11 @@ class WebSocketTimeout(WebSocketError, TimeoutError):
 
     def __str__(self) -> str:
         return self.msg
+
+
+class WebSocketAddressException(WebSocketError, socket.gaierror):
+    """The server's (or proxy's) host name did not resolve.
+
+    Also a ``socket.gaierror`` (an ``OSError``), so ``except OSError``
+    catches it as before; websocket-client's name for it.
+    """

@@ -43,6 +43,7 @@ from ._exceptions import (
     IncompleteFrame,
     MessageTooBig,
     ProtocolError,
+    WebSocketPayloadException,
 )
 from ._frames import CloseCode, State, encode_close_frame, parse_close_frame
 from ._handshake import (
@@ -171,7 +172,7 @@ def _message(template: dict[str, Any], data: object) -> dict[str, Any]:
 
 def _invalid_utf8() -> ProtocolError:
     """RFC 6455 §8.1: invalid UTF-8 in a text message fails with 1007."""
-    return ProtocolError("invalid UTF-8 in text message", 1007)
+    return WebSocketPayloadException("invalid UTF-8 in text message", 1007)
 
 
 def _check_max_size(max_size: object) -> None:

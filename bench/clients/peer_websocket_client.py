@@ -1,10 +1,13 @@
-"""Benchmark client: websocket-client (with wsaccel when installed in its venv)."""
+"""Benchmark client: websocket-client (with wsaccel when installed in its venv).
+
+Run in this project's venv (the ``ours-compat`` row), the same script runs
+unchanged on websocket-fast's websocket-client API."""
 
 import importlib.util
 
 from common import main, run_sync
 
-import websocket  # websocket-client, in its own venv
+import websocket  # websocket-client in its own venv; ours for ours-compat
 
 
 def run(kind, url, size, count, clock):
@@ -15,4 +18,5 @@ def run(kind, url, size, count, clock):
 
 if __name__ == "__main__":
     accel = importlib.util.find_spec("wsaccel") is not None
-    main(run, "websocket-client+wsaccel" if accel else "websocket-client")
+    ours = hasattr(websocket, "WsClient")
+    main(run, "ours-compat" if ours else "websocket-client+wsaccel" if accel else "websocket-client")

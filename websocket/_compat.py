@@ -1,0 +1,807 @@
+"""websocket-client's synchronous API on this package's core.
+
+websocket-client shares our import name, so a program written for it
+imports ``websocket`` and finds us.  These names make it run unchanged:
+``create_connection``, ``WebSocket``, ``WebSocketApp``, ``ABNF``, the
+``STATUS_*`` constants, its exception names, ``enableTrace``,
+``setdefaulttimeout`` and ``getdefaulttimeout``.  They are a thin layer over
+:class:`~websocket.WsClient` and the one protocol core: no second framing or
+handshake, and our strictness stays (``max_size``, UTF-8 checked on text,
+masked frames refused, redirects and proxies as ``WsClient`` does them).
+The README's "Coming from websocket-client" lists every difference.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from ._client import WsClient
+from ._exceptions import (
+    ConnectionClosed,
+    HandshakeError,
+    ProtocolError,
+    ProxyError,
+    WebSocketAddressException,
+    WebSocketError,
+    WebSocketPayloadException,
+    WebSocketTimeout,
+)
+from ._frames import encode_close_frame
+from ._reconnect import _final
+
+__all__ = [
+    "ABNF",
+    "WebSocket",
+    "WebSocketApp",
+    "create_connection",
+    "enableTrace",
+    "getdefaulttimeout",
+    "setdefaulttimeout",
+    "WebSocketException",
+    "WebSocketBadStatusException",
+    "WebSocketConnectionClosedException",
+    "WebSocketProtocolException",
+    "WebSocketProxyException",
+    "WebSocketTimeoutException",
+    "WebSocketPayloadException",
+    "WebSocketAddressException",
+    "STATUS_NORMAL",
+    "STATUS_GOING_AWAY",
+    "STATUS_PROTOCOL_ERROR",
+    "STATUS_UNSUPPORTED_DATA_TYPE",
+    "STATUS_STATUS_NOT_AVAILABLE",
+    "STATUS_ABNORMAL_CLOSED",
+    "STATUS_INVALID_PAYLOAD",
+    "STATUS_POLICY_VIOLATION",
+    "STATUS_MESSAGE_TOO_BIG",
+    "STATUS_INVALID_EXTENSION",
+    "STATUS_UNEXPECTED_CONDITION",
+    "STATUS_SERVICE_RESTART",
+    "STATUS_TRY_AGAIN_LATER",
+    "STATUS_BAD_GATEWAY",
+    "STATUS_TLS_HANDSHAKE_ERROR",
+]
+
+logger = logging.getLogger("websocket")
+
+# websocket-client's exception names are our classes (see _exceptions.py).
+WebSocketException = WebSocketError
+WebSocketBadStatusException = HandshakeError
+WebSocketConnectionClosedException = ConnectionClosed
+WebSocketProtocolException = ProtocolError
+WebSocketProxyException = ProxyError
+WebSocketTimeoutException = WebSocketTimeout
+
+# RFC 6455 §7.4.1 close codes under websocket-client's names.
+STATUS_NORMAL = 1000
+STATUS_GOING_AWAY = 1001
+STATUS_PROTOCOL_ERROR = 1002
+STATUS_UNSUPPORTED_DATA_TYPE = 1003
+STATUS_STATUS_NOT_AVAILABLE = 1005
+STATUS_ABNORMAL_CLOSED = 1006
+STATUS_INVALID_PAYLOAD = 1007
+STATUS_POLICY_VIOLATION = 1008
+STATUS_MESSAGE_TOO_BIG = 1009
+STATUS_INVALID_EXTENSION = 1010
+STATUS_UNEXPECTED_CONDITION = 1011
+STATUS_SERVICE_RESTART = 1012
+STATUS_TRY_AGAIN_LATER = 1013
+STATUS_BAD_GATEWAY = 1014
+STATUS_TLS_HANDSHAKE_ERROR = 1015
+
+_default_timeout: float | None = None
+_trace = False
+
+
+def setdefaulttimeout(timeout: float | None) -> None:
+    """The timeout (seconds, None for none) of connections made after this."""
+    global _default_timeout
+    _default_timeout = timeout
+
+
+def getdefaulttimeout() -> float | None:
+    return _default_timeout
+
+
+def enableTrace(  # noqa: N802 - websocket-client's name
+    traceable: bool, handler: logging.Handler | None = None, level: str | int = "DEBUG"
+) -> None:
+    """Log the handshake and every frame sent and received by the classes of
+    this module on the ``websocket`` logger (to stderr unless ``handler``).
+
+    The trace is kept out of :class:`WsClient`'s paths: it costs nothing
+    unless turned on.
+    """
+    global _trace
+    _trace = bool(traceable)
+    if traceable:
+        handler = handler if handler is not None else logging.StreamHandler()
+        if handler not in logger.handlers:
+            logger.addHandler(handler)
+        logger.setLevel(level)
+
+
+class ABNF:
+    """One frame, as websocket-client models it (RFC 6455 §5.2).
+
+    ``format()`` encodes it with this package's encoder; frames are masked
+    with keys from the OS CSPRNG.
+    """
+
+    OPCODE_CONT = 0x0
+    OPCODE_TEXT = 0x1
+    OPCODE_BINARY = 0x2
+    OPCODE_CLOSE = 0x8
+    OPCODE_PING = 0x9
+    OPCODE_PONG = 0xA
+    OPCODES = (OPCODE_CONT, OPCODE_TEXT, OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG)
+    OPCODE_MAP = {
+        OPCODE_CONT: "cont",
+        OPCODE_TEXT: "text",
+        OPCODE_BINARY: "binary",
+        OPCODE_CLOSE: "close",
+        OPCODE_PING: "ping",
+        OPCODE_PONG: "pong",
+    }
+    LENGTH_7 = 0x7E
+    LENGTH_16 = 1 << 16
+    LENGTH_63 = 1 << 63
+
+    def __init__(
+        self,
+        fin: int = 0,
+        rsv1: int = 0,
+        rsv2: int = 0,
+        rsv3: int = 0,
+        opcode: int = OPCODE_TEXT,
+        mask_value: int = 1,
+        data: str | bytes | None = "",
+    ) -> None:
+        self.fin = fin
+        self.rsv1 = rsv1
+        self.rsv2 = rsv2
+        self.rsv3 = rsv3
+        self.opcode = opcode
+        self.mask_value = mask_value
+        if data is None:
+            data = b""
+        self.data: bytes = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+    @staticmethod
+    def create_frame(data: str | bytes, opcode: int, fin: int = 1) -> ABNF:
+        """A masked frame carrying ``data`` (str is encoded as UTF-8)."""
+        return ABNF(fin, 0, 0, 0, opcode, 1, data)
+
+    def validate(self, skip_utf8_validation: bool = False) -> None:
+        """Raise WebSocketProtocolException if this frame breaks RFC 6455."""
+        if self.rsv1 or self.rsv2 or self.rsv3:
+            raise WebSocketProtocolException("rsv is not implemented, yet")
+        if self.opcode not in ABNF.OPCODES:
+            raise WebSocketProtocolException(f"invalid opcode {self.opcode:#x}")
+        if self.opcode >= ABNF.OPCODE_CLOSE:
+            if not self.fin:
+                raise WebSocketProtocolException("fragmented control frame")
+            if len(self.data) > 125:
+                raise WebSocketProtocolException(f"control frame of {len(self.data)} bytes exceeds 125")
+        if self.opcode == ABNF.OPCODE_CLOSE and self.data:
+            from ._frames import parse_close_frame
+
+            parse_close_frame(self.data)
+        if self.opcode == ABNF.OPCODE_TEXT and self.fin and not skip_utf8_validation:
+            try:
+                self.data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise WebSocketProtocolException("invalid UTF-8 in text frame", 1007) from None
+
+    def format(self) -> bytes:
+        """The frame's bytes on the wire."""
+        from . import encode_frame
+
+        if self.opcode not in ABNF.OPCODES:
+            raise ValueError(f"invalid opcode {self.opcode!r}")
+        frame: bytes = encode_frame(
+            self.opcode,
+            self.data,
+            bool(self.mask_value),
+            fin=bool(self.fin),
+            rsv1=bool(self.rsv1),
+            rsv2=bool(self.rsv2),
+            rsv3=bool(self.rsv3),
+        )
+        return frame
+
+    def __str__(self) -> str:
+        return f"fin={self.fin} opcode={self.opcode} data={self.data!r}"
+
+    def __repr__(self) -> str:
+        return f"<ABNF {self}>"
+
+
+_TYPES = {"text": 1, "binary": 2, "close": 8, "ping": 9, "pong": 10}
+
+
+def _header_pairs(header: object) -> list[tuple[str, str]]:
+    """websocket-client's ``header``: a dict, or a list of "Name: value"."""
+    if header is None:
+        return []
+    if callable(header):
+        header = header()
+    if isinstance(header, Mapping):
+        return [(str(k), str(v)) for k, v in header.items()]
+    pairs = []
+    for line in header:  # type: ignore[attr-defined]
+        if not isinstance(line, str) or ":" not in line:
+            raise ValueError(f"header entries must be 'Name: value' strings, got {line!r}")
+        name, _, value = line.partition(":")
+        pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def _ssl_context(sslopt: Mapping[str, Any]) -> tuple[ssl.SSLContext, str | None]:
+    """An SSLContext from websocket-client's ``sslopt`` dict, and its
+    ``server_hostname``."""
+    context = sslopt.get("context")
+    if context is None:
+        context = ssl.create_default_context()
+        if sslopt.get("ca_certs") or sslopt.get("ca_cert_path"):
+            context.load_verify_locations(
+                cafile=sslopt.get("ca_certs"), capath=sslopt.get("ca_cert_path")
+            )
+        if sslopt.get("certfile"):
+            context.load_cert_chain(
+                sslopt["certfile"], sslopt.get("keyfile"), sslopt.get("password")
+            )
+        if sslopt.get("ciphers"):
+            context.set_ciphers(sslopt["ciphers"])
+        if "check_hostname" in sslopt:
+            context.check_hostname = bool(sslopt["check_hostname"])
+        if "cert_reqs" in sslopt:
+            if sslopt["cert_reqs"] == ssl.CERT_NONE:
+                context.check_hostname = False
+            context.verify_mode = sslopt["cert_reqs"]
+    return context, sslopt.get("server_hostname")
+
+
+def _client_options(url: str, options: dict[str, Any], sockopt: Any, sslopt: Any) -> dict[str, Any]:
+    """WsClient's options from websocket-client's ``connect()`` options."""
+    from ._url import parse_url
+
+    parts = parse_url(url)
+    headers = _header_pairs(options.pop("header", None))
+    if options.get("cookie"):
+        headers.append(("Cookie", options.pop("cookie")))
+    options.pop("cookie", None)
+    if options.get("host"):
+        headers.append(("Host", options.pop("host")))
+    options.pop("host", None)
+    result: dict[str, Any] = {}
+    origin = options.pop("origin", None)
+    if not options.pop("suppress_origin", False):
+        # websocket-client sends an Origin by default: scheme and host.
+        scheme = "https" if parts["secure"] else "http"
+        default_port = 443 if parts["secure"] else 80
+        netloc = f"[{parts['host']}]" if ":" in parts["host"] else parts["host"]
+        if parts["port"] != default_port:
+            netloc += f":{parts['port']}"
+        result["origin"] = origin or f"{scheme}://{netloc}"
+    result["headers"] = headers
+    if options.get("subprotocols"):
+        result["subprotocols"] = list(options["subprotocols"])
+    options.pop("subprotocols", None)
+    if options.get("socket") is not None:
+        result["sock"] = options["socket"]
+    options.pop("socket", None)
+    if sockopt:
+        result["socket_options"] = [tuple(o) for o in sockopt]
+    if sslopt and parts["secure"]:
+        result["ssl_context"], hostname = _ssl_context(sslopt)
+        if hostname:
+            result["server_hostname"] = hostname
+    proxy_host = options.pop("http_proxy_host", None)
+    proxy_port = options.pop("http_proxy_port", None)
+    proxy_auth = options.pop("http_proxy_auth", None)
+    proxy_type = options.pop("proxy_type", None) or "http"
+    no_proxy = options.pop("http_no_proxy", None)
+    options.pop("http_proxy_timeout", None)  # the timeout covers the proxy too
+    if proxy_host:
+        if no_proxy and parts["host"] in no_proxy:
+            result["proxy"] = None
+        else:
+            from urllib.parse import quote
+
+            userinfo = ""
+            if proxy_auth:
+                userinfo = f"{quote(proxy_auth[0], safe='')}:{quote(proxy_auth[1], safe='')}@"
+            port = proxy_port or (80 if proxy_type == "http" else 1080)
+            netloc = f"[{proxy_host}]" if ":" in proxy_host else proxy_host
+            result["proxy"] = f"{proxy_type}://{userinfo}{netloc}:{port}"
+    if "redirect_limit" in options:
+        result["max_redirects"] = options.pop("redirect_limit")
+    # Our own limits, for code that moves on from websocket-client's names.
+    for name in ("max_size", "compression", "close_timeout"):
+        if name in options:
+            result[name] = options.pop(name)
+    # Accepted and without effect here (README: "Coming from websocket-client").
+    for ignored in ("enable_multithread", "skip_utf8_validation", "fire_cont_frame", "get_mask_key", "sslopt", "sockopt"):
+        options.pop(ignored, None)
+    if options:
+        raise TypeError(f"unknown option(s) for connect(): {', '.join(sorted(options))}")
+    return result
+
+
+class WebSocket:
+    """websocket-client's low-level connection, on :class:`WsClient`.
+
+    ``recv()`` returns str for text and bytes for binary messages; pings are
+    answered and skipped.  ``settimeout()`` bounds every receive and send
+    (WebSocketTimeoutException); the connection stays usable after a
+    receive timeout.
+    """
+
+    def __init__(
+        self,
+        get_mask_key: Callable[[int], bytes] | None = None,
+        sockopt: Any = None,
+        sslopt: Mapping[str, Any] | None = None,
+        fire_cont_frame: bool = False,
+        enable_multithread: bool = True,
+        skip_utf8_validation: bool = False,
+        **_: Any,
+    ) -> None:
+        self.sockopt = sockopt
+        self.sslopt = dict(sslopt or {})
+        self._timeout = getdefaulttimeout()
+        self.ws: WsClient | None = None
+
+    # -- connecting ----------------------------------------------------------
+
+    def connect(self, url: str, **options: Any) -> None:
+        """Connect to ``url`` (websocket-client's options: header, cookie,
+        origin, suppress_origin, host, timeout, http_proxy_host,
+        http_proxy_port, http_no_proxy, http_proxy_auth, proxy_type,
+        redirect_limit, subprotocols, socket)."""
+        if "timeout" in options:
+            self._timeout = options.pop("timeout")
+        sockopt = options.pop("sockopt", self.sockopt)
+        sslopt = options.pop("sslopt", None) or self.sslopt
+        client = _client_options(url, dict(options), sockopt, sslopt)
+        self.ws = WsClient(
+            url, timeout=self._timeout, send_timeout=self._timeout, **client
+        )
+        if _trace:
+            request = self.ws._proto.connect_request().decode("latin-1")
+            logger.debug("--- request header ---\n%s-----------------------", request)
+            status = self.ws.response_status
+            lines = "".join(f"{k}: {v}\n" for k, v in self.ws.response_headers.items())
+            logger.debug("--- response header ---\nHTTP/1.1 %s\n%s-----------------------", status, lines)
+
+    def settimeout(self, timeout: float | None) -> None:
+        self._timeout = timeout
+
+    def gettimeout(self) -> float | None:
+        return self._timeout
+
+    timeout = property(gettimeout, settimeout)
+
+    def _client(self) -> WsClient:
+        if self.ws is None:
+            raise WebSocketConnectionClosedException(1006, "socket is already closed.")
+        return self.ws
+
+    @property
+    def connected(self) -> bool:
+        return self.ws is not None and self.ws.ready_state() == "open"
+
+    @property
+    def sock(self) -> Any:
+        """The connection's socket, or None when not connected."""
+        return None if self.ws is None or self.ws._sock_closed else self.ws._sock
+
+    def fileno(self) -> int:
+        return int(self._client()._sock.fileno())
+
+    def is_ssl(self) -> bool:
+        return self.ws is not None and self.ws._tls is not None
+
+    def getstatus(self) -> int | None:
+        return None if self.ws is None else self.ws.response_status
+
+    status = property(getstatus)
+
+    def getheaders(self) -> dict[str, str] | None:
+        return None if self.ws is None else self.ws.response_headers
+
+    headers = property(getheaders)
+
+    def getsubprotocol(self) -> str | None:
+        return None if self.ws is None else self.ws.subprotocol
+
+    subprotocol = property(getsubprotocol)
+
+    # -- sending ---------------------------------------------------------------
+
+    def send(self, payload: str | bytes, opcode: int = ABNF.OPCODE_TEXT) -> int:
+        """Send one message; returns the frame's length on the wire."""
+        ws = self._client()
+        if opcode == 1:
+            if payload.__class__ is not str:
+                # Text must be UTF-8 (we never send invalid text).
+                payload = bytes(payload).decode("utf-8")  # type: ignore[arg-type]
+            size = len(payload.encode("utf-8")) if not payload.isascii() else len(payload)
+            ws.send(payload, None, self._timeout)
+        elif opcode == 2:
+            if isinstance(payload, str):
+                payload = payload.encode("utf-8")
+            size = len(payload)
+            ws.send_binary(payload, None, self._timeout)
+        elif opcode == 9 or opcode == 10:
+            data = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+            size = len(data)
+            (ws.ping if opcode == 9 else ws.pong)(data, self._timeout)
+        elif opcode == 8:
+            data = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+            code = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else STATUS_NORMAL
+            self.close(code, data[2:])
+            size = len(data)
+        else:
+            raise ValueError(
+                f"opcode {opcode!r}: only whole text, binary, ping, pong and close frames can be sent"
+            )
+        if _trace:
+            logger.debug("++Sent decoded: fin=1 opcode=%s data=%r", opcode, payload)
+        return size + (2 if size < 126 else 4 if size < 65536 else 10) + 4
+
+    def send_text(self, text_data: str) -> int:
+        return self.send(text_data, ABNF.OPCODE_TEXT)
+
+    def send_bytes(self, data: bytes) -> int:
+        return self.send(data, ABNF.OPCODE_BINARY)
+
+    def send_binary(self, payload: bytes) -> int:
+        return self.send(payload, ABNF.OPCODE_BINARY)
+
+    def send_frame(self, frame: ABNF) -> int:
+        """Send a whole frame made with :meth:`ABNF.create_frame`."""
+        if not frame.fin or frame.opcode == ABNF.OPCODE_CONT:
+            raise ValueError("fragmented frames cannot be sent: send the whole message")
+        data: str | bytes = frame.data
+        if frame.opcode == ABNF.OPCODE_TEXT:
+            data = frame.data.decode("utf-8")
+        return self.send(data, frame.opcode)
+
+    def ping(self, payload: str | bytes = "") -> None:
+        self.send(payload, ABNF.OPCODE_PING)
+
+    def pong(self, payload: str | bytes = "") -> None:
+        self.send(payload, ABNF.OPCODE_PONG)
+
+    # -- receiving -------------------------------------------------------------
+
+    def recv(self) -> str | bytes:
+        """The next text (str) or binary (bytes) message; "" when the server
+        closed (later calls raise WebSocketConnectionClosedException)."""
+        ws = self._client()
+        timeout = self._timeout
+        while True:
+            msg = ws.receive(timeout)
+            kind = msg["type"]
+            if _trace:
+                logger.debug("++Rcv decoded: %s", msg)
+            if kind == "text" or kind == "binary":
+                return msg["data"]  # type: ignore[no-any-return]
+            if kind == "close":
+                return ""
+
+    def recv_data(self, control_frame: bool = False) -> tuple[int, bytes]:
+        """(opcode, data as bytes) of the next message; with
+        ``control_frame`` pings and pongs too."""
+        opcode, frame = self.recv_data_frame(control_frame)
+        return opcode, frame.data
+
+    def recv_data_frame(self, control_frame: bool = False) -> tuple[int, ABNF]:
+        while True:
+            frame = self.recv_frame()
+            if frame.opcode in (ABNF.OPCODE_PING, ABNF.OPCODE_PONG) and not control_frame:
+                continue
+            return frame.opcode, frame
+
+    def recv_frame(self) -> ABNF:
+        """The next message or control frame as one ABNF frame (fragments
+        arrive reassembled)."""
+        msg = self._client().receive(self._timeout)
+        if _trace:
+            logger.debug("++Rcv decoded: %s", msg)
+        data = msg["data"]
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return ABNF(1, 0, 0, 0, _TYPES[msg["type"]], 0, data)
+
+    def __iter__(self) -> Iterator[str | bytes]:
+        while True:
+            yield self.recv()
+
+    def __next__(self) -> str | bytes:
+        return self.recv()
+
+    def next(self) -> str | bytes:
+        return self.recv()
+
+    # -- closing ---------------------------------------------------------------
+
+    def send_close(self, status: int = STATUS_NORMAL, reason: bytes | str = b"") -> None:
+        """Send a close frame without waiting for the server's."""
+        ws = self._client()
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8")
+        encode_close_frame(status, reason)
+        ws._proto.send_close(status, reason)
+        ws._flush(blocking=True, deadline=None if self._timeout is None else time.monotonic() + self._timeout)
+
+    def close(self, status: int = STATUS_NORMAL, reason: bytes | str = b"", timeout: float | None = 3) -> None:
+        """Close: send a close frame, wait up to ``timeout`` seconds for the
+        server's (None: as long as it takes), close the socket."""
+        if self.ws is None:
+            return
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8")
+        self.ws.close(status, reason, float("inf") if timeout is None else timeout)
+
+    def abort(self) -> None:
+        """End the TCP connection now: wakes threads blocked in recv()."""
+        if self.ws is not None:
+            self.ws._abort()
+
+    def shutdown(self) -> None:
+        """Close the socket at once (no close frame)."""
+        if self.ws is not None:
+            self.ws._abort()
+
+
+def create_connection(url: str, timeout: float | None = None, class_: type[WebSocket] = WebSocket, **options: Any) -> WebSocket:
+    """Connect to ``url`` and return a :class:`WebSocket` (websocket-client's
+    function; ``timeout`` defaults to :func:`getdefaulttimeout`)."""
+    construct = {
+        name: options.pop(name)
+        for name in ("sockopt", "sslopt", "fire_cont_frame", "enable_multithread", "skip_utf8_validation", "get_mask_key")
+        if name in options
+    }
+    ws = class_(**construct)
+    ws.settimeout(timeout if timeout is not None else getdefaulttimeout())
+    ws.connect(url, **options)
+    return ws
+
+
+class WebSocketApp:
+    """websocket-client's callback API: ``run_forever()`` connects, calls
+    the ``on_*`` callbacks with this object first, keeps the connection
+    alive with pings, and reconnects when asked to."""
+
+    def __init__(
+        self,
+        url: str,
+        header: Any = None,
+        on_open: Callable[..., None] | None = None,
+        on_reconnect: Callable[..., None] | None = None,
+        on_message: Callable[..., None] | None = None,
+        on_error: Callable[..., None] | None = None,
+        on_close: Callable[..., None] | None = None,
+        on_ping: Callable[..., None] | None = None,
+        on_pong: Callable[..., None] | None = None,
+        on_cont_message: Callable[..., None] | None = None,
+        keep_running: bool = True,
+        get_mask_key: Callable[[int], bytes] | None = None,
+        cookie: str | None = None,
+        subprotocols: list[str] | None = None,
+        on_data: Callable[..., None] | None = None,
+        socket: Any = None,
+    ) -> None:
+        self.url = url
+        self.header = header if header is not None else []
+        self.cookie = cookie
+        self.on_open = on_open
+        self.on_reconnect = on_reconnect
+        self.on_message = on_message
+        self.on_data = on_data
+        self.on_error = on_error
+        self.on_close = on_close
+        self.on_ping = on_ping
+        self.on_pong = on_pong
+        self.on_cont_message = on_cont_message
+        self.keep_running = False
+        self.get_mask_key = get_mask_key
+        self.subprotocols = subprotocols
+        self.prepared_socket = socket
+        self.sock: WebSocket | None = None
+        self.has_errored = False
+        self.last_ping_tm = 0.0
+        self.last_pong_tm = 0.0
+        self._lock = threading.Lock()
+
+    def send(self, data: str | bytes, opcode: int = ABNF.OPCODE_TEXT) -> None:
+        sock = self.sock
+        if sock is None:
+            raise WebSocketConnectionClosedException(1006, "Connection is already closed.")
+        sock.send(data, opcode)
+
+    def send_text(self, text_data: str) -> None:
+        self.send(text_data, ABNF.OPCODE_TEXT)
+
+    def send_bytes(self, data: bytes) -> None:
+        self.send(data, ABNF.OPCODE_BINARY)
+
+    def close(self, **kwargs: Any) -> None:
+        """Stop run_forever() (from a callback or another thread)."""
+        self.keep_running = False
+        sock = self.sock
+        if sock is not None:
+            sock.close(**kwargs)
+
+    def _callback(self, callback: Callable[..., None] | None, *args: Any) -> None:
+        if callback is None:
+            return
+        try:
+            callback(self, *args)
+        except Exception as exc:
+            logger.error("error from callback %r: %s", callback, exc)
+            if self.on_error is not None and callback is not self.on_error:
+                try:
+                    self.on_error(self, exc)
+                except Exception as again:
+                    logger.error("error from on_error: %s", again)
+
+    def run_forever(
+        self,
+        sockopt: Any = None,
+        sslopt: Mapping[str, Any] | None = None,
+        ping_interval: float = 0,
+        ping_timeout: float | None = None,
+        ping_payload: str | bytes = "",
+        http_proxy_host: str | None = None,
+        http_proxy_port: int | None = None,
+        http_no_proxy: list[str] | None = None,
+        http_proxy_auth: tuple[str, str] | None = None,
+        http_proxy_timeout: float | None = None,
+        skip_utf8_validation: bool = False,
+        host: str | None = None,
+        origin: str | None = None,
+        dispatcher: Any = None,
+        suppress_origin: bool = False,
+        proxy_type: str | None = None,
+        reconnect: int | None = None,
+    ) -> bool:
+        """Connect and dispatch messages to the callbacks until closed.
+
+        ``ping_interval``: send a ping (``ping_payload``) every so many
+        seconds; ``ping_timeout``: fail (on_error with
+        WebSocketTimeoutException, then on_close) when its pong is that late.
+        ``reconnect``: after a drop, wait so many seconds and connect again
+        (on_reconnect instead of on_open); 0 or None: stop.
+
+        Returns:
+            True if the loop ended on an error, False otherwise.
+        """
+        if ping_timeout is not None and ping_timeout <= 0:
+            ping_timeout = None
+        if ping_timeout and ping_interval and ping_interval <= ping_timeout:
+            raise WebSocketException("Ensure ping_interval > ping_timeout")
+        if dispatcher is not None:
+            raise ValueError(
+                "dispatcher= is not supported: run_forever() reads on its own thread "
+                "(run it in a thread of your event loop's executor instead)"
+            )
+        if self.sock is not None:
+            raise WebSocketException("socket is already opened")
+        options: dict[str, Any] = {
+            "header": self.header,
+            "cookie": self.cookie,
+            "http_proxy_host": http_proxy_host,
+            "http_proxy_port": http_proxy_port,
+            "http_no_proxy": http_no_proxy,
+            "http_proxy_auth": http_proxy_auth,
+            "http_proxy_timeout": http_proxy_timeout,
+            "subprotocols": self.subprotocols,
+            "host": host,
+            "origin": origin,
+            "suppress_origin": suppress_origin,
+            "proxy_type": proxy_type,
+            "socket": self.prepared_socket,
+        }
+        self.keep_running = True
+        self.has_errored = False
+        first = True
+        try:
+            while True:
+                sock = WebSocket(sockopt=sockopt, sslopt=sslopt)
+                sock.settimeout(getdefaulttimeout())
+                try:
+                    sock.connect(self.url, **dict(options))
+                except Exception as exc:
+                    self.has_errored = True
+                    self._callback(self.on_error, exc)
+                    if not reconnect or not self.keep_running or _final(exc):
+                        self._callback(self.on_close, None, None)
+                        return True
+                    logger.warning("connecting failed (%s); reconnecting in %s s", exc, reconnect)
+                    time.sleep(reconnect)
+                    continue
+                self.sock = sock
+                self._callback(self.on_open if first else self.on_reconnect)
+                first = False
+                error = self._dispatch(sock, ping_interval, ping_timeout, ping_payload)
+                self.sock = None
+                closed = sock.ws._proto.close_received if sock.ws is not None else None
+                if error is not None:
+                    self.has_errored = True
+                    self._callback(self.on_error, error)
+                sock.close(timeout=1)
+                code, reason = closed if closed is not None else (None, None)
+                self._callback(self.on_close, code, reason)
+                if not self.keep_running or not reconnect or closed is not None:
+                    return error is not None
+                logger.warning("connection dropped (%s); reconnecting in %s s", error, reconnect)
+                time.sleep(reconnect)
+        except KeyboardInterrupt:
+            self.keep_running = False
+            if self.sock is not None:
+                self.sock.close()
+                self.sock = None
+            return False
+
+    def _dispatch(
+        self, sock: WebSocket, ping_interval: float, ping_timeout: float | None, ping_payload: str | bytes
+    ) -> BaseException | None:
+        """Read messages into the callbacks until the connection ends; the
+        error that ended it, or None for a close."""
+        ws = sock.ws
+        assert ws is not None
+        payload = ping_payload.encode("utf-8") if isinstance(ping_payload, str) else ping_payload
+        next_ping = time.monotonic() + ping_interval if ping_interval else None
+        pong_due: float | None = None
+        while self.keep_running:
+            now = time.monotonic()
+            wait = None
+            if next_ping is not None:
+                if now >= next_ping:
+                    self.last_ping_tm = time.time()
+                    try:
+                        ws.ping(payload, sock.gettimeout())
+                    except WebSocketError as exc:
+                        return exc
+                    if ping_timeout and pong_due is None:
+                        pong_due = now + ping_timeout
+                    next_ping = now + ping_interval
+                wait = next_ping - now
+                if pong_due is not None:
+                    if now >= pong_due:
+                        return WebSocketTimeoutException("ping/pong timed out")
+                    wait = min(wait, pong_due - now)
+            try:
+                msg = ws.receive(wait)
+            except WebSocketTimeout:
+                continue
+            except ConnectionClosed as exc:
+                return None if ws._proto.close_received is not None else exc
+            except WebSocketError as exc:
+                return exc
+            kind = msg["type"]
+            if _trace:
+                logger.debug("++Rcv decoded: %s", msg)
+            if kind == "text" or kind == "binary":
+                opcode = 1 if kind == "text" else 2
+                self._callback(self.on_data, msg["data"], opcode, True)
+                self._callback(self.on_message, msg["data"])
+            elif kind == "ping":
+                self._callback(self.on_ping, msg["data"])
+            elif kind == "pong":
+                self.last_pong_tm = time.time()
+                pong_due = None
+                self._callback(self.on_pong, msg["data"])
+            elif kind == "close":
+                return None
+        return None
