@@ -454,8 +454,6 @@ def test_run_forever_argument_checks(server):
     app = WebSocketApp(server + "/echo")
     with pytest.raises(WebSocketException, match="ping_interval > ping_timeout"):
         app.run_forever(ping_interval=1, ping_timeout=2)
-    with pytest.raises(ValueError, match="dispatcher"):
-        app.run_forever(dispatcher=object())
     with pytest.raises(WebSocketConnectionClosedException):
         app.send("not running")
 
@@ -475,3 +473,63 @@ def test_safe_where_websocket_client_is_not(server):
         ws.recv()
     with pytest.raises(WebSocketBadStatusException, match="too many redirects"):
         create_connection(server + "/redirect?to=%2Fredirect%3Fto%3D%252Fecho", redirect_limit=1, timeout=T)
+
+
+@pytest.fixture
+def rel_loop():
+    """The rel event loop (websocket-client's README uses it), bounded in
+    time, with the SIGINT handler it installs put back."""
+    import signal
+
+    import rel
+
+    before = signal.getsignal(signal.SIGINT)
+    rel.timeout(3 * T, lambda: rel.abort())  # never hang the suite
+    yield rel
+    signal.signal(signal.SIGINT, before)
+
+
+def test_run_forever_with_the_rel_dispatcher(server, rel_loop):
+    rel = rel_loop
+    events = []
+
+    def on_message(app, message):
+        events.append(message)
+        if message == "b":
+            app.close()
+            rel.abort()
+
+    app = WebSocketApp(
+        server + "/echo",
+        on_open=lambda app: (app.send("a"), app.send("b")),
+        on_message=on_message,
+        on_close=lambda app, code, reason: events.append(("close", code)),
+    )
+    assert app.run_forever(dispatcher=rel, reconnect=5) is False  # returns at once
+    rel.dispatch()  # the caller's loop runs the callbacks
+    assert events == ["a", "b", ("close", 1000)]
+
+
+def test_rel_dispatcher_reconnects_and_pings(rel_loop):
+    from .test_reconnect import DroppingServer
+
+    rel = rel_loop
+    server = DroppingServer()
+    events = []
+
+    def on_message(app, message):
+        events.append(message)
+        if message == "3":
+            app.close()
+            rel.abort()
+
+    app = WebSocketApp(
+        server.url,
+        on_open=lambda app: events.append("open"),
+        on_reconnect=lambda app: events.append("reconnect"),
+        on_message=on_message,
+    )
+    app.run_forever(dispatcher=rel, reconnect=0.01, ping_interval=0.5)
+    rel.dispatch()
+    server.close()
+    assert events == ["open", "1", "reconnect", "2", "reconnect", "3"]

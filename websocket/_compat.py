@@ -690,11 +690,6 @@ class WebSocketApp:
             ping_timeout = None
         if ping_timeout and ping_interval and ping_interval <= ping_timeout:
             raise WebSocketException("Ensure ping_interval > ping_timeout")
-        if dispatcher is not None:
-            raise ValueError(
-                "dispatcher= is not supported: run_forever() reads on its own thread "
-                "(run it in a thread of your event loop's executor instead)"
-            )
         if self.sock is not None:
             raise WebSocketException("socket is already opened")
         options: dict[str, Any] = {
@@ -714,6 +709,10 @@ class WebSocketApp:
         }
         self.keep_running = True
         self.has_errored = False
+        if dispatcher is not None:
+            return self._run_dispatched(
+                dispatcher, options, sockopt, sslopt, ping_interval, ping_timeout, ping_payload, reconnect
+            )
         first = True
         try:
             while True:
@@ -753,6 +752,120 @@ class WebSocketApp:
                 self.sock = None
             return False
 
+    def _run_dispatched(
+        self,
+        dispatcher: Any,
+        options: dict[str, Any],
+        sockopt: Any,
+        sslopt: Mapping[str, Any] | None,
+        ping_interval: float,
+        ping_timeout: float | None,
+        ping_payload: str | bytes,
+        reconnect: float | None,
+        reconnecting: bool = False,
+    ) -> bool:
+        """run_forever() on an event loop such as ``rel``: register the
+        socket with ``dispatcher.read(sock, callback)`` (and pings with
+        ``dispatcher.timeout``) and return; the caller's loop dispatches."""
+        if not reconnecting:
+            dispatcher.signal(2, dispatcher.abort)  # Ctrl-C ends the loop, as websocket-client does
+        sock = WebSocket(sockopt=sockopt, sslopt=sslopt)
+        sock.settimeout(getdefaulttimeout())
+
+        def again() -> bool:
+            self._run_dispatched(
+                dispatcher, options, sockopt, sslopt, ping_interval, ping_timeout, ping_payload, reconnect, True
+            )
+            return False
+
+        try:
+            sock.connect(self.url, **dict(options))
+        except Exception as exc:
+            self.has_errored = True
+            self._callback(self.on_error, exc)
+            if reconnect and self.keep_running and not _final(exc):
+                dispatcher.timeout(reconnect, again)
+            else:
+                self._callback(self.on_close, None, None)
+            return True
+        self.sock = sock
+        self._callback(self.on_reconnect if reconnecting else self.on_open)
+        ws = sock.ws
+        assert ws is not None
+        payload = ping_payload.encode("utf-8") if isinstance(ping_payload, str) else ping_payload
+        pong_due: list[float | None] = [None]
+        ended = [False]
+
+        def end(error: BaseException | None) -> bool:
+            if ended[0]:
+                return False
+            ended[0] = True
+            self.sock = None
+            if error is not None:
+                self.has_errored = True
+                self._callback(self.on_error, error)
+            closed = ws._proto.close_received
+            sock.close(timeout=1)
+            code, reason = closed if closed is not None else (None, None)
+            self._callback(self.on_close, code, reason)
+            if self.keep_running and reconnect and closed is None:
+                dispatcher.timeout(reconnect, again)
+            return False
+
+        def readable() -> bool:
+            # The socket is readable: take every message that came, then
+            # give the loop back (a short wait, never a blocking read).
+            while self.keep_running:
+                try:
+                    msg = ws.receive(0.001)
+                except WebSocketTimeout:
+                    return True
+                except ConnectionClosed as exc:
+                    return end(None if ws._proto.close_received is not None else exc)
+                except WebSocketError as exc:
+                    return end(exc)
+                if not self._deliver(msg, pong_due):
+                    return end(None)
+            return end(None)
+
+        def ping() -> bool:
+            if ended[0] or not self.keep_running:
+                return False
+            due = pong_due[0]
+            if due is not None and time.monotonic() >= due:
+                return end(WebSocketTimeoutException("ping/pong timed out"))
+            self.last_ping_tm = time.time()
+            try:
+                ws.ping(payload, sock.gettimeout())
+            except WebSocketError as exc:
+                return end(exc)
+            if ping_timeout and due is None:
+                pong_due[0] = time.monotonic() + ping_timeout
+            return True
+
+        dispatcher.read(ws._sock, readable)
+        if ping_interval:
+            dispatcher.timeout(ping_interval, ping)
+        return False
+
+    def _deliver(self, msg: dict[str, Any], pong_due: list[float | None]) -> bool:
+        """Hand one message to its callbacks; False for a close."""
+        kind = msg["type"]
+        if _trace:
+            logger.debug("++Rcv decoded: %s", msg)
+        if kind == "text" or kind == "binary":
+            self._callback(self.on_data, msg["data"], 1 if kind == "text" else 2, True)
+            self._callback(self.on_message, msg["data"])
+        elif kind == "ping":
+            self._callback(self.on_ping, msg["data"])
+        elif kind == "pong":
+            self.last_pong_tm = time.time()
+            pong_due[0] = None
+            self._callback(self.on_pong, msg["data"])
+        elif kind == "close":
+            return False
+        return True
+
     def _dispatch(
         self, sock: WebSocket, ping_interval: float, ping_timeout: float | None, ping_payload: str | bytes
     ) -> BaseException | None:
@@ -762,7 +875,7 @@ class WebSocketApp:
         assert ws is not None
         payload = ping_payload.encode("utf-8") if isinstance(ping_payload, str) else ping_payload
         next_ping = time.monotonic() + ping_interval if ping_interval else None
-        pong_due: float | None = None
+        pong_due: list[float | None] = [None]
         while self.keep_running:
             now = time.monotonic()
             wait = None
@@ -773,14 +886,15 @@ class WebSocketApp:
                         ws.ping(payload, sock.gettimeout())
                     except WebSocketError as exc:
                         return exc
-                    if ping_timeout and pong_due is None:
-                        pong_due = now + ping_timeout
+                    if ping_timeout and pong_due[0] is None:
+                        pong_due[0] = now + ping_timeout
                     next_ping = now + ping_interval
                 wait = next_ping - now
-                if pong_due is not None:
-                    if now >= pong_due:
+                due = pong_due[0]
+                if due is not None:
+                    if now >= due:
                         return WebSocketTimeoutException("ping/pong timed out")
-                    wait = min(wait, pong_due - now)
+                    wait = min(wait, due - now)
             try:
                 msg = ws.receive(wait)
             except WebSocketTimeout:
@@ -789,19 +903,6 @@ class WebSocketApp:
                 return None if ws._proto.close_received is not None else exc
             except WebSocketError as exc:
                 return exc
-            kind = msg["type"]
-            if _trace:
-                logger.debug("++Rcv decoded: %s", msg)
-            if kind == "text" or kind == "binary":
-                opcode = 1 if kind == "text" else 2
-                self._callback(self.on_data, msg["data"], opcode, True)
-                self._callback(self.on_message, msg["data"])
-            elif kind == "ping":
-                self._callback(self.on_ping, msg["data"])
-            elif kind == "pong":
-                self.last_pong_tm = time.time()
-                pong_due = None
-                self._callback(self.on_pong, msg["data"])
-            elif kind == "close":
+            if not self._deliver(msg, pong_due):
                 return None
         return None
