@@ -533,3 +533,59 @@ def test_rel_dispatcher_reconnects_and_pings(rel_loop):
     rel.dispatch()
     server.close()
     assert events == ["open", "1", "reconnect", "2", "reconnect", "3"]
+
+
+def test_proxy_options(server):
+    from .proxies import microsocks, tinyproxy
+
+    port = int(server.rsplit(":", 1)[1])
+    with tinyproxy(auth=("u", "pw")) as proxy:
+        proxy_port = int(proxy.rsplit(":", 1)[1])
+        ws = create_connection(
+            server + "/echo", http_proxy_host="127.0.0.1", http_proxy_port=proxy_port,
+            http_proxy_auth=("u", "pw"), proxy_type="http", timeout=T,
+        )
+        ws.send("via http proxy")
+        assert ws.recv() == "via http proxy"
+        ws.close()
+        with pytest.raises(WebSocketProxyException) as info:
+            create_connection(server + "/echo", http_proxy_host="127.0.0.1", http_proxy_port=proxy_port, timeout=T)
+        assert info.value.status == 407
+        # http_no_proxy lists hosts reached directly.
+        ws = create_connection(
+            server + "/echo", http_proxy_host="127.0.0.1", http_proxy_port=proxy_port,
+            http_no_proxy=["127.0.0.1"], timeout=T,
+        )
+        ws.close()
+    with microsocks() as (host, socks_port):
+        ws = create_connection(
+            f"ws://localhost:{port}/echo", http_proxy_host=host, http_proxy_port=socks_port,
+            proxy_type="socks5h", timeout=T,
+        )
+        ws.send(b"via socks")  # bytes with the default opcode: a text frame
+        assert ws.recv() == "via socks"
+        ws.close()
+
+
+def test_sslopt(tmp_path):
+    import ssl
+
+    import trustme
+
+    from .servers import server_context
+
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with ws_server(ssl_context=server_context(ca, "127.0.0.1")) as url:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            create_connection(url + "/echo", timeout=T)
+        ws = create_connection(url + "/echo", sslopt={"ca_certs": str(ca_file)}, timeout=T)
+        assert ws.is_ssl()
+        ws.send("verified")
+        assert ws.recv() == "verified"
+        ws.close()
+        ws = create_connection(url + "/echo", sslopt={"cert_reqs": ssl.CERT_NONE}, timeout=T)
+        ws.send("unverified")
+        assert ws.recv() == "unverified"
+        ws.close()
