@@ -428,7 +428,9 @@ class WebSocket:
 
     def send(self, payload: str | bytes, opcode: int = ABNF.OPCODE_TEXT) -> int:
         """Send one message; returns the frame's length on the wire."""
-        ws = self._client()
+        ws = self.ws
+        if ws is None:
+            ws = self._client()  # raises
         if opcode == 1:
             if payload.__class__ is not str:
                 # Text must be UTF-8 (we never send invalid text).
@@ -439,7 +441,10 @@ class WebSocket:
             if isinstance(payload, str):
                 payload = payload.encode("utf-8")
             size = len(payload)
-            ws.send_binary(payload, None, self._timeout)
+            if isinstance(payload, (bytes, bytearray, memoryview)):
+                ws.send(payload, None, self._timeout)  # WsClient's fast path
+            else:
+                ws.send_binary(payload, None, self._timeout)
         elif opcode == 9 or opcode == 10:
             data = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
             size = len(data)
@@ -486,7 +491,9 @@ class WebSocket:
     def recv(self) -> str | bytes:
         """The next text (str) or binary (bytes) message; "" when the server
         closed (later calls raise WebSocketConnectionClosedException)."""
-        ws = self._client()
+        ws = self.ws
+        if ws is None:
+            ws = self._client()  # raises
         timeout = self._timeout
         while True:
             msg = ws.receive(timeout)
