@@ -589,3 +589,19 @@ def test_sslopt(tmp_path):
         ws.send("unverified")
         assert ws.recv() == "unverified"
         ws.close()
+
+
+def test_send_close_then_recv_the_answer():
+    def script(peer):
+        peer.accept()
+        frame = peer.recv_frame()
+        assert frame["opcode"] == 8 and frame["payload"] == struct.pack("!H", 1001) + b"away"
+        peer.send(server_frame(8, frame["payload"][:2]))
+        frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        ws = create_connection(peer.url, timeout=T)
+        ws.send_close(websocket.STATUS_GOING_AWAY, b"away")  # does not wait
+        assert ws.recv() == ""  # the server's close
+        assert not ws.connected
+        ws.close()
