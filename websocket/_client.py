@@ -54,6 +54,7 @@ from ._frames import Opcode, State, encode_close_frame
 from ._handshake import (
     SENSITIVE_HEADERS,
     Headers,
+    _header_items,
     redirect_location,
     resolve_redirect,
 )
@@ -528,8 +529,6 @@ class WsClient:
         self._opening.given_sock = sock
         self._opening.socket_options = _check_socket_options(socket_options)
         # proxy=True: from the environment, decided per host (redirects).
-        self._opening.proxy = None
-        self._opening.proxy_from_env = False
         if proxy is True:
             self._opening.proxy_from_env = sock is None and self._opening.unix_socket is None
         elif isinstance(proxy, str):
@@ -541,7 +540,7 @@ class WsClient:
         if proxy_headers is not None and proxy in (None, False):
             raise ValueError("proxy_headers given with proxy=None")
         self._opening.proxy_headers = _header_list(proxy_headers)
-        connect_request("localhost", 80, ProxySpec("http", "", 0, None, None, ""), self._opening.proxy_headers)
+        _header_items(self._opening.proxy_headers)  # checked now, as connect_request will
         self._opening.proxy_ssl_context = proxy_ssl_context
         self._opening.ssl_context = ssl_context
         self._opening.server_hostname = server_hostname
@@ -574,7 +573,6 @@ class WsClient:
             except BaseException:
                 self._abort()
                 raise
-        self.url = url
         proto = self._proto
         self._sock.settimeout(None)  # blocking from now on (see the module doc)
         # Set once the handshake agreed on deflate (with a usable window).

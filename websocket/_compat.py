@@ -728,30 +728,17 @@ class WebSocketApp:
                 try:
                     sock.connect(self.url, **dict(options))
                 except Exception as exc:
-                    self.has_errored = True
-                    self._callback(self.on_error, exc)
-                    if not reconnect or not self.keep_running or _final(exc):
-                        self._callback(self.on_close, None, None)
+                    if not self._connect_failed(exc, reconnect):
                         return True
-                    logger.warning("connecting failed (%s); reconnecting in %s s", exc, reconnect)
-                    time.sleep(reconnect)
+                    time.sleep(reconnect or 0)
                     continue
                 self.sock = sock
                 self._callback(self.on_open if first else self.on_reconnect)
                 first = False
                 error = self._dispatch(sock, ping_interval, ping_timeout, ping_payload)
-                self.sock = None
-                closed = sock.ws._proto.close_received if sock.ws is not None else None
-                if error is not None:
-                    self.has_errored = True
-                    self._callback(self.on_error, error)
-                sock.close(timeout=1)
-                code, reason = closed if closed is not None else (None, None)
-                self._callback(self.on_close, code, reason)
-                if not self.keep_running or not reconnect or closed is not None:
+                if not self._teardown(sock, error, reconnect):
                     return error is not None
-                logger.warning("connection dropped (%s); reconnecting in %s s", error, reconnect)
-                time.sleep(reconnect)
+                time.sleep(reconnect or 0)
         except KeyboardInterrupt:
             self.keep_running = False
             if self.sock is not None:
@@ -788,12 +775,8 @@ class WebSocketApp:
         try:
             sock.connect(self.url, **dict(options))
         except Exception as exc:
-            self.has_errored = True
-            self._callback(self.on_error, exc)
-            if reconnect and self.keep_running and not _final(exc):
+            if self._connect_failed(exc, reconnect):
                 dispatcher.timeout(reconnect, again)
-            else:
-                self._callback(self.on_close, None, None)
             return True
         self.sock = sock
         self._callback(self.on_reconnect if reconnecting else self.on_open)
@@ -807,15 +790,7 @@ class WebSocketApp:
             if ended[0]:
                 return False
             ended[0] = True
-            self.sock = None
-            if error is not None:
-                self.has_errored = True
-                self._callback(self.on_error, error)
-            closed = ws._proto.close_received
-            sock.close(timeout=1)
-            code, reason = closed if closed is not None else (None, None)
-            self._callback(self.on_close, code, reason)
-            if self.keep_running and reconnect and closed is None:
+            if self._teardown(sock, error, reconnect):
                 dispatcher.timeout(reconnect, again)
             return False
 
@@ -838,22 +813,58 @@ class WebSocketApp:
         def ping() -> bool:
             if ended[0] or not self.keep_running:
                 return False
-            due = pong_due[0]
-            if due is not None and time.monotonic() >= due:
-                return end(WebSocketTimeoutException("ping/pong timed out"))
-            self.last_ping_tm = time.time()
-            try:
-                ws.ping(payload, sock.gettimeout())
-            except WebSocketError as exc:
-                return end(exc)
-            if ping_timeout and due is None:
-                pong_due[0] = time.monotonic() + ping_timeout
-            return True
+            error = self._ping(sock, payload, ping_timeout, pong_due)
+            return True if error is None else end(error)
 
         dispatcher.read(ws._sock, readable)
         if ping_interval:
             dispatcher.timeout(ping_interval, ping)
         return False
+
+    def _connect_failed(self, exc: BaseException, reconnect: float | None) -> bool:
+        """Report a failed connection attempt; True to try again after
+        ``reconnect`` seconds (on_close is called when giving up)."""
+        self.has_errored = True
+        self._callback(self.on_error, exc)
+        if reconnect and self.keep_running and not _final(exc):
+            logger.warning("connecting failed (%s); reconnecting in %s s", exc, reconnect)
+            return True
+        self._callback(self.on_close, None, None)
+        return False
+
+    def _teardown(self, sock: WebSocket, error: BaseException | None, reconnect: float | None) -> bool:
+        """The connection ended (with ``error``, or None for a close):
+        on_error, close, on_close; True to reconnect after ``reconnect``
+        seconds (a drop, not a close, while still running)."""
+        self.sock = None
+        closed = sock.ws._proto.close_received if sock.ws is not None else None
+        if error is not None:
+            self.has_errored = True
+            self._callback(self.on_error, error)
+        sock.close(timeout=1)
+        code, reason = closed if closed is not None else (None, None)
+        self._callback(self.on_close, code, reason)
+        if self.keep_running and reconnect and closed is None:
+            logger.warning("connection dropped (%s); reconnecting in %s s", error, reconnect)
+            return True
+        return False
+
+    def _ping(
+        self, sock: WebSocket, payload: bytes, ping_timeout: float | None, pong_due: list[float | None]
+    ) -> BaseException | None:
+        """A ping is due: the error that ends the connection (the last
+        ping's pong is late, or the ping cannot be sent), or None once sent."""
+        due = pong_due[0]
+        if due is not None and time.monotonic() >= due:
+            return WebSocketTimeoutException("ping/pong timed out")
+        self.last_ping_tm = time.time()
+        try:
+            sock._client().ping(payload, sock.gettimeout())
+        except WebSocketError as exc:
+            return exc
+        if ping_timeout and due is None:
+            pong_due[0] = time.monotonic() + ping_timeout
+        return None
 
     def _deliver(self, msg: dict[str, Any], pong_due: list[float | None]) -> bool:
         """Hand one message to its callbacks; False for a close."""
@@ -888,13 +899,9 @@ class WebSocketApp:
             wait = None
             if next_ping is not None:
                 if now >= next_ping:
-                    self.last_ping_tm = time.time()
-                    try:
-                        ws.ping(payload, sock.gettimeout())
-                    except WebSocketError as exc:
-                        return exc
-                    if ping_timeout and pong_due[0] is None:
-                        pong_due[0] = now + ping_timeout
+                    error = self._ping(sock, payload, ping_timeout, pong_due)
+                    if error is not None:
+                        return error
                     next_ping = now + ping_interval
                 wait = next_ping - now
                 due = pong_due[0]
