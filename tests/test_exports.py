@@ -24,6 +24,8 @@ SPEC_NAMES = {
     "State",
     # The connectivity issue: proxy refusals and the reconnecting helper.
     "ProxyError", "reconnecting",
+    # Streaming APIs: receive_streaming()'s stream, receive_into()'s error.
+    "MessageStream", "BufferTooSmall",
     # The websocket-client drop-in (SPEC: "the websocket-client names").
     "create_connection", "WebSocket", "WebSocketApp", "ABNF", "enableTrace",
     "setdefaulttimeout", "getdefaulttimeout",

@@ -36,6 +36,7 @@ EXPECTED = [
     ["binary payload of 3 bytes", "pong type: pong", "open", "closed"],
     ["text first", "text second", "still open: open"],
     ["1000 tick 999"],
+    ["binary 10890", "binary 3 010203", "b'{\"price\": 101.5}'"],
     ["upgrade accepted"],
 ]
 

@@ -5,12 +5,13 @@ The public names are listed in ``__all__``; everything else is private.
 primitives compiled) or "python".
 """
 
-from ._client import WsClient, connect
+from ._client import MessageStream, WsClient, connect
 from ._codec import implementation
 from ._codec import protocol as _protocol_module
 from ._compat import *  # noqa: F403 - websocket-client's names (see _compat.__all__)
 from ._compat import __all__ as _compat_names
 from ._exceptions import (
+    BufferTooSmall,
     ConnectionClosed,
     HandshakeError,
     IncompleteFrame,
@@ -37,6 +38,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "WsClient",
+    "MessageStream",
     "connect",
     "reconnecting",
     "encode_frame",
@@ -57,6 +59,7 @@ __all__ = [
     "ProtocolError",
     "IncompleteFrame",
     "MessageTooBig",
+    "BufferTooSmall",
     "ConnectionClosed",
     "WebSocketTimeout",
     "implementation",

@@ -48,6 +48,7 @@ from ._exceptions import (
     ProtocolError,
     ProxyError,
     WebSocketAddressException,
+    WebSocketError,
     WebSocketTimeout,
 )
 from ._frames import Opcode, State, encode_close_frame
@@ -77,7 +78,7 @@ else:
 ClientProtocol = protocol.ClientProtocol
 Message = dict[str, Any]
 
-__all__ = ["WsClient", "connect"]
+__all__ = ["WsClient", "MessageStream", "connect"]
 
 DEFAULT_MAX_SIZE = protocol.DEFAULT_MAX_SIZE
 #: Redirects the opening handshake follows unless told otherwise.
@@ -86,7 +87,7 @@ DEFAULT_MAX_REDIRECTS = 10
 logger = logging.getLogger("websocket")
 
 _TEXT, _BINARY = int(Opcode.TEXT), int(Opcode.BINARY)
-_PING, _PONG = int(Opcode.PING), int(Opcode.PONG)
+_PING, _PONG, _CLOSE = int(Opcode.PING), int(Opcode.PONG), int(Opcode.CLOSE)
 _WOULD_BLOCK = (BlockingIOError, InterruptedError)
 # Without MSG_DONTWAIT (Windows), a recv() after poll() said "readable"
 # returns at once anyway.
@@ -227,9 +228,22 @@ def _classify(message: object, where: str) -> tuple[int, Any]:
     try:
         return _BINARY, memoryview(message)  # type: ignore[arg-type]
     except TypeError:
+        hint = " (to send JSON, json.dumps() it first)" if isinstance(message, Mapping) else ""
         raise TypeError(
-            f"{where} takes a str or a bytes-like object, not {type(message).__name__}"
+            f"{where} takes a str or a bytes-like object, not {type(message).__name__}{hint}"
         ) from None
+
+
+def _fragments(message: object) -> bool:
+    """send() was given pieces of one message: an iterable that is neither
+    text nor a buffer (nor a mapping, which is a mistake for JSON)."""
+    if isinstance(message, (str, Mapping)) or not isinstance(message, Iterable):
+        return False
+    try:
+        memoryview(message)  # type: ignore[arg-type]
+    except TypeError:
+        return True
+    return False
 
 
 class _Stalled(Exception):
@@ -886,10 +900,21 @@ class WsClient:
         compress: bool | None = None,
         timeout: float | None = None,
     ) -> None:
-        """Send a text (str) or binary (bytes-like) message.
+        """Send a text (str) or binary (bytes-like) message, or one message
+        in pieces from an iterable.
 
         Args:
-            message: str is sent as text (UTF-8), bytes-like as binary.
+            message: str is sent as text (UTF-8), bytes-like as binary.  An
+                iterable of str, or of bytes-like objects, is sent as one
+                fragmented message (RFC 6455 §5.4): a frame per piece as it
+                is taken, then an empty final frame, for payloads produced
+                as a stream.  The send lock is held from the first frame to
+                the last, so no other frame (a ping, another thread's
+                message) comes between them; pongs the receiving thread
+                owes wait until the end.  If the iterable raises, or a
+                piece is of the other type, once a frame is out the message
+                cannot be finished: the connection is failed (close 1011)
+                and the exception raised.  An empty iterable sends nothing.
             compress: False sends this message uncompressed on a connection
                 that negotiated permessage-deflate; None or True compress
                 it when the connection does (RFC 7692 §6 lets any message
@@ -916,12 +941,88 @@ class WsClient:
             opcode = _BINARY
         elif cls is str:
             opcode = _TEXT
+        elif _fragments(message):
+            self._send_fragmented(message, compress, timeout)
+            return
         else:
             opcode, message = _classify(message, "send()")
         if compress is None and timeout is None and self._plain:  # the hot path
             self._send_frame(opcode, message)
         else:
             self._send_choosing(opcode, message, compress, timeout)
+
+    def _send_fragmented(self, pieces: Iterable[Any], compress: object, timeout: object) -> None:
+        """send() of an iterable: one message, a frame per piece (§5.4)."""
+        if compress is not None:
+            _check_compress(compress)
+        compressed = self._deflater is not None and compress is not False
+        seconds = self._send_limit(timeout)
+        deadline = _deadline(seconds)
+        it = iter(pieces)
+        try:
+            first = next(it)
+        except StopIteration:
+            return
+        opcode, piece = _classify(first, "send() (piece 0)")
+        try:
+            self._lock_for_send(deadline)
+            try:
+                self._write_fragments(it, opcode, piece, compressed, deadline)
+            finally:
+                self._send_lock.release()
+        except _Stalled:
+            raise self._stalled("send()", seconds) from None
+        if self._pending or self._tls_out:
+            self._flush(blocking=False)
+
+    def _write_fragments(
+        self, it: Iterator[Any], opcode: int, piece: Any, compressed: bool, deadline: float | None
+    ) -> None:
+        """The frames of a fragmented message; the caller holds the send lock.
+
+        Each piece is written before the next is taken (an iterable may
+        refill one buffer), so the final frame is an empty one."""
+        self._check_open()
+        self._writable(deadline)
+        deflater = self._deflater
+        kind = opcode
+        index = 0
+        sent = False  # a frame of the message is out: it must be finished
+        final = False
+        try:
+            while True:
+                data = b"" if final else piece
+                if compressed:
+                    # One deflate stream for the whole message, RSV1 on its
+                    # first frame (RFC 7692 §6.1, §7.2.1).
+                    assert deflater is not None
+                    if isinstance(data, str):
+                        data = data.encode("utf-8")
+                    data = deflater.compress(data, final)
+                frame = self._encode(opcode, data, final, compressed and not sent)
+                self._write(frame, deadline, committed=sent or compressed)
+                sent = True
+                if final:
+                    return
+                opcode = 0  # continuation frames from here on
+                try:
+                    item = next(it)
+                except StopIteration:
+                    final = True
+                    continue
+                index += 1
+                got, piece = _classify(item, f"send() (piece {index})")
+                if got != kind:
+                    raise TypeError(
+                        f"send() piece {index} is {type(item).__name__} but the message is "
+                        f"{'text' if kind == _TEXT else 'binary'}: pieces are all str or all bytes-like"
+                    )
+        except BaseException as exc:
+            if sent and self._is_open():
+                # Half a message is on the wire: only a close can follow.
+                self._proto.fail(1011, f"fragmented send() stopped: {type(exc).__name__}")
+                self._flush_locked(deadline)
+            raise
 
     def _send_choosing(self, opcode: int, payload: Any, compress: object, timeout: object, what: str = "send()") -> None:
         if compress is not None:
@@ -1344,15 +1445,7 @@ class WsClient:
         if timeout is None:  # first: the hot path
             lock.acquire()
         else:
-            seconds = _check_timeout("timeout", timeout)
-            if seconds is None:
-                lock.acquire()
-            else:
-                deadline = time.monotonic() + seconds
-                if not lock.acquire(True, seconds):
-                    raise WebSocketTimeout(
-                        f"receive() timed out after {timeout} s (another thread is receiving)"
-                    )
+            deadline = self._lock_receive(timeout, "receive()")
         try:
             next_message = self._next_message
             parser = self._parser
@@ -1375,6 +1468,145 @@ class WsClient:
                     raise WebSocketTimeout(f"receive() timed out after {timeout} s")
         finally:
             lock.release()
+
+    def _lock_receive(self, timeout: object, what: str) -> float | None:
+        """Take the receive lock within ``timeout``; the deadline it sets."""
+        seconds = _check_timeout("timeout", timeout)
+        if seconds is None:
+            self._recv_lock.acquire()
+            return None
+        deadline = time.monotonic() + seconds
+        if not self._recv_lock.acquire(True, seconds):
+            raise WebSocketTimeout(f"{what} timed out after {timeout} s (another thread is receiving)")
+        return deadline
+
+    def receive_into(self, buffer: Any, timeout: float | None = None) -> tuple[int, str]:
+        """Receive the next text or binary message into ``buffer``.
+
+        For feeds of many messages: the payload is copied once, from the
+        receive buffer into yours (a ``bytearray``, a ``memoryview`` of
+        one, a numpy array ...), and no object is made per message, so a
+        handler can parse it in place.  Text arrives as its UTF-8 bytes,
+        checked.  Pings are answered and pongs matched as by
+        :meth:`receive`, but not returned.
+
+        Returns:
+            ``(size, type)``: the message is ``buffer[:size]``; type is
+            "text" or "binary".
+
+        Raises:
+            BufferTooSmall: the message does not fit.  One that came in one
+                frame (the usual case) is left unread: call again with a
+                larger buffer, or :meth:`receive`.  A fragmented or
+                compressed one shows its size only as it arrives: the
+                buffer then holds its first bytes and the rest is
+                discarded.  The connection stays open either way.
+            WebSocketTimeout: nothing complete within ``timeout``.  Bytes
+                of the message may be in the buffer already: call again
+                with the same buffer to go on (another receive call
+                discards that message).
+            ConnectionClosed: the connection is closed, or closes now (the
+                server's close frame is answered and raises this).
+            ProtocolError, MessageTooBig: as for :meth:`receive`.
+        """
+        if buffer is None:
+            raise TypeError("receive_into() takes a writable bytes-like object, not None")
+        lock = self._recv_lock
+        deadline = None
+        if timeout is None:
+            lock.acquire()
+        else:
+            deadline = self._lock_receive(timeout, "receive_into()")
+        try:
+            parser = self._parser
+            # A whole frame already here: straight into the buffer.
+            size = -1 if self._done else parser.whole_into(buffer)
+            if size < 0:
+                size = self._await_piece(buffer, deadline, timeout, "receive_into()")
+            return size, "text" if parser.last_opcode == _TEXT else "binary"
+        finally:
+            lock.release()
+
+    def receive_streaming(self, timeout: float | None = None) -> MessageStream:
+        """Receive the next text or binary message piece by piece, as its
+        bytes arrive: a huge message never sits whole in memory.
+
+        Waits for the message's first bytes, then returns a
+        :class:`MessageStream`: its ``type`` is "text" or "binary", and
+        iterating over it yields the pieces (``bytes``; ``str`` for text,
+        or UTF-8 ``bytes`` with ``decode_text=False``).  UTF-8 is checked
+        as the bytes arrive and ``max_size`` bounds the whole message (None
+        for no limit); with permessage-deflate the pieces are decompressed.
+        Pings and pongs are handled as for :meth:`receive_into`.
+
+        ``timeout`` bounds each wait: for the first bytes here, for each
+        piece when iterating (a WebSocketTimeout leaves the stream usable).
+        Leaving the loop early, or calling another receive method, discards
+        the rest of the message as it arrives.
+
+        Raises:
+            ConnectionClosed, ProtocolError, MessageTooBig, WebSocketTimeout:
+                as for :meth:`receive_into`.
+        """
+        deadline = None if timeout is None else self._lock_receive(timeout, "receive_streaming()")
+        if timeout is None:
+            self._recv_lock.acquire()
+        try:
+            self._parser.discard_message()  # a stream left unfinished
+            first = self._await_piece(None, deadline, timeout, "receive_streaming()")
+            parser = self._parser
+            kind = "text" if parser.last_opcode == _TEXT else "binary"
+            return MessageStream(self, kind, first, parser.piece_fin, parser.stream_serial, timeout)
+        finally:
+            self._recv_lock.release()
+
+    def _stream_piece(self, serial: int, timeout: float | None) -> tuple[Any, bool]:
+        """MessageStream's next piece and whether it was the last."""
+        deadline = None if timeout is None else self._lock_receive(timeout, "receive_streaming()")
+        if timeout is None:
+            self._recv_lock.acquire()
+        try:
+            parser = self._parser
+            if parser.stream_serial != serial or parser._stream != 1:
+                raise WebSocketError(
+                    "this message stream was cut short: another receive call took the "
+                    "connection and discarded the rest of the message"
+                )
+            piece = self._await_piece(None, deadline, timeout, "receive_streaming()")
+            return piece, parser.piece_fin
+        finally:
+            self._recv_lock.release()
+
+    def _discard_stream(self, serial: int) -> None:
+        """A MessageStream left unfinished: drop the rest of its message."""
+        with self._recv_lock:
+            if self._parser.stream_serial == serial:
+                self._parser.discard_message()
+
+    def _await_piece(self, into: Any, deadline: float | None, timeout: object, what: str) -> Any:
+        """receive()'s loop for the parser's piecewise reads: control frames
+        are answered and not returned; a close frame raises."""
+        parser = self._parser
+        while True:
+            if self._done:
+                raise self._proto.closed_exception()
+            try:
+                result = parser.next_piece() if into is None else parser.next_piece_into(into)
+            except (ProtocolError, MessageTooBig):
+                self._end(deadline)
+                raise
+            if result is not None:
+                if parser.last_opcode < 8:
+                    return result
+                self._after_control(deadline)
+                if parser.last_opcode == _CLOSE:
+                    raise self._proto.closed_exception()
+                continue
+            if self._is_closed():
+                self._end(deadline)
+                raise self._proto.closed_exception()
+            if not self._fill(deadline):
+                raise WebSocketTimeout(f"{what} timed out after {timeout} s")
 
     def _after_control(self, deadline: float | None) -> None:
         """Send queued replies without waiting on a sender; after a close,
@@ -1613,6 +1845,56 @@ class WsClient:
         sock = getattr(self, "_sock", None)
         if sock is not None and not getattr(self, "_sock_closed", True):
             sock.close()
+
+
+class MessageStream:
+    """One message read as it arrives: see :meth:`WsClient.receive_streaming`.
+
+    Iterate over it for the pieces; ``type`` is "text" or "binary".
+    ``close()`` (or leaving a ``with`` block) discards what is left.
+    """
+
+    __slots__ = ("type", "_ws", "_next", "_fin", "_serial", "_timeout")
+
+    def __init__(
+        self, ws: WsClient, kind: str, first: Any, fin: bool, serial: int, timeout: float | None
+    ) -> None:
+        self.type = kind
+        self._ws = ws
+        self._next = first  # the piece receive_streaming() waited for
+        self._fin = fin
+        self._serial = serial
+        self._timeout = timeout
+
+    def __iter__(self) -> MessageStream:
+        return self
+
+    def __next__(self) -> Any:
+        piece = self._next
+        if piece is not None:
+            self._next = None
+            return piece
+        if self._fin:
+            raise StopIteration
+        piece, self._fin = self._ws._stream_piece(self._serial, self._timeout)
+        return piece
+
+    def close(self) -> None:
+        """Discard the rest of the message (as it arrives)."""
+        if not self._fin:
+            self._fin = True
+            self._next = None
+            self._ws._discard_stream(self._serial)
+
+    def __enter__(self) -> MessageStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "complete" if self._fin else "arriving"
+        return f"<MessageStream {self.type} {state}>"
 
 
 def connect(url: str, **options: Any) -> WsClient:

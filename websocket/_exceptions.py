@@ -10,6 +10,7 @@ Everything the package raises on purpose derives from :class:`WebSocketError`::
      │    └── WebSocketPayloadException            invalid UTF-8 in a text message (1007)
      ├── IncompleteFrame                           decode_frame() got too few bytes
      ├── MessageTooBig                             a message exceeded max_size (close 1009)
+     ├── BufferTooSmall       (also ValueError)    receive_into() got a buffer too small
      ├── ConnectionClosed                          the connection is closed
      ├── WebSocketTimeout     (also TimeoutError)  an operation timed out
      └── WebSocketAddressException (also socket.gaierror)  the host name did not resolve
@@ -40,6 +41,7 @@ __all__ = [
     "ProtocolError",
     "IncompleteFrame",
     "MessageTooBig",
+    "BufferTooSmall",
     "ConnectionClosed",
     "WebSocketTimeout",
     "WebSocketPayloadException",
@@ -229,6 +231,40 @@ class MessageTooBig(WebSocketError):
             return f"message of {self.size} bytes cannot be allocated"
         text = f"message of {self.size} bytes exceeds max_size {self.max_size}"
         return f"{text} ({self.detail})" if self.detail else text
+
+
+class BufferTooSmall(WebSocketError, ValueError):
+    """``receive_into()``'s buffer cannot hold the message.
+
+    Nothing is lost when the message came in one frame: it is left unread,
+    for a larger buffer or ``receive()``.  A fragmented message's size shows
+    only as it arrives: when it outgrows the buffer, its first bytes are in
+    the buffer and the rest is discarded (``discarded`` is True).  The
+    connection stays open either way.
+
+    Attributes:
+        size: the message's size (one frame), or the bytes it had reached.
+        buffer_size: the buffer's size in bytes.
+        discarded: the message was dropped (it was fragmented).
+    """
+
+    def __init__(self, size: int, buffer_size: int, discarded: bool) -> None:
+        self.size = size
+        self.buffer_size = buffer_size
+        self.discarded = discarded
+        super().__init__(size, buffer_size, discarded)
+
+    def __str__(self) -> str:
+        if self.discarded:
+            return (
+                f"fragmented message reached {self.size} bytes, more than the buffer's "
+                f"{self.buffer_size}: its first {self.buffer_size} bytes are in the buffer "
+                "and the rest was discarded"
+            )
+        return (
+            f"message of {self.size} bytes does not fit the buffer's {self.buffer_size}; "
+            "it is left unread"
+        )
 
 
 class ConnectionClosed(WebSocketError):

@@ -4,11 +4,14 @@
 # pointer or a cdef class, so that the hot paths run without Python objects.
 
 cimport cython
+from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.string cimport memcpy
 
 from websocket._csrc cimport WS_UTF8_ACCEPT, ws_mask, ws_utf8_feed
 
-cdef object _NEED
+cdef object _NEED, _DROPPED
+cdef int _IDLE, _STREAMING, _INTO, _DISCARD
 cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED
 cdef int _TEXT, _BINARY, _CLOSE, _PING, _PONG
 cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, FRAGMENT_COST, INFLATE_CHUNK, INFLATE_KEEP
@@ -54,7 +57,7 @@ cdef class _Deflater:
     cdef bytearray _out
 
     @cython.locals(text=bint, total=Py_ssize_t, size=Py_ssize_t, at=Py_ssize_t)
-    cpdef object compress(self, object payload)
+    cpdef object compress(self, object payload, bint final=*)
     cdef Py_ssize_t _append(self, Py_ssize_t size, bytes done) except -1
 
 
@@ -84,6 +87,12 @@ cdef class FrameParser:
     cdef object _error
     cdef readonly int last_opcode
     cdef public object on_control, on_error
+    cdef readonly int _stream
+    cdef long long _zout
+    cdef Py_ssize_t _into_at
+    cdef object _udec
+    cdef readonly bint piece_fin
+    cdef readonly long long stream_serial
 
     cpdef set_inflater(self, _Inflater inflater)
     cpdef object get_buffer(self)
@@ -96,7 +105,7 @@ cdef class FrameParser:
     cdef object _whole_frame(self)
     cdef object _decode(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t length)
     @cython.locals(h=_Header, opcode=int, length=cython.longlong, avail=Py_ssize_t, cost=cython.longlong, bit=int)
-    cdef bint _advance_header(self) except -1
+    cdef bint _advance_header(self, bint direct) except -1
     cdef str _fragments_note(self, int opcode, long long length)
     cdef _start_direct(self, int opcode, long long length, Py_ssize_t avail)
     cdef object _direct_view(self, Py_ssize_t want)
@@ -115,6 +124,22 @@ cdef class FrameParser:
     cdef dict _finish_message(self)
     @cython.locals(complete=bint)
     cdef dict _checked_text(self, object data, Py_ssize_t length)
+    cpdef object next_piece(self)
+    cpdef object next_piece_into(self, object into)
+    @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
+                   start=Py_ssize_t, avail=Py_ssize_t, pybuf=Py_buffer)
+    cpdef Py_ssize_t whole_into(self, object into) except -2
+    cpdef discard_message(self)
+    cdef object _pieces(self, object into)
+    cdef object _finish_whole(self, object into)
+    @cython.locals(h=_Header, opcode=int, length=cython.longlong, base=Py_ssize_t,
+                   done=Py_ssize_t, n=Py_ssize_t, fin=bint, kind=int, zmsg=bint, state=int,
+                   text=bint, at=Py_ssize_t, end=Py_ssize_t)
+    cdef object _piece(self, object into)
+    @cython.locals(h=_Header)
+    cdef _start_piecewise(self, object into)
+    @cython.locals(inflater=_Inflater, limit=cython.longlong, size=Py_ssize_t)
+    cdef object _inflate_piece(self, object src, bint fin)
 
 
 cdef class ClientProtocol:

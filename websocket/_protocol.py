@@ -24,6 +24,7 @@ speed: a few ``if cython.compiled:`` branches reach the C primitives of
 
 from __future__ import annotations
 
+import codecs
 import os
 import threading
 import time
@@ -38,6 +39,7 @@ except ImportError:  # a Cython-less install runs this file as plain Python
 
 from ._deflate import Agreement, DeflateSettings
 from ._exceptions import (
+    BufferTooSmall,
     ConnectionClosed,
     HandshakeError,
     IncompleteFrame,
@@ -155,6 +157,9 @@ BODY_HEAD = 1024
 _CONNECTING, _OPEN, _CLOSING, _CLOSED = State.CONNECTING, State.OPEN, State.CLOSING, State.CLOSED
 _TEXT, _BINARY, _CLOSE, _PING, _PONG = 1, 2, 8, 9, 10
 _NEED = object()  # "more bytes needed", distinct from None ("a fragment")
+_DROPPED = object()  # a discarded message ended (FrameParser._piece)
+# FrameParser._stream: how the message in progress is being read.
+_IDLE, _STREAMING, _INTO, _DISCARD = 0, 1, 2, 3
 
 # Message dicts are copies of these with "data" set: copying a small dict
 # clones its key table, cheaper than building one key by key.
@@ -173,6 +178,27 @@ def _message(template: dict[str, Any], data: object) -> dict[str, Any]:
 def _invalid_utf8() -> ProtocolError:
     """RFC 6455 §8.1: invalid UTF-8 in a text message fails with 1007."""
     return WebSocketPayloadException("invalid UTF-8 in text message", 1007)
+
+
+def _writable(buffer: object) -> memoryview:
+    """A caller's buffer (next_piece_into) as a writable, contiguous view of
+    bytes; TypeError or ValueError saying what is wrong with it."""
+    try:
+        view = memoryview(buffer)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            "receive_into() takes a writable bytes-like object (bytearray, memoryview, "
+            f"numpy array ...), not {type(buffer).__name__}"
+        ) from None
+    if view.readonly:
+        view.release()
+        raise TypeError(f"receive_into() needs a writable buffer; {type(buffer).__name__} is read-only")
+    if not view.c_contiguous:
+        view.release()
+        raise ValueError("receive_into() needs a contiguous buffer")
+    if view.format != "B" or view.ndim != 1:
+        view = view.cast("B")
+    return view
 
 
 def _check_max_size(max_size: object) -> None:
@@ -502,10 +528,13 @@ class _Deflater:
         self._flush = zlib.Z_FULL_FLUSH if no_context_takeover else zlib.Z_SYNC_FLUSH
         self._out = bytearray()
 
-    def compress(self, payload: Any) -> memoryview:
+    def compress(self, payload: Any, final: bool = True) -> memoryview:
         """The payload of a compressed message (str is compressed as UTF-8).
 
-        The view is valid until the next call: the caller writes it first.
+        ``final=False`` compresses a piece of a message sent in several
+        frames: no flush, so the output may be empty; the message's last
+        piece (``final``) ends it.  The view is valid until the next call:
+        the caller writes it first.
         """
         z = self._z
         if len(self._out) > INFLATE_KEEP:
@@ -524,10 +553,13 @@ class _Deflater:
                 at += INFLATE_CHUNK
                 if at >= total:
                     break
-            size = self._append(size, z.flush(self._flush))
+            if final:
+                size = self._append(size, z.flush(self._flush))
         finally:
             if not text:
                 data.release()
+        if not final:
+            return memoryview(self._out)[:size]
         # §7.2.1: a sync (or full) flush always ends with the empty stored
         # block 00 00 ff ff, which the sender removes.
         return memoryview(self._out)[: size - 4]
@@ -629,6 +661,18 @@ class FrameParser:
         self._zmax = -1 if self._max < 0 else self._max + (self._max >> 10) + 1024
         self._error: BaseException | None = None
         self.last_opcode = 0
+        # Piecewise reading (next_piece, next_piece_into): how the message
+        # in progress is read (_IDLE when none is), its decompressed bytes
+        # so far, how much of it is in the caller's buffer, and the text
+        # decoder of a streamed text message.
+        self._stream = _IDLE
+        self._zout = 0
+        self._into_at = 0
+        self._udec: Any = None
+        #: After next_piece(): the piece was its message's last.
+        self.piece_fin = False
+        #: Counts messages read piecewise (a stream knows it is stale).
+        self.stream_serial = 0
         #: Called with (opcode, message) for each control frame before it is
         #: returned, and with the exception when parsing fails: the
         #: connection's protocol hooks in here, so that a shell may call
@@ -736,6 +780,13 @@ class FrameParser:
                 msg = self._whole_frame()
                 if msg is not None:
                     return msg
+            if self._stream != _IDLE:
+                # A message being read piecewise (next_piece) and left
+                # unfinished: the rest of it is discarded first.
+                self._stream = _DISCARD
+                dropped = self._piece(None)
+                if dropped is not _DROPPED:
+                    return dropped  # type: ignore[return-value]
             while True:
                 result = self._next_frame()
                 if result is _NEED:
@@ -808,8 +859,10 @@ class FrameParser:
         except UnicodeDecodeError:
             raise _invalid_utf8() from None
 
-    def _advance_header(self) -> bool:
-        """Parse the next header if it is all there; False if not."""
+    def _advance_header(self, direct: bool) -> bool:
+        """Parse the next header if it is all there; False if not.
+        ``direct``: a big frame's payload may go to its own memory (not
+        when it is read piecewise)."""
         h = self._h
         if not _parse_header(self._buf, self._start, self._end - self._start, h):
             return False
@@ -854,7 +907,7 @@ class FrameParser:
             self._zmsg and opcode < 8
         )
         avail = self._end - self._start
-        if length >= BIG_FRAME and avail < length:
+        if direct and length >= BIG_FRAME and avail < length:
             self._start_direct(opcode, length, avail)
         return True
 
@@ -933,7 +986,7 @@ class FrameParser:
         """One frame: a message, None when it was a fragment of one, or
         _NEED when more bytes must arrive first."""
         h = self._h
-        if not self._have_hdr and not self._advance_header():
+        if not self._have_hdr and not self._advance_header(True):
             return _NEED
         length = h.length
         direct = self._direct
@@ -1076,6 +1129,298 @@ class FrameParser:
                 return _message(_TEXT_MSG, data)
             return _message(_TEXT_MSG, bytes(memoryview(data)[:length]))
         return _message(_TEXT_MSG, self._decode(data, 0, length))
+
+
+    # -- piecewise receiving: receive_streaming(), receive_into() -----------
+
+    def next_piece(self) -> object:
+        """The next piece of a text or binary message, as its bytes arrive.
+
+        For messages that should never sit whole in memory.  A piece is the
+        payload that arrived since the last call (decompressed, with
+        permessage-deflate): ``bytes`` for binary, ``str`` for text (UTF-8
+        bytes when ``decode_text`` is off).  UTF-8 validity (§8.1, as the
+        bytes arrive) and ``max_size`` (on the whole message) are enforced
+        as for whole messages.  After a piece, ``last_opcode`` is the
+        message's opcode (1 or 2) and ``piece_fin`` says whether it was the
+        last; a message being read into a buffer by :meth:`next_piece_into`
+        is discarded.
+
+        Returns:
+            A piece (empty only when it is a whole empty message), a
+            control frame's message dict (control frames may come between a
+            message's frames, §5.4), or None until more bytes arrive.
+        """
+        if self._stream == _INTO:
+            self._stream = _DISCARD
+        return self._pieces(None)
+
+    def next_piece_into(self, into: Any) -> object:
+        """The next message written into ``into`` (a writable, contiguous
+        byte view) as its bytes arrive; text as its UTF-8 bytes, checked.
+
+        One copy, from the receive buffer into ``into``, and no object
+        created per message.  A message being read by :meth:`next_piece`
+        is discarded first.
+
+        Returns:
+            The message's size once it is complete (``last_opcode`` says
+            its type), a control frame's message dict, or None until more
+            bytes arrive: what did arrive is in ``into`` already, and the
+            next call (with the same view) goes on from there.
+
+        Raises:
+            BufferTooSmall: the message does not fit.  One frame: it is
+                left unread (nothing consumed).  Fragmented or compressed
+                (its size shows only as it arrives): ``into`` holds its
+                first bytes and the rest is discarded as it arrives.
+        """
+        size = self.whole_into(into)
+        if size >= 0:
+            return size
+        if self._stream == _STREAMING:
+            self._stream = _DISCARD
+        return self._pieces(_writable(into))
+
+    def whole_into(self, into: Any) -> int:
+        """next_piece_into()'s fast path, as _whole_frame(): a whole small
+        text or binary frame already buffered, between messages, copied
+        straight into ``into`` (one memcpy in the compiled build, through
+        the buffer protocol); its size.  -1 (nothing consumed) leaves it to
+        next_piece_into(), which then raises whatever is wrong.  The header
+        checks repeat _whole_frame()'s inline: a shared helper would be a
+        Python call per message in the pure build."""
+        if self._stream != _IDLE or self._have_hdr or self._msg_opcode != 0 or self._error is not None:
+            return -1
+        start = self._start
+        avail = self._end - start
+        if avail < 2:
+            return -1
+        p: Any = self._buf
+        b0 = p[start]
+        if b0 != 0x82 and b0 != 0x81:
+            return -1
+        length = p[start + 1]
+        hlen = 2
+        if length >= 126:
+            if length != 126 or avail < 4:
+                return -1
+            length = (p[start + 2] << 8) | p[start + 3]
+            if length < 126:
+                return -1
+            hlen = 4
+        if hlen + length > avail or (self._max >= 0 and length > self._max):
+            return -1
+        start += hlen
+        if cython.compiled:
+            if b0 == 0x81 and ws_utf8_feed(WS_UTF8_ACCEPT, p + start, length, cython.NULL) != WS_UTF8_ACCEPT:  # type: ignore[name-defined]  # noqa: F821
+                return -1
+            try:
+                PyObject_GetBuffer(into, cython.address(pybuf), PyBUF_WRITABLE)  # type: ignore[name-defined]  # noqa: F821
+            except (TypeError, BufferError):
+                return -1  # _writable() says what is wrong with it
+            if pybuf.len < length:  # type: ignore[name-defined]  # noqa: F821
+                PyBuffer_Release(cython.address(pybuf))  # type: ignore[name-defined]  # noqa: F821
+                return -1
+            memcpy(pybuf.buf, p + start, length)  # type: ignore[name-defined]  # noqa: F821
+            PyBuffer_Release(cython.address(pybuf))  # type: ignore[name-defined]  # noqa: F821
+        else:
+            src = self._view[start : start + length]
+            if b0 == 0x81 and not validate_utf8(bytes(src)):
+                return -1
+            view = _writable(into)
+            if len(view) < length:
+                return -1
+            view[:length] = src
+            view.release()
+        self._start = start + length
+        self._after_big = False
+        self.last_opcode = b0 & 0x0F
+        self.piece_fin = True
+        return length  # type: ignore[no-any-return]
+
+    def discard_message(self) -> None:
+        """Drop the rest of a message being read piecewise: its bytes are
+        discarded as they arrive (compressed ones still go through the
+        decompressor, whose window the next message may refer to)."""
+        if self._stream != _IDLE:
+            self._stream = _DISCARD
+
+    def _pieces(self, into: Any) -> object:
+        if self._error is not None:
+            raise self._error
+        try:
+            if self._stream == _IDLE and (
+                self._msg_opcode != 0 or (self._have_hdr and self._h.opcode < 8)
+            ):
+                # next_message() started this message (a receive() that
+                # timed out midway): it is finished that way, whole.
+                return self._finish_whole(into)
+            while True:
+                result = self._piece(into)
+                if result is not _DROPPED:
+                    return result
+        except (ProtocolError, MessageTooBig) as exc:
+            self._error = exc
+            if self.on_error is not None:
+                self.on_error(exc)
+            raise
+
+    def _finish_whole(self, into: Any) -> object:
+        while True:
+            result = self._next_frame()
+            if result is _NEED:
+                return None
+            if result is not None:
+                break
+        msg: Any = result
+        if self.last_opcode >= 8:
+            return msg
+        self.piece_fin = True
+        if into is None:
+            return msg["data"]
+        data = msg["data"]
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if len(data) > len(into):
+            into[:] = data[: len(into)]
+            raise BufferTooSmall(len(data), len(into), True)
+        into[: len(data)] = data
+        return len(data)
+
+    def _piece(self, into: Any) -> object:
+        """Consume what arrived of the message being read piecewise (and
+        control frames before or inside it).
+
+        Returns None when more bytes are needed, a control frame's message,
+        _DROPPED when a message being discarded ended, else (reading into
+        ``into``) the message's size once complete, or (not) a non-empty
+        piece or a message's last piece."""
+        h = self._h
+        while True:
+            if not self._have_hdr:
+                if not self._advance_header(False):
+                    return None
+                if h.opcode < 8 and self._stream == _IDLE:
+                    self._start_piecewise(into)
+            opcode = h.opcode
+            length = h.length
+            base = self._start
+            if opcode >= 8:  # control frames are short and whole (§5.5)
+                if self._end - base < length:
+                    return None
+                self._have_hdr = False
+                if h.masked:
+                    self._unmask(self._buf, base, length, 0)
+                data = bytes(self._view[base : base + length])
+                self._start = base + length
+                self.last_opcode = opcode
+                msg = self._control_message(opcode, data)
+                if msg is not None:
+                    return msg
+                continue
+            done = self._checked
+            n = min(self._end - base, length - done)
+            if n <= 0 and done < length:
+                return None
+            if h.masked:
+                self._unmask(self._buf, base, n, done)
+            self._checked = done + n
+            self._start = base + n
+            self._after_big = False
+            fin = False
+            if done + n == length:
+                self._have_hdr = False
+                fin = h.fin
+                self._msg_cost += length + (FRAGMENT_COST if opcode == 0 else 0)
+            kind = self._msg_opcode
+            src = self._view[base : base + n]
+            zmsg = self._zmsg
+            if zmsg:
+                src = self._inflate_piece(src, fin)
+            state = self._stream
+            if fin:
+                self._msg_opcode = 0
+                self._msg_cost = 0
+                self._zmsg = False
+                self._stream = _IDLE
+            self.last_opcode = kind
+            try:
+                if state == _DISCARD:
+                    if fin:
+                        return _DROPPED
+                    continue
+                text = kind == _TEXT
+                if text and (
+                    not self._utf8.feed(src) or (fin and not self._utf8.complete)
+                ):
+                    raise _invalid_utf8()
+                if into is not None:
+                    at = self._into_at
+                    end = at + len(src)
+                    if end > len(into):
+                        into[at:] = src[: len(into) - at]
+                        self._into_at = 0
+                        if not fin:
+                            self._stream = _DISCARD
+                        raise BufferTooSmall(end, len(into), True)
+                    into[at:end] = src
+                    if not fin:
+                        self._into_at = end
+                        continue
+                    self._into_at = 0
+                    self.piece_fin = True
+                    return end
+                self.piece_fin = fin
+                piece: Any
+                if text and self._decode_text:
+                    piece = self._udec.decode(src, fin)
+                else:
+                    piece = bytes(src)
+                if fin or len(piece) != 0:
+                    return piece
+            finally:
+                src.release()
+                if zmsg:
+                    self._inflater.done()
+
+    def _start_piecewise(self, into: Any) -> None:
+        """A data message starts, to be read piecewise (its header is
+        parsed): it is read into ``into`` or streamed when None."""
+        h = self._h
+        if into is not None and h.fin and not self._zmsg and h.length > len(into):
+            # One frame: its size is known, so it is left unread.
+            self._start -= h.size
+            self._have_hdr = False
+            raise BufferTooSmall(h.length, len(into), False)
+        self._stream = _STREAMING if into is None else _INTO
+        self._msg_opcode = h.opcode
+        self._zout = 0
+        self._into_at = 0
+        self.stream_serial += 1
+        if h.opcode == _TEXT:
+            self._utf8.reset()
+            if into is None and self._decode_text:
+                if self._udec is None:
+                    self._udec = codecs.getincrementaldecoder("utf-8")()
+                self._udec.reset()
+
+    def _inflate_piece(self, src: memoryview, fin: bool) -> memoryview:
+        """Decompress a piece of a compressed message (RFC 7692 §7.2.2);
+        the caller calls ``done()`` on the inflater once it has used it."""
+        inflater = self._inflater
+        limit = -1 if self._max < 0 else self._max - self._zout
+        try:
+            size = inflater.inflate(src, limit, fin)
+        finally:
+            src.release()
+        if 0 <= limit < size:
+            inflater.done()
+            raise MessageTooBig(
+                self._zout + size, self.max_size, "decompressed; inflating stopped there"
+            )
+        self._zout += size
+        return memoryview(inflater.out)[:size]
 
 
 def _new_bytes(length: int) -> bytes:
