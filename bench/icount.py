@@ -12,7 +12,8 @@ client (this script again, under ``valgrind --tool=callgrind``) makes
 ``--count`` exchanges of 64-byte binary messages, then once more with none;
 the difference divided by the count is printed.  Modes: ``recv`` (the
 server sends, the client receives), ``send`` (the client sends), ``rtt``
-(send then receive).  Needs valgrind (Debian package ``valgrind``).
+(send then receive), and ``recv-into`` (``recv`` through ``receive_into()``
+into one reused buffer).  Needs valgrind (Debian package ``valgrind``).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def serve(mode: str, count: int) -> None:
                 return None
             rest += data
 
-    if mode == "recv":
+    if mode in ("recv", "recv-into"):
         conn.sendall(FRAME * count)
     elif mode == "rtt":
         for _ in range(count):
@@ -83,6 +84,13 @@ def client(mode: str, count: int, port: str) -> None:
 
     ws = WsClient(f"ws://127.0.0.1:{port}/")
     msg = b"y" * 64
+    if mode == "recv-into":
+        buf = bytearray(64)
+        into = ws.receive_into
+        for _ in range(count):
+            into(buf)
+        ws.close()
+        return
     for _ in range(count):
         if mode != "recv":
             ws.send(msg)

@@ -53,6 +53,9 @@ PEERS = {
     # The same sends through send_many() (one call for all messages): a row
     # of its own, never the "ours" row, since no peer's loop batches.
     "ours-send-many": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "BENCH_SEND_MANY": "1"}),
+    # receive_into() one reused buffer instead of receive() (README,
+    # "Streaming and zero-copy"): a row of its own, as no peer has it.
+    "ours-into": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "BENCH_RECEIVE_INTO": "1"}),
     # socket_options=[(SOL_SOCKET, SO_RCVBUF, n)] before connecting: what a
     # fixed receive buffer does to the receive rows (README, "Transports").
     "ours-rcvbuf-256k": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "BENCH_RCVBUF": "262144"}),
@@ -69,7 +72,7 @@ PEERS = {
     "raw-socket": ("ours", "peer_raw.py", {}),
 }
 #: peers that only run some kinds of workload
-ONLY = {"ours-send-many": {"send"}, "ours-rcvbuf-256k": {"recv"}, "ours-rcvbuf-4m": {"recv"}}
+ONLY = {"ours-send-many": {"send"}, "ours-into": {"recv", "rtt"}, "ours-rcvbuf-256k": {"recv"}, "ours-rcvbuf-4m": {"recv"}}
 #: peers run only when --peers names them
 OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m"}
 #: peers that run the compressed ("z-") workloads: the others have no

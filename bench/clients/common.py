@@ -116,6 +116,12 @@ def check(data, i: int, size: int) -> None:
         raise AssertionError(f"message {i}: {len(data)} bytes, index {_INDEX.unpack_from(data)[0] if len(data) >= 8 else None}")
 
 
+def check_into(buf: bytearray, n: int, i: int, size: int) -> None:
+    """check() for a message received into ``buf[:n]`` (no slice made)."""
+    if n != size or _INDEX.unpack_from(buf)[0] != i or buf[n - 1] != FILL:
+        raise AssertionError(f"message {i}: {n} bytes, index {_INDEX.unpack_from(buf)[0] if n >= 8 else None}")
+
+
 def check_ack(data, count: int) -> None:
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data).decode()

@@ -1,11 +1,21 @@
 """Benchmark client: websocket-fast (this project; WEBSOCKET_NO_EXTENSIONS=1
 for the pure twin; BENCH_SEND_MANY=1 sends through one send_many() call;
-BENCH_RCVBUF=n sets SO_RCVBUF to n through socket_options)."""
+BENCH_RCVBUF=n sets SO_RCVBUF to n through socket_options; BENCH_RECEIVE_INTO=1
+receives with receive_into() into one reused buffer)."""
 
 import os
 import socket
 
-from common import check, check_ack, compressed, main, payload, run_compressed, set_index
+from common import (
+    check,
+    check_ack,
+    check_into,
+    compressed,
+    main,
+    payload,
+    run_compressed,
+    set_index,
+)
 
 import websocket
 from websocket import WsClient
@@ -25,7 +35,20 @@ def run(kind, url, size, count, clock):
     ws = WsClient(url, max_size=None, socket_options=options)
     buf = payload(size)
     receive, send = ws.receive, ws.send
-    if kind == "rtt":
+    if os.environ.get("BENCH_RECEIVE_INTO") == "1" and kind != "send":
+        into = ws.receive_into
+        rbuf = bytearray(size)
+        clock.start()
+        if kind == "rtt":
+            for i in range(count):
+                set_index(buf, i)
+                send(buf)
+                check_into(rbuf, into(rbuf)[0], i, size)
+        else:
+            send("go")
+            for i in range(count):
+                check_into(rbuf, into(rbuf)[0], i, size)
+    elif kind == "rtt":
         clock.start()
         for i in range(count):
             set_index(buf, i)
