@@ -107,6 +107,26 @@ def test_receive_into_timeout_then_goes_on(base):
         assert buf[:10240] == bytes(range(256)) * 40
 
 
+def test_a_big_message_goes_on_in_another_buffer_after_a_timeout():
+    payload = os.urandom(300_000)
+
+    def script(peer):
+        peer.accept()
+        frame = server_frame(2, payload)
+        peer.send(frame[:150_000])
+        time.sleep(0.5)
+        peer.send(frame[150_000:])
+        frames_until_eof(peer)
+
+    with RawPeer(script) as peer, WsClient(peer.url, timeout=T) as ws:
+        first = bytearray(400_000)
+        with pytest.raises(WebSocketTimeout):
+            ws.receive_into(first, timeout=0.2)
+        second = bytearray(300_000)
+        assert ws.receive_into(second, timeout=T) == (300_000, "binary")
+        assert second == payload
+
+
 def test_receive_into_raises_at_the_close(base):
     with WsClient(f"{base}/close?code=4001&reason=bye", timeout=T) as ws:
         with pytest.raises(ConnectionClosed) as info:

@@ -310,6 +310,9 @@ def test_into_after_a_stream_discards_it_and_back(codec):
 
 
 TWINS = [load_twin(name) for name in TWIN_NAMES]
+#: Frames this big are received into their own memory (a C constant in the
+#: compiled build, so read from the pure one).
+BIG_FRAME = load_twin("python").protocol.BIG_FRAME
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
@@ -352,3 +355,56 @@ def test_random_chunkings_agree_with_whole_messages(specs, cuts, into):
                     got.append((parser.last_opcode, current))
                     current = b""
         assert got == expected, codec.name
+
+
+def test_a_big_frame_is_received_straight_into_the_buffer(codec):
+    payload = random.Random(2).randbytes(3 * BIG_FRAME)
+    wire = frames(codec, (2, payload), (2, b"next"))
+    parser = codec.FrameParser(None)
+    mine = bytearray(len(payload) + 10)
+    view = memoryview(mine)
+    parser.feed(wire[:1000])
+    assert parser.next_piece_into(view) is None
+    # The parser now offers parts of the caller's buffer to receive into.
+    offered = parser.get_buffer()
+    offered[:5] = wire[1000:1005]
+    parser.buffer_updated(5)
+    assert mine[1000 - 10 : 1000 - 5] == wire[1000:1005]
+    parser.feed(wire[1005:100_000])
+    assert parser.next_piece_into(view) is None
+    # Another buffer on the next call: the bytes so far move to it.
+    other = bytearray(len(payload))
+    parser.feed(wire[100_000:])
+    assert parser.next_piece_into(memoryview(other)) == len(payload)
+    assert other == payload
+    assert parser.next_piece_into(memoryview(other)) == 4 and other[:4] == b"next"
+
+
+def test_a_big_frame_into_a_buffer_can_be_discarded(codec):
+    payload = b"\x05" * (2 * BIG_FRAME)
+    wire = frames(codec, (2, payload), (1, "after"))
+    parser = codec.FrameParser(None)
+    view = memoryview(bytearray(len(payload)))
+    parser.feed(wire[:500])
+    assert parser.next_piece_into(view) is None
+    assert parser.next_message() is None  # discards it as it arrives
+    parser.feed(wire[500:])
+    assert parser.next_message() == {"type": "text", "data": "after"}
+
+
+def test_into_a_new_view_goes_on_with_a_fragmented_message(codec):
+    parser = codec.FrameParser(None)
+    parser.feed(frames(codec, (2, b"first ", {"fin": False})))
+    assert parser.next_piece_into(memoryview(bytearray(100))) is None
+    parser.feed(frames(codec, (0, b"second")))
+    other = bytearray(100)
+    assert parser.next_piece_into(memoryview(other)) == 12 and other[:12] == b"first second"
+    # A new view too small for what already arrived: nothing is lost.
+    parser.feed(frames(codec, (2, b"x" * 50, {"fin": False})))
+    big = memoryview(bytearray(100))
+    assert parser.next_piece_into(big) is None
+    parser.feed(frames(codec, (0, b"y")))
+    with pytest.raises(BufferTooSmall) as info:
+        parser.next_piece_into(memoryview(bytearray(10)))
+    assert not info.value.discarded and info.value.size == 50
+    assert parser.next_piece_into(big) == 51 and bytes(big[:51]) == b"x" * 50 + b"y"

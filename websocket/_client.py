@@ -1522,7 +1522,8 @@ class WsClient:
             # A whole frame already here: straight into the buffer.
             size = -1 if self._done else parser.whole_into(buffer)
             if size < 0:
-                size = self._await_piece(buffer, deadline, timeout, "receive_into()")
+                view = protocol._writable(buffer)  # one view for the whole call
+                size = self._await_piece(view, deadline, timeout, "receive_into()")
             return size, "text" if parser.last_opcode == _TEXT else "binary"
         finally:
             lock.release()

@@ -90,6 +90,7 @@ cdef class FrameParser:
     cdef readonly int _stream
     cdef long long _zout
     cdef Py_ssize_t _into_at
+    cdef object _into_view
     cdef object _udec
     cdef readonly bint piece_fin
     cdef readonly long long stream_serial
@@ -136,8 +137,11 @@ cdef class FrameParser:
                    done=Py_ssize_t, n=Py_ssize_t, fin=bint, kind=int, zmsg=bint, state=int,
                    text=bint, at=Py_ssize_t, end=Py_ssize_t)
     cdef object _piece(self, object into)
-    @cython.locals(h=_Header)
+    @cython.locals(h=_Header, avail=Py_ssize_t)
     cdef _start_piecewise(self, object into)
+    cdef _move_into(self, object into, Py_ssize_t at)
+    @cython.locals(h=_Header, length=Py_ssize_t, filled=Py_ssize_t, kind=int)
+    cdef object _direct_into(self, object into)
     @cython.locals(inflater=_Inflater, limit=cython.longlong, size=Py_ssize_t)
     cdef object _inflate_piece(self, object src, bint fin)
 

@@ -668,6 +668,7 @@ class FrameParser:
         self._stream = _IDLE
         self._zout = 0
         self._into_at = 0
+        self._into_view: Any = None  # the view the bytes so far went to
         self._udec: Any = None
         #: After next_piece(): the piece was its message's last.
         self.piece_fin = False
@@ -1156,12 +1157,16 @@ class FrameParser:
         return self._pieces(None)
 
     def next_piece_into(self, into: Any) -> object:
-        """The next message written into ``into`` (a writable, contiguous
-        byte view) as its bytes arrive; text as its UTF-8 bytes, checked.
+        """The next message written into ``into`` (a writable memoryview of
+        bytes, see :func:`_writable`) as its bytes arrive; text as its
+        UTF-8 bytes, checked.
 
         One copy, from the receive buffer into ``into``, and no object
-        created per message.  A message being read by :meth:`next_piece`
-        is discarded first.
+        created per message; a big one-frame message is received straight
+        into ``into`` (get_buffer() returns parts of it).  A message being
+        read by :meth:`next_piece` is discarded first.  If a call returns
+        None and the next one gets another view, the bytes so far are
+        copied to it: any buffer large enough goes on with the message.
 
         Returns:
             The message's size once it is complete (``last_opcode`` says
@@ -1180,7 +1185,7 @@ class FrameParser:
             return size
         if self._stream == _STREAMING:
             self._stream = _DISCARD
-        return self._pieces(_writable(into))
+        return self._pieces(into)
 
     def whole_into(self, into: Any) -> int:
         """next_piece_into()'s fast path, as _whole_frame(): a whole small
@@ -1297,6 +1302,8 @@ class FrameParser:
         ``into``) the message's size once complete, or (not) a non-empty
         piece or a message's last piece."""
         h = self._h
+        if into is not None and self._into_at != 0 and into is not self._into_view:
+            self._move_into(into, self._into_at)  # before anything is consumed
         while True:
             if not self._have_hdr:
                 if not self._advance_header(False):
@@ -1319,6 +1326,8 @@ class FrameParser:
                 if msg is not None:
                     return msg
                 continue
+            if self._direct is not None:  # one big frame, into ``into``
+                return self._direct_into(into)
             done = self._checked
             n = min(self._end - base, length - done)
             if n <= 0 and done < length:
@@ -1361,14 +1370,17 @@ class FrameParser:
                     if end > len(into):
                         into[at:] = src[: len(into) - at]
                         self._into_at = 0
+                        self._into_view = None
                         if not fin:
                             self._stream = _DISCARD
                         raise BufferTooSmall(end, len(into), True)
                     into[at:end] = src
                     if not fin:
                         self._into_at = end
+                        self._into_view = into
                         continue
                     self._into_at = 0
+                    self._into_view = None
                     self.piece_fin = True
                     return end
                 self.piece_fin = fin
@@ -1397,13 +1409,70 @@ class FrameParser:
         self._msg_opcode = h.opcode
         self._zout = 0
         self._into_at = 0
+        self._into_view = None
         self.stream_serial += 1
+        avail = self._end - self._start
+        if into is not None and h.fin and not self._zmsg and not h.masked and h.length >= BIG_FRAME and avail < h.length:
+            # A big message in one frame: received straight into ``into``
+            # (get_buffer() offers parts of it), with no copy in between.
+            into[:avail] = self._view[self._start : self._end]
+            self._direct = into
+            self._direct_base = 0
+            self._direct_filled = avail
+            self._start = self._end
         if h.opcode == _TEXT:
             self._utf8.reset()
             if into is None and self._decode_text:
                 if self._udec is None:
                     self._udec = codecs.getincrementaldecoder("utf-8")()
                 self._udec.reset()
+
+    def _move_into(self, into: Any, at: int) -> None:
+        """A call goes on with a message in another view than the last:
+        its first ``at`` bytes move there."""
+        if at > len(into):
+            raise BufferTooSmall(at, len(into), False)
+        into[:at] = self._into_view[:at]
+        self._into_view = into
+
+    def _direct_into(self, into: Any) -> object:
+        """A big one-frame message being received into the caller's view:
+        its size once complete (then checked), else None."""
+        h = self._h
+        length = h.length
+        filled = self._direct_filled
+        if self._stream == _DISCARD:  # another read came: dropped once here
+            if filled < length:
+                return None
+            self._direct = None
+            self._direct_filled = 0
+            self._have_hdr = False
+            self._after_big = True
+            self._msg_opcode = 0
+            self._msg_cost = 0
+            self._stream = _IDLE
+            return _DROPPED
+        if into is not self._direct:
+            if length > len(into):
+                raise BufferTooSmall(length, len(into), False)
+            into[:filled] = self._direct[:filled]
+            self._direct = into
+        if filled < length:
+            return None
+        self._direct = None
+        self._direct_filled = 0
+        self._have_hdr = False
+        self._after_big = True
+        kind = self._msg_opcode
+        self._msg_opcode = 0
+        self._msg_cost = 0
+        self._stream = _IDLE
+        self.last_opcode = kind
+        if kind == _TEXT:
+            if not self._utf8.feed(into[:length]) or not self._utf8.complete:
+                raise _invalid_utf8()
+        self.piece_fin = True
+        return length
 
     def _inflate_piece(self, src: memoryview, fin: bool) -> memoryview:
         """Decompress a piece of a compressed message (RFC 7692 §7.2.2);
