@@ -30,7 +30,7 @@ ROOT = HERE.parent
 VENVS = HERE / ".venvs"
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE / "clients"))
-from common import WORKLOADS, compressed  # noqa: E402
+from common import FEED_RATE, WORKLOADS, compressed, tls  # noqa: E402
 
 #: env name: (needs Python >= 3.12, packages)
 ENVS = {
@@ -72,7 +72,7 @@ PEERS = {
     "raw-socket": ("ours", "peer_raw.py", {}),
 }
 #: peers that only run some kinds of workload
-ONLY = {"ours-send-many": {"send"}, "ours-into": {"recv", "rtt"}, "ours-rcvbuf-256k": {"recv"}, "ours-rcvbuf-4m": {"recv"}}
+ONLY = {"ours-send-many": {"send"}, "ours-into": {"recv", "rtt", "feed"}, "ours-rcvbuf-256k": {"recv"}, "ours-rcvbuf-4m": {"recv"}}
 #: peers run only when --peers names them
 OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m"}
 #: peers that run the compressed ("z-") workloads: the others have no
@@ -81,9 +81,15 @@ OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m"}
 COMPRESSING = {"ours", "ours-pure", "ours-zlib-ng", "websockets", "aiohttp", "raw-socket"}
 
 
+#: peers left out of the TLS ("tls-") workloads, and why
+NO_TLS = {"websocket-rs": "its sync client takes no SSL context (no way to trust the bench's certificate)"}
+
+
 def runs_workload(peer: str, workload: str) -> bool:
     if compressed(workload):
         return peer in COMPRESSING
+    if tls(workload) and peer in NO_TLS:
+        return False
     if peer == "ours-zlib-ng":
         return False
     return peer not in ONLY or WORKLOADS[real_workload(workload)][0] in ONLY[peer]
@@ -137,6 +143,18 @@ def ensure_env(env: str, reinstall_ours: bool) -> str | None:
         return f"pip install failed: {out.stderr.strip().splitlines()[-1:]}"
     marker.write_text(wanted)
     return None
+
+
+def make_certificate() -> None:
+    """A self-signed certificate for 127.0.0.1 (openssl), for the server
+    (BENCH_CERT, BENCH_KEY) and trusted by the clients (BENCH_CA)."""
+    where = RESULTS / "tls"
+    where.mkdir(parents=True, exist_ok=True)
+    cert, key = where / "cert.pem", where / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "7",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    os.environ.update(BENCH_CA=str(cert), BENCH_CERT=str(cert), BENCH_KEY=str(key))
 
 
 def start_server() -> tuple[subprocess.Popen, int]:
@@ -197,11 +215,56 @@ def machine() -> str:
     return f"{os.cpu_count()} x {cpu}, {mem:.0f} GiB, {platform.platform()}, Python {platform.python_version()}"
 
 
+def summarize_feed(wl: str, runs: dict, peers: list) -> tuple[list, dict]:
+    """A feed's table: latency from the server's stamp to the client's
+    check (lower is better), and the client's CPU per message."""
+    stats = {}
+    errors = {}
+    for peer in peers:
+        results = [r for r in runs.get((wl, peer), []) if "error" not in r]
+        if (wl, peer) in runs and not results:
+            errors[peer] = [r["error"] for r in runs[(wl, peer)]][0]
+        if results:
+            stats[peer] = {
+                "p50_us": statistics.median(r["p50_us"] for r in results),
+                "p99_us": statistics.median(r["p99_us"] for r in results),
+                "p99_min": min(r["p99_us"] for r in results),
+                "p99_max": max(r["p99_us"] for r in results),
+                "p99.9_us": statistics.median(r["p99.9_us"] for r in results),
+                "cpu_us": statistics.median(r["client_cpu"] / r["count"] * 1e6 for r in results),
+                "server_cpu": statistics.median(r["server_cpu"] for r in results),
+                "runs": len(results), "per_run": {r["run"]: r["p99_us"] for r in results},
+            }
+    others = {p: s["p99_us"] for p, s in stats.items() if p != "raw-socket" and not p.startswith("ours")}
+    best = min(others, key=others.get) if others else None
+    lines = [f"### {wl} ({FEED_RATE:,} messages/s; latency in µs, lower is better)", "",
+             "| client | p50 | p99 | p99 min - max | p99.9 | p99 vs best peer | client CPU per message |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for peer, st in sorted(stats.items(), key=lambda x: x[1]["p99_us"]):
+        vs = ""
+        if best:
+            # best / ours per run: above 1 is lower latency than the best peer.
+            ratios = [stats[best]["per_run"][k] / v for k, v in st["per_run"].items() if k in stats[best]["per_run"]]
+            st["vs_best_peer"] = statistics.median(ratios) if ratios else None
+            vs = f"{st['vs_best_peer']:.2f}x" if ratios else ""
+        lines.append(f"| {peer} | {st['p50_us']:,.0f} | {st['p99_us']:,.0f} | {st['p99_min']:,.0f} - {st['p99_max']:,.0f} "
+                     f"| {st['p99.9_us']:,.0f} | {vs} | {st['cpu_us']:.2f} µs |")
+    lines += [f"| {peer} | failed: {err[-120:]!r} | | | | | |" for peer, err in errors.items()]
+    lines.append("")
+    if best:
+        lines += [f"best peer: {best}", ""]
+    return lines, stats
+
+
 def summarize(runs: dict, workloads: list, peers: list) -> tuple[str, dict]:
     """Markdown tables and the numbers behind them."""
     lines, summary = [], {}
     for wl in workloads:
         kind = WORKLOADS[real_workload(wl)][0]
+        if kind == "feed":
+            table, summary[wl] = summarize_feed(wl, runs, peers)
+            lines += table
+            continue
         unit = "round trips/s" if kind == "rtt" else "MB/s"
         rows = []
         for peer in peers:
@@ -284,6 +347,7 @@ def main() -> None:
                 skipped[peer] = why
                 log(f"skipping {peer}: {why}")
     peers = [p for p in peers if p not in skipped]
+    make_certificate()
     server, port = start_server()
     runs: dict = {}
     started = time.monotonic()
@@ -298,6 +362,8 @@ def main() -> None:
                     result["run"] = run
                     runs.setdefault((wl, peer), []).append(result)
                     shown = f"{rate(result):,.1f}" if "error" not in result else "ERROR " + result["error"][-200:]
+                    if "p99_us" in result:
+                        shown = f"p50 {result['p50_us']:,.0f} µs, p99 {result['p99_us']:,.0f} µs"
                     log(f"run {run + 1}/{args.runs} {wl:14} {peer:26} {shown}")
     finally:
         server.terminate()
@@ -314,6 +380,8 @@ def main() -> None:
     ]
     if skipped:
         header += [f"Skipped: {peer}: {why}." for peer, why in skipped.items()] + [""]
+    if any(tls(wl) for wl in workloads):
+        header += [f"Not in the TLS rows: {peer}: {why}." for peer, why in NO_TLS.items() if peer in peers] + [""]
     (RESULTS / "results.md").write_text("\n".join(header) + table)
     (RESULTS / "results.json").write_text(json.dumps(
         {"machine": machine(), "args": vars(args), "skipped": skipped, "summary": summary,

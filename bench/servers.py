@@ -2,8 +2,9 @@
 
     python bench/servers.py [--port 0]      prints "ready PORT", serves until killed
 
-One connection at a time (the benchmark is sequential); the request path says
-what to do:
+One connection at a time (the benchmark is sequential), plain or TLS on the
+same port (BENCH_CERT and BENCH_KEY: a connection that starts with a TLS
+ClientHello is wrapped); the request path says what to do:
 
     /echo                   echo every data message (round trips)
     /send?size=S&count=N    after the client's "go", stream N binary messages
@@ -11,6 +12,10 @@ what to do:
                             renumbered in place (receive tests)
     /recv?size=S&count=N    drain and check N binary messages of S bytes, then
                             answer "ok N" (send tests)
+    /feed?size=S&count=N&rate=R
+                            after "go", N messages of S bytes paced at R per
+                            second, each stamped with its send time
+                            (time.monotonic_ns() at bytes 8-15): latency
     /z/echo, /z/send?...&content=json|bin, /z/recv?...&content=...
                             the same with permessage-deflate (it must be
                             offered): messages are bench/clients/common.py's
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -158,6 +164,35 @@ def send(conn: socket.socket, parser: FrameParser, size: int, count: int, window
     wait_close(conn, parser)
 
 
+def feed(conn: socket.socket, parser: FrameParser, size: int, count: int, rate: int, window: Window) -> None:
+    """After "go", send ``count`` messages at ``rate`` per second, each
+    stamped at bytes 8-15 with time.monotonic_ns() as it is written (the
+    messages due at one moment go in one write, with one stamp)."""
+    frame = bytearray(encode_frame(2, bytes([FILL]) * size, False))
+    hlen = len(frame) - size
+    pack = struct.Struct("<QQ").pack_into
+    opcode, msg = next_message(conn, parser)
+    assert (opcode, msg) == (1, "go"), (opcode, msg)
+    window.start()
+    start = time.monotonic()
+    sent = 0
+    out = bytearray()
+    while sent < count:
+        due = min(count, int((time.monotonic() - start) * rate) + 1)
+        if due <= sent:
+            time.sleep(max(0.0, start + sent / rate - time.monotonic()))
+            continue
+        now = time.monotonic_ns()
+        del out[:]
+        for i in range(sent, due):
+            pack(frame, hlen, i, now)
+            out += frame
+        conn.sendall(out)
+        sent = due
+    window.stop()
+    wait_close(conn, parser)
+
+
 def recv(conn: socket.socket, parser: FrameParser, size: int, count: int, window: Window) -> None:
     unpack = struct.Struct("<Q").unpack_from
     for i in range(count):
@@ -222,11 +257,15 @@ def extension_for(path: str) -> str | None:
     return "permessage-deflate" if path.startswith("/z/") else None
 
 
-def serve(listener: socket.socket) -> None:
+def serve(listener: socket.socket, tls: ssl.SSLContext | None) -> None:
     while True:
         conn, _ = listener.accept()
+        url = urllib.parse.urlsplit("")
         try:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # A TLS ClientHello starts with 0x16: wss:// on the same port.
+            if tls is not None and conn.recv(1, socket.MSG_PEEK) == b"\x16":
+                conn = tls.wrap_socket(conn, server_side=True)
             path, rest = server_handshake(conn, extension_for)
             url = urllib.parse.urlsplit(path)
             query = dict(urllib.parse.parse_qsl(url.query))
@@ -247,11 +286,13 @@ def serve(listener: socket.socket) -> None:
                 send(conn, parser, int(query["size"]), int(query["count"]), window)
             elif url.path == "/recv":
                 recv(conn, parser, int(query["size"]), int(query["count"]), window)
+            elif url.path == "/feed":
+                feed(conn, parser, int(query["size"]), int(query["count"]), int(query["rate"]), window)
         except (OSError, ValueError, ConnectionError) as exc:
             print(f"connection ended: {exc!r}", file=sys.stderr, flush=True)
         finally:
             conn.close()
-        if url.path in ("/echo", "/send", "/recv", "/z/echo", "/z/send", "/z/recv"):
+        if url.path in ("/echo", "/send", "/recv", "/feed", "/z/echo", "/z/send", "/z/recv"):
             print(f"cpu {window.cpu:.6f} {window.wall:.6f}", flush=True)
 
 
@@ -262,8 +303,12 @@ def main() -> None:
     if implementation != "cython":
         sys.exit("bench servers need the compiled codec (pip install the project)")
     listener = socket.create_server(("127.0.0.1", args.port))
+    tls = None
+    if os.environ.get("BENCH_CERT"):
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(os.environ["BENCH_CERT"], os.environ["BENCH_KEY"])
     print(f"ready {listener.getsockname()[1]}", flush=True)
-    serve(listener)
+    serve(listener, tls)
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ cdef class FrameParser:
     @cython.locals(h=_Header, avail=Py_ssize_t)
     cdef _start_piecewise(self, object into)
     cdef _move_into(self, object into, Py_ssize_t at)
-    @cython.locals(h=_Header, length=Py_ssize_t, filled=Py_ssize_t, kind=int)
+    @cython.locals(h=_Header, length=Py_ssize_t, filled=Py_ssize_t, kind=int, discard=bint)
     cdef object _direct_into(self, object into)
     @cython.locals(inflater=_Inflater, limit=cython.longlong, size=Py_ssize_t)
     cdef object _inflate_piece(self, object src, bint fin)

@@ -1441,18 +1441,8 @@ class FrameParser:
         h = self._h
         length = h.length
         filled = self._direct_filled
-        if self._stream == _DISCARD:  # another read came: dropped once here
-            if filled < length:
-                return None
-            self._direct = None
-            self._direct_filled = 0
-            self._have_hdr = False
-            self._after_big = True
-            self._msg_opcode = 0
-            self._msg_cost = 0
-            self._stream = _IDLE
-            return _DROPPED
-        if into is not self._direct:
+        discard = self._stream == _DISCARD  # another read came: dropped here
+        if not discard and into is not self._direct:
             if length > len(into):
                 raise BufferTooSmall(length, len(into), False)
             into[:filled] = self._direct[:filled]
@@ -1467,6 +1457,8 @@ class FrameParser:
         self._msg_opcode = 0
         self._msg_cost = 0
         self._stream = _IDLE
+        if discard:
+            return _DROPPED
         self.last_opcode = kind
         if kind == _TEXT:
             if not self._utf8.feed(into[:length]) or not self._utf8.complete:

@@ -22,6 +22,7 @@ import os
 import resource
 import socket
 import struct
+import sys
 import time
 
 #: name: (kind, message size in bytes, message count)
@@ -32,6 +33,15 @@ WORKLOADS = {
     "recv-4k": ("recv", 4096, 65_536),  # 256 MiB
     "send-1m": ("send", 1 << 20, 1024),  # 1 GiB
     "send-64": ("send", 64, 1_000_000),
+    # A market-data-like feed: 1 KiB binary messages paced at FEED_RATE per
+    # second by the server, which stamps each with its send time; clients
+    # receive it as a recv workload, and report latency percentiles.
+    "feed-1k": ("feed", 1024, 100_000),
+    # The same over TLS (wss://, how feeds are delivered): the server's
+    # certificate is bench/run.py's, trusted through BENCH_CA.
+    "tls-rtt-64": ("rtt", 64, 20_000),
+    "tls-recv-4k": ("recv", 4096, 65_536),
+    "tls-recv-1m": ("recv", 1 << 20, 1024),
     # permessage-deflate (RFC 7692) on both ends: JSON-like text, or random
     # binary that does not compress; "z" workloads run on /z/ server paths.
     "z-rtt-json-1k": ("rtt", 1024, 10_000),
@@ -47,6 +57,10 @@ WORKLOADS = {
     "z-send-json-1m": ("send", 1 << 20, 200),
     "z-send-bin-1m": ("send", 1 << 20, 200),
 }
+#: Messages per second of the feed workloads (51 MB/s at 1 KiB): below
+#: every peer's receive rate, so latency shows per-message cost and wake-ups
+#: rather than a backlog.
+FEED_RATE = 50_000
 #: The pre-compressed messages a /z/send stream cycles through: message i
 #: carries index i % CYCLE (the server cannot compress 1 MiB fast enough
 #: for every client to be measured rather than it).
@@ -55,6 +69,20 @@ CYCLE = 16
 
 def compressed(workload: str) -> bool:
     return workload.startswith("z-")
+
+
+def tls(workload: str) -> bool:
+    return workload.startswith("tls-")
+
+
+def tls_context(url: str):
+    """For wss:// URLs, an SSLContext trusting the bench server's
+    certificate (BENCH_CA); None for ws://."""
+    if not url.startswith("wss://"):
+        return None
+    import ssl
+
+    return ssl.create_default_context(cafile=os.environ["BENCH_CA"])
 
 
 def content(workload: str) -> str:
@@ -122,6 +150,36 @@ def check_into(buf: bytearray, n: int, i: int, size: int) -> None:
         raise AssertionError(f"message {i}: {n} bytes, index {_INDEX.unpack_from(buf)[0] if n >= 8 else None}")
 
 
+#: Feed latencies in ns (send stamp at bytes 8-15 to arrival), when the
+#: workload is a feed.
+LATENCIES: list[int] = []
+_STAMP = struct.Struct("<Q")
+
+
+def _feed_check(data, i: int, size: int) -> None:
+    LATENCIES.append(time.monotonic_ns() - _STAMP.unpack_from(data, 8)[0])
+    _plain_check(data, i, size)
+
+
+def _feed_check_into(buf: bytearray, n: int, i: int, size: int) -> None:
+    LATENCIES.append(time.monotonic_ns() - _STAMP.unpack_from(buf, 8)[0])
+    _plain_check_into(buf, n, i, size)
+
+
+def _workload_from_argv() -> str:
+    args = sys.argv
+    return args[args.index("--workload") + 1] if "--workload" in args[:-1] else ""
+
+
+#: This client runs a feed workload (a recv whose latency is measured).
+FEED = WORKLOADS.get(_workload_from_argv(), ("",))[0] == "feed"
+# Chosen when a client imports this module (its --workload is known), so
+# that every other workload's check() costs not one instruction more.
+if FEED:
+    _plain_check, _plain_check_into = check, check_into
+    check, check_into = _feed_check, _feed_check_into  # type: ignore[assignment]
+
+
 def check_ack(data, count: int) -> None:
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data).decode()
@@ -163,6 +221,8 @@ def url_for(base: str, kind: str, size: int, count: int, workload: str = "") -> 
         return f"{base}/echo"
     if kind == "recv":
         return f"{base}/send?size={size}&count={count}{what}"
+    if kind == "feed":
+        return f"{base}/feed?size={size}&count={count}&rate={FEED_RATE}"
     return f"{base}/recv?size={size}&count={count}{what}"
 
 
@@ -219,24 +279,28 @@ def main(run, peer: str) -> None:
     kind, size, count = WORKLOADS[args.workload]
     count = max(2, int(count * args.scale))
     clock = Clock()
+    if tls(args.workload):
+        args.url = args.url.replace("ws://", "wss://", 1)
     if compressed(args.workload):
         run(args.workload, url_for(args.url, kind, size, count, args.workload), size, count, clock)
     else:
-        run(kind, url_for(args.url, kind, size, count), size, count, clock)
+        # A feed is received as any stream is (check() records latency).
+        run("recv" if kind == "feed" else kind, url_for(args.url, kind, size, count), size, count, clock)
     assert clock.t1 > clock.t0 > 0, "the client did not time its work"
-    print(
-        json.dumps(
-            {
-                "peer": peer,
-                "workload": args.workload,
-                "seconds": clock.t1 - clock.t0,
-                "count": count,
-                "size": size,
-                "rss_growth": max(0, maxrss_bytes() - clock.idle_rss),
-            }
-        ),
-        flush=True,
-    )
+    result = {
+        "peer": peer,
+        "workload": args.workload,
+        "seconds": clock.t1 - clock.t0,
+        "count": count,
+        "size": size,
+        "rss_growth": max(0, maxrss_bytes() - clock.idle_rss),
+    }
+    if kind == "feed":
+        assert len(LATENCIES) == count, f"{len(LATENCIES)} latencies for {count} messages"
+        ordered = sorted(LATENCIES)
+        for q in (50, 99, 99.9):
+            result[f"p{q}_us"] = ordered[min(count - 1, int(count * q / 100))] / 1000
+    print(json.dumps(result), flush=True)
 
 
 # -- for the raw-socket client: the handshake and pre-built frames ----------
@@ -250,6 +314,9 @@ def raw_connect(url: str, extensions: str = "") -> tuple[socket.socket, bytes]:
     host, _, port = hostport.rpartition(":")
     sock = socket.create_connection((host, int(port)))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    context = tls_context(url)
+    if context is not None:
+        sock = context.wrap_socket(sock, server_hostname=host)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((
         f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\n"

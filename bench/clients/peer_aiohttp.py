@@ -13,6 +13,7 @@ from common import (
     main,
     payload,
     set_index,
+    tls_context,
     zcheck,
     zpayload,
     zset_index,
@@ -52,7 +53,9 @@ async def arun(kind, url, size, count, clock):
         await zrun(kind, url, size, count, clock)
         return
     async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(url, max_msg_size=0, compress=0, autoping=True) as ws:
+        context = tls_context(url)
+        async with session.ws_connect(url, max_msg_size=0, compress=0, autoping=True,
+                                      ssl=context if context is not None else True) as ws:
             buf = payload(size)
             if kind == "rtt":
                 clock.start()

@@ -15,6 +15,7 @@ from common import (
     payload,
     run_compressed,
     set_index,
+    tls_context,
 )
 
 import websocket
@@ -32,7 +33,7 @@ def run(kind, url, size, count, clock):
         return
     rcvbuf = int(os.environ.get("BENCH_RCVBUF", "0"))
     options = [(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)] if rcvbuf else None
-    ws = WsClient(url, max_size=None, socket_options=options)
+    ws = WsClient(url, max_size=None, socket_options=options, ssl_context=tls_context(url))
     buf = payload(size)
     receive, send = ws.receive, ws.send
     if os.environ.get("BENCH_RECEIVE_INTO") == "1" and kind != "send":

@@ -3,7 +3,7 @@
 import asyncio
 
 import uvloop
-from common import check, check_ack, main, payload, set_index
+from common import check, check_ack, main, payload, set_index, tls_context
 from picows import WSListener, WSMsgType, ws_connect
 
 
@@ -44,7 +44,8 @@ class Listener(WSListener):
 
 async def arun(kind, url, size, count, clock):
     transport, listener = await ws_connect(
-        lambda: Listener(kind, size, count, clock), url, max_frame_size=size + 1024
+        lambda: Listener(kind, size, count, clock), url, max_frame_size=size + 1024,
+        ssl_context=tls_context(url),
     )
     clock.start()
     if kind == "rtt":

@@ -12,6 +12,7 @@ import zlib
 
 from common import (
     CYCLE,
+    FEED,
     WORKLOADS,
     check,
     check_ack,
@@ -133,6 +134,15 @@ def run(kind, url, size, count, clock):
             recv_exactly(sock, view, in_frame)
             if i == 0 or i == count - 1:
                 check(view[server_hlen:], i, size)
+    elif kind == "recv" and FEED:
+        # Each message read and checked as it comes: the latency baseline.
+        buf = bytearray(in_frame)
+        view = memoryview(buf)
+        clock.start()
+        sock.sendall(frame_header(1, 2, b"\0\0\0\0") + b"go")
+        for i in range(count):
+            recv_exactly(sock, view, in_frame)
+            check(view[server_hlen:], i, size)
     elif kind == "recv":
         total = in_frame * count
         # 128 KiB reads: the fastest size measured here (they return window

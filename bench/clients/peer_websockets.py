@@ -1,6 +1,6 @@
 """Benchmark client: websockets, its threaded (sync) client."""
 
-from common import compressed, main, run_compressed, run_sync
+from common import compressed, main, run_compressed, run_sync, tls_context
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.sync.client import connect
 
@@ -15,7 +15,7 @@ def run(kind, url, size, count, clock):
         run_compressed(ws.send, ws.recv, kind, size, count, clock)
         ws.close()
         return
-    ws = connect(url, max_size=None, compression=None)
+    ws = connect(url, max_size=None, compression=None, ssl=tls_context(url))
     run_sync(ws.send, ws.recv, ws.send, kind, size, count, clock)
     ws.close()
 
