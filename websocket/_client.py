@@ -306,6 +306,9 @@ class _TLS:
         self.obj = context.wrap_bio(self.incoming, self.outgoing, server_hostname=server_hostname)
         self.under = under
         self.lock: threading.Lock = under.lock if under is not None else threading.Lock()
+        #: The receiving thread's buffer for ciphertext from the socket:
+        #: recv() of 256 KiB would allocate that much per read.
+        self.scratch = bytearray(_TLS_READ)
 
     def _wrap(self, data: Any) -> bytes:
         # The lock is held: plaintext in, bytes for the socket out.
@@ -330,6 +333,12 @@ class _TLS:
         """Plaintext into ``view``: its size, 0 at the end of the stream,
         None when more ciphertext must arrive first."""
         with self.lock:
+            incoming = self.incoming
+            if not incoming.pending and not incoming.eof and not self.obj.pending():
+                # Nothing to decrypt (no ciphertext, no record part read):
+                # the read could only raise SSLWantReadError, an exception
+                # per message on the hot path.
+                return None
             try:
                 return int(self.obj.read(len(view), view))
             except ssl.SSLWantReadError:
@@ -338,12 +347,12 @@ class _TLS:
                 # A close_notify, or the socket's real EOF fed in: the end.
                 return 0
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         """Bytes from the socket (b"" at its end)."""
         with self.lock:
             self._feed(data)
 
-    def _feed(self, data: bytes) -> None:
+    def _feed(self, data: bytes | memoryview) -> None:
         under = self.under
         if under is None:
             if data:
@@ -1704,15 +1713,16 @@ class WsClient:
             flags = _DONTWAIT if deadline is not None else 0
             if deadline is not None and not _DONTWAIT and not self._rpoll.wait(deadline):
                 return False
+            scratch = tls.scratch
             try:
-                data = sock.recv(_TLS_READ, flags)
+                got = sock.recv_into(scratch, _TLS_READ, flags)
             except _WOULD_BLOCK:
                 if not self._rpoll.wait(deadline):
                     return False
                 continue
             except (OSError, ValueError):
-                data = b""
-            tls.feed(data)
+                got = 0
+            tls.feed(memoryview(scratch)[:got] if got else b"")
 
     def __iter__(self) -> Iterator[Message]:
         """Yield text and binary messages until the connection closes.
