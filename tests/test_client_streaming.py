@@ -342,6 +342,29 @@ def test_a_failing_iterable_fails_the_connection_with_1011():
     assert parse_close_frame(frames[1]["payload"])["code"] == 1011
 
 
+def test_a_send_from_the_iterable_itself_is_an_error_not_a_deadlock():
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        result["frames"] = frames_until_eof(peer)
+
+    with RawPeer(script) as peer, WsClient(peer.url, timeout=T) as ws:
+
+        def pieces():
+            yield b"one"
+            ws.ping(b"inside")  # the send lock is held by this very thread
+            yield b"two"
+
+        with pytest.raises(RuntimeError, match="iterable of a fragmented send"):
+            ws.send(pieces())
+        with pytest.raises(ConnectionClosed):  # half a message was out: 1011
+            ws.send(b"x")
+    frames = result["frames"]
+    assert [(f["opcode"], f["fin"]) for f in frames][:2] == [(2, False), (8, True)]
+    assert parse_close_frame(frames[1]["payload"])["code"] == 1011
+
+
 def test_mixed_pieces_and_bad_items(base):
     with WsClient(f"{base}/echo", timeout=T) as ws:
         with pytest.raises(TypeError, match="send\\(\\) \\(piece 0\\) takes a str or a bytes-like object, not int"):

@@ -246,6 +246,37 @@ def _fragments(message: object) -> bool:
     return False
 
 
+class _FragmentGuard:
+    """The send lock while a fragmented send() holds it: the same lock for
+    every other thread; for the thread taking the pieces (the iterable
+    calling send() or ping()), a RuntimeError instead of a deadlock."""
+
+    __slots__ = ("lock", "owner")
+
+    def __init__(self, lock: Any, owner: int) -> None:
+        self.lock = lock
+        self.owner = owner
+
+    def acquire(self, *args: Any) -> bool:
+        if threading.get_ident() == self.owner:
+            if args and not args[0]:
+                return False  # a try (a receive's reply): someone holds it
+            raise RuntimeError(
+                "a send was made from the iterable of a fragmented send() on the same "
+                "connection: its frames would split the message; send it afterwards"
+            )
+        return bool(self.lock.acquire(*args))
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
 class _Stalled(Exception):
     """A write's deadline passed (turned into WebSocketTimeout by the
     public method that knows its name and timeout)."""
@@ -920,7 +951,8 @@ class WsClient:
                 as a stream.  The send lock is held from the first frame to
                 the last, so no other frame (a ping, another thread's
                 message) comes between them; pongs the receiving thread
-                owes wait until the end.  If the iterable raises, or a
+                owes wait until the end, and a send from the iterable
+                itself raises RuntimeError (it would wait on that lock).  If the iterable raises, or a
                 piece is of the other type, once a frame is out the message
                 cannot be finished: the connection is failed (close 1011)
                 and the exception raised.  An empty iterable sends nothing.
@@ -975,10 +1007,15 @@ class WsClient:
         opcode, piece = _classify(first, "send() (piece 0)")
         try:
             self._lock_for_send(deadline)
+            lock = self._send_lock
+            # The pieces are taken under the lock: a send from the iterable
+            # itself (same thread) would wait on it for ever.
+            self._send_lock = _FragmentGuard(lock, threading.get_ident())  # type: ignore[assignment]
             try:
                 self._write_fragments(it, opcode, piece, compressed, deadline)
             finally:
-                self._send_lock.release()
+                self._send_lock = lock
+                lock.release()
         except _Stalled:
             raise self._stalled("send()", seconds) from None
         if self._pending or self._tls_out:
