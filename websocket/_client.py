@@ -1042,9 +1042,7 @@ class WsClient:
                     # One deflate stream for the whole message, RSV1 on its
                     # first frame (RFC 7692 §6.1, §7.2.1).
                     assert deflater is not None
-                    if isinstance(data, str):
-                        data = data.encode("utf-8")
-                    data = deflater.compress(data, final)
+                    data = deflater.compress(data, final)  # str as UTF-8
                 frame = self._encode(opcode, data, final, compressed and not sent)
                 self._write(frame, deadline, committed=sent or compressed)
                 sent = True
@@ -1558,11 +1556,7 @@ class WsClient:
         if buffer is None:
             raise TypeError("receive_into() takes a writable bytes-like object, not None")
         lock = self._recv_lock
-        deadline = None
-        if timeout is None:
-            lock.acquire()
-        else:
-            deadline = self._lock_receive(timeout, "receive_into()")
+        deadline = self._lock_receive(timeout, "receive_into()")
         try:
             parser = self._parser
             # A whole frame already here: straight into the buffer.
@@ -1595,9 +1589,7 @@ class WsClient:
             ConnectionClosed, ProtocolError, MessageTooBig, WebSocketTimeout:
                 as for :meth:`receive_into`.
         """
-        deadline = None if timeout is None else self._lock_receive(timeout, "receive_streaming()")
-        if timeout is None:
-            self._recv_lock.acquire()
+        deadline = self._lock_receive(timeout, "receive_streaming()")
         try:
             self._parser.discard_message()  # a stream left unfinished
             first = self._await_piece(None, deadline, timeout, "receive_streaming()")
@@ -1609,9 +1601,7 @@ class WsClient:
 
     def _stream_piece(self, serial: int, timeout: float | None) -> tuple[Any, bool]:
         """MessageStream's next piece and whether it was the last."""
-        deadline = None if timeout is None else self._lock_receive(timeout, "receive_streaming()")
-        if timeout is None:
-            self._recv_lock.acquire()
+        deadline = self._lock_receive(timeout, "receive_streaming()")
         try:
             parser = self._parser
             if parser.stream_serial != serial or parser._stream != 1:
