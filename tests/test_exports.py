@@ -37,6 +37,9 @@ SPEC_NAMES = {
     "STATUS_POLICY_VIOLATION", "STATUS_MESSAGE_TOO_BIG", "STATUS_INVALID_EXTENSION",
     "STATUS_UNEXPECTED_CONDITION", "STATUS_SERVICE_RESTART", "STATUS_TRY_AGAIN_LATER",
     "STATUS_BAD_GATEWAY", "STATUS_TLS_HANDSHAKE_ERROR",
+    # Distribution and typing: the message TypedDicts receive() returns.
+    "Message", "TextMessage", "TextBytesMessage", "BinaryMessage", "PingMessage", "PongMessage",
+    "CloseMessage",
     # Module attributes, in __all__ so that type checkers see them exported.
     "implementation", "__version__",
 }

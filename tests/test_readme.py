@@ -2,8 +2,7 @@
 
 Every ```python block of the "## Examples" section runs against the demo
 server of ``python -m websocket`` (ws://localhost:8080 is replaced by its
-address), and its output is checked.  ``python -m websocket`` itself runs
-too.
+address), and its output is checked.  The "Try it" command runs too.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import pytest
 
 from websocket._demo import DemoServer
 
+from .conftest import NO_EXTENSIONS
 from .servers import T
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -56,8 +56,23 @@ def test_readme_example(index):
     assert out.getvalue().splitlines() == EXPECTED[index]
 
 
-def test_python_m_websocket_runs():
-    out = subprocess.run([sys.executable, "-m", "websocket"], capture_output=True, text=True, timeout=3 * T)
+def test_the_try_it_command_runs_from_the_repository_root():
+    """The README's main command, as a user runs it: from the repository
+    root (where the checkout could shadow the installed package)."""
+    section = README.read_text().split("## Try it", 1)[1].split("\n## ", 1)[0]
+    (command,) = re.findall(r"```sh\n(.*?)\n```", section, flags=re.S)
+    assert command.endswith("pip install -e . && python -m websocket --demo"), command
+    out = subprocess.run(
+        [sys.executable, "-m", "websocket", "--demo"],
+        cwd=README.parent,
+        capture_output=True,
+        text=True,
+        timeout=3 * T,
+    )
     assert out.returncode == 0, out.stderr
+    assert out.stderr == ""  # no warning: the build is found
+    first = out.stdout.splitlines()[0]
+    assert first.startswith("websocket-fast ")
+    assert first.endswith("(python codec)" if NO_EXTENSIONS else "(cython codec)"), first
     for line in ["server says: hello", "pong type: pong", "closed: feed done (code 1000)", "upgrade accepted"]:
         assert line in out.stdout

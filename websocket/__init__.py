@@ -6,6 +6,7 @@ primitives compiled) or "python".
 """
 
 from ._client import MessageStream, WsClient, connect
+from ._codec import clash_warning as _clash_warning
 from ._codec import implementation
 from ._codec import protocol as _protocol_module
 from ._compat import *  # noqa: F403 - websocket-client's names (see _compat.__all__)
@@ -27,6 +28,15 @@ from ._handshake import (
     build_handshake_request,
     generate_key,
     validate_handshake_response,
+)
+from ._messages import (
+    BinaryMessage,
+    CloseMessage,
+    Message,
+    PingMessage,
+    PongMessage,
+    TextBytesMessage,
+    TextMessage,
 )
 from ._reconnect import reconnecting
 from ._url import parse_url
@@ -62,8 +72,25 @@ __all__ = [
     "BufferTooSmall",
     "ConnectionClosed",
     "WebSocketTimeout",
+    # The types of receive()'s messages (TypedDicts), for type checkers.
+    "Message",
+    "TextMessage",
+    "TextBytesMessage",
+    "BinaryMessage",
+    "PingMessage",
+    "PongMessage",
+    "CloseMessage",
     "implementation",
     "__version__",
     # websocket-client's API on our core (README: "Coming from websocket-client").
     *_compat_names,
 ]
+
+# websocket-client uses the import name "websocket" too (README: "The import
+# name").  Installed into the same environment, its modules land in this
+# directory; one stat at import tells.
+_clash = _clash_warning()
+if _clash is not None:
+    import warnings
+
+    warnings.warn(_clash, RuntimeWarning, stacklevel=2)

@@ -36,8 +36,8 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ParamSpec
 
 from ._codec import protocol
 from ._deflate import DeflateSettings
@@ -59,6 +59,7 @@ from ._handshake import (
     redirect_location,
     resolve_redirect,
 )
+from ._messages import Message
 from ._proxy import (
     ConnectResponse,
     ProxySpec,
@@ -68,6 +69,7 @@ from ._proxy import (
     proxy_from_environment,
     socks_connect,
 )
+from ._trace import frames_logger, trace_frames
 from ._url import parse_url
 
 if protocol.COMPILED:
@@ -76,7 +78,6 @@ else:
     from ._speedups_py import HAVE_FD_IO, FastLock  # type: ignore[assignment]
 
 ClientProtocol = protocol.ClientProtocol
-Message = dict[str, Any]
 
 __all__ = ["WsClient", "MessageStream", "connect"]
 
@@ -628,6 +629,13 @@ class WsClient:
                 self._abort()
                 raise
         proto = self._proto
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "connected to %s (subprotocol %s, compression %s)",
+                _shown(self.url),
+                proto.subprotocol,
+                "permessage-deflate" if proto.deflater is not None else None,
+            )
         self._sock.settimeout(None)  # blocking from now on (see the module doc)
         # Set once the handshake agreed on deflate (with a usable window).
         self._deflater: Any = proto.deflater
@@ -644,6 +652,8 @@ class WsClient:
             # keepalive decision (see _fill_keepalive).  No thread.
             proto.data_received(time.monotonic())
             self._fill = self._fill_keepalive  # type: ignore[method-assign]
+        if frames_logger.isEnabledFor(logging.DEBUG):
+            trace_frames(self)  # rebinds the per-message callables (see _trace)
 
     def _start(self, parts: dict[str, Any]) -> None:
         """A fresh protocol (and connection state) for one attempt."""
@@ -737,6 +747,9 @@ class WsClient:
         if self._opening.proxy_from_env:
             env = proxy_from_environment(parts["secure"], host, port)
             proxy = None if env is None else parse_proxy_url(env)
+        if logger.isEnabledFor(logging.DEBUG):
+            through = "" if proxy is None else f" through proxy {proxy.url}"
+            logger.debug("connecting to %s%s", where, through)
         sock: socket.socket | None = None
         try:
             if self._opening.given_sock is not None:
@@ -865,6 +878,7 @@ class WsClient:
         about the answer."""
         proto = self._proto
         sock = self._sock
+        logger.debug("opening handshake with %s", _shown(self.url))
         try:
             self._send_blocking(sock, proto.connect_request(), deadline)
             while True:
@@ -936,7 +950,7 @@ class WsClient:
 
     def send(
         self,
-        message: str | bytes | bytearray | memoryview,
+        message: str | bytes | bytearray | memoryview | Iterable[str] | Iterable[bytes | bytearray | memoryview],
         compress: bool | None = None,
         timeout: float | None = None,
     ) -> None:
@@ -1860,6 +1874,8 @@ class WsClient:
             return
         self._sock_closed = True
         self._proto.receive_eof()
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("connection to %s ended: %s", _shown(self.url), self._proto.closed_exception())
         try:
             self._sock.shutdown(socket.SHUT_RDWR)  # wakes blocked threads
         except (OSError, ValueError):
@@ -1935,6 +1951,25 @@ class MessageStream:
         return f"<MessageStream {self.type} {state}>"
 
 
+_P = ParamSpec("_P")
+
+
+def _takes_the_arguments_of(
+    cls: Callable[_P, WsClient],
+) -> Callable[[Callable[..., WsClient]], Callable[_P, WsClient]]:
+    """Gives a ``(url, **options)`` function the signature of ``cls``, for
+    type checkers (ParamSpec) and for ``help()``/Sphinx (``__wrapped__``)."""
+
+    def apply(function: Callable[..., WsClient]) -> Callable[_P, WsClient]:
+        function.__wrapped__ = cls  # type: ignore[attr-defined]
+        return function
+
+    return apply
+
+
+@_takes_the_arguments_of(WsClient)
 def connect(url: str, **options: Any) -> WsClient:
-    """Open a WebSocket connection: the same as ``WsClient(url, **options)``."""
+    """Open a WebSocket connection: the same as ``WsClient(url, **options)``,
+    with the same arguments (a type checker checks them as it does for
+    :class:`WsClient`)."""
     return WsClient(url, **options)

@@ -18,7 +18,7 @@ import platform
 import sys
 from types import ModuleType
 
-__all__ = ["implementation", "protocol", "load_pure_protocol"]
+__all__ = ["implementation", "protocol", "load_pure_protocol", "clash_warning"]
 
 _FORCE_PURE = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 
@@ -48,3 +48,49 @@ else:
 
 #: "cython" when the compiled protocol and primitives are in use, else "python".
 implementation = "cython" if protocol.COMPILED else "python"
+
+
+def _source_tree_warning(package_dir: str) -> str | None:
+    """Why the pure twin runs where the compiled one was wanted, when the
+    cause is that ``websocket`` was imported from a source checkout (a
+    ``_speedups.pyx`` beside it; wheels ship no .pyx) in which the
+    extension was never built: Python puts the current directory first on
+    ``sys.path``, so from the repository root the checkout shadows an
+    installed wheel."""
+    if not os.path.exists(os.path.join(package_dir, "_speedups.pyx")):
+        return None
+    return (
+        f"websocket was imported from the source tree {package_dir}, where the "
+        "compiled extension is not built, so the slow pure-Python codec runs. "
+        "Run from another directory to use the installed wheel, or build in place "
+        "with 'pip install -e .' (WEBSOCKET_NO_EXTENSIONS=1 silences this)."
+    )
+
+
+if implementation == "python" and not _FORCE_PURE and platform.python_implementation() == "CPython":
+    _why = _source_tree_warning(os.path.dirname(os.path.abspath(__file__)))
+    if _why is not None:
+        import warnings
+
+        warnings.warn(_why, RuntimeWarning, stacklevel=2)
+
+
+def clash_warning(package_dir: str = os.path.dirname(os.path.abspath(__file__))) -> str | None:
+    """What breaks when websocket-client is installed beside this package.
+
+    Both distributions install the package ``websocket``, so they share one
+    directory: websocket-client's modules (``_abnf.py`` is one, and no
+    module of ours has that name) sit beside ours, whichever ``__init__.py``
+    was written last wins, and uninstalling either deletes files the other
+    needs.
+    """
+    if not os.path.exists(os.path.join(package_dir, "_abnf.py")):
+        return None
+    return (
+        f"websocket-client is installed in {package_dir} too: it and websocket-fast "
+        "both use the import name 'websocket', and 'pip uninstall websocket-client' "
+        "would delete this package's __init__.py. Fix: pip uninstall -y "
+        "websocket-client websocket-fast && pip install websocket-fast (its "
+        "create_connection and WebSocketApp are provided: README, 'Coming from "
+        "websocket-client')."
+    )

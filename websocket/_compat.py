@@ -33,6 +33,7 @@ from ._exceptions import (
     WebSocketTimeout,
 )
 from ._frames import encode_close_frame
+from ._messages import Message
 from ._reconnect import _final
 
 __all__ = [
@@ -501,7 +502,7 @@ class WebSocket:
             if _trace:
                 logger.debug("++Rcv decoded: %s", msg)
             if kind == "text" or kind == "binary":
-                return msg["data"]  # type: ignore[no-any-return]
+                return msg["data"]
             if kind == "close":
                 return ""
 
@@ -866,7 +867,7 @@ class WebSocketApp:
             pong_due[0] = time.monotonic() + ping_timeout
         return None
 
-    def _deliver(self, msg: dict[str, Any], pong_due: list[float | None]) -> bool:
+    def _deliver(self, msg: Message, pong_due: list[float | None]) -> bool:
         """Hand one message to its callbacks; False for a close."""
         kind = msg["type"]
         if _trace:

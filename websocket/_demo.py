@@ -21,7 +21,7 @@ from ._codec import protocol
 from ._frames import Opcode, encode_close_frame
 from ._handshake import accept_key, parse_response_head
 
-__all__ = ["DemoServer", "server_handshake", "opcode_and_data"]
+__all__ = ["DemoServer", "server_handshake", "opcode_and_data", "run_demo"]
 
 FrameEncoder = protocol.FrameEncoder
 FrameParser = protocol.FrameParser
@@ -154,3 +154,62 @@ class DemoServer:
                 if path == "/feed" and echoed == 2:
                     payload = encode_close_frame(1000, "feed done")
                     conn.sendall(bytes(encoder.encode(Opcode.CLOSE, payload)))
+
+
+def run_demo() -> None:
+    """``python -m websocket --demo``: the seed interface's common patterns
+    against a DemoServer on 127.0.0.1 (connect, text and binary, ping, a
+    receive loop until the server closes, close; then the handshake helpers
+    on their own)."""
+    from . import (
+        WsClient,
+        __version__,
+        build_handshake_request,
+        generate_key,
+        implementation,
+        parse_url,
+        validate_handshake_response,
+    )
+    print(f"websocket-fast {__version__} ({implementation} codec)")
+    with DemoServer() as server:
+        print(f"demo server listening on {server.url}\n")
+
+        # Connect, exchange a few messages, then close cleanly.
+        ws = WsClient(f"{server.url}/chat")
+        print(f"connected: ready_state() = {ws.ready_state()!r}")
+        ws.send("hello")
+        reply = ws.receive()
+        print(f"server says: {reply['data']!s}")
+        ws.send_binary([0x01, 0x02, 0x03])
+        msg = ws.receive()
+        print(f"binary payload of {len(msg['data'])} bytes: {msg['data']!r}")
+        ws.ping(b"are you there?")
+        resp = ws.receive()
+        print(f"pong type: {resp['type']}, data: {resp['data']!r}")
+        ws.close()
+        print(f"after close(): ready_state() = {ws.ready_state()!r}\n")
+
+        # Drive a receive loop until the server sends a close frame.
+        ws = WsClient(f"{server.url}/feed")
+        ws.send("first")
+        ws.send("second")
+        while ws.ready_state() == "open":
+            msg = ws.receive()
+            if msg["type"] == "close":
+                print(f"closed: {msg['reason']} (code {msg['code']})")
+                break
+            print(f"got {msg['type']}: {msg['data']!s}")
+        print(f"ready_state() = {ws.ready_state()!r}\n")
+
+    # Build the raw handshake yourself with the protocol helpers.
+    parts = parse_url("wss://example.com/chat")
+    key = generate_key()
+    request = build_handshake_request(parts["host"], parts["path"], key)
+    print("handshake request for wss://example.com/chat:")
+    print("  " + request.strip().replace("\r\n", "\n  "))
+    http_response = (
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept_key(key)}\r\n\r\n"
+    )
+    if validate_handshake_response(http_response, key):
+        print("upgrade accepted")

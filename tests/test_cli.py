@@ -1,0 +1,173 @@
+"""``python -m websocket``: the interactive client, driven through a real
+pseudo-terminal (pexpect) against the websockets server on 127.0.0.1, and
+through pipes where a script would use it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pexpect
+import pytest
+
+from .servers import RawPeer, T, frames_until_eof, server_frame, ws_server
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def spawn(*args: str) -> pexpect.spawn:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TERM="dumb")
+    child = pexpect.spawn(
+        sys.executable, ["-m", "websocket", *args], env=env, encoding="utf-8", timeout=T
+    )
+    child.setecho(False)
+    return child
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "websocket", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=4 * T,
+    )
+
+
+def test_lines_typed_are_sent_and_echoes_printed_then_ctrl_d_closes():
+    with ws_server() as url:
+        child = spawn(f"{url}/echo")
+        child.expect(f"connected to {url}/echo; Ctrl-D or Ctrl-C to close")
+        child.expect("> ")
+        child.sendline("hello there")
+        child.expect("< hello there\r\n")
+        child.sendline("caf\u00e9 \u2603")
+        child.expect("< caf\u00e9 \u2603\r\n")
+        child.sendeof()  # Ctrl-D
+        child.expect(r"< \(close 1000 ''\)")  # the server's answer to our close
+        child.expect("closed")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+
+
+def test_ctrl_c_closes_with_the_closing_handshake():
+    with ws_server() as url:
+        child = spawn(f"{url}/echo")
+        child.expect("> ")
+        child.sendintr()  # Ctrl-C
+        child.expect(r"< \(close 1000 ''\)")
+        child.expect("closed")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+
+
+def test_binary_hex_headers_and_subprotocol():
+    with ws_server(subprotocols=["chat.v2"]) as url:
+        child = spawn(
+            f"{url}/headers",
+            "--binary",
+            "--hex",
+            "-H",
+            "X-Token: abc 123",
+            "--subprotocol",
+            "chat.v2",
+        )
+        child.expect(r"connected to .*/headers \(subprotocol chat.v2\)")
+        child.expect('"X-Token": "abc 123"')
+        child.sendline("00 ff 10")
+        child.expect(r"< \(binary, 3 B\) 00 ff 10\r\n")
+        child.sendline("not hex")
+        child.expect("! not hex: 'not hex'")
+        child.sendeof()
+        child.expect("closed")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+
+
+def test_compression_is_negotiated():
+    with ws_server() as url:
+        child = spawn(f"{url}/echo", "--compression", "deflate")
+        child.expect(r"\(compression deflate\)")
+        child.sendline("x" * 1000)
+        child.expect("< " + "x" * 1000)
+        child.sendeof()
+        child.expect(pexpect.EOF)
+
+
+def test_the_server_closing_ends_the_session_with_its_code():
+    with ws_server() as url:
+        child = spawn(f"{url}/close?code=1000&reason=bye")
+        child.expect(r"< \(close 1000 'bye'\)")
+        child.expect("! the server closed the connection")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+        child = spawn(f"{url}/close?code=4000&reason=go+away")
+        child.expect(r"< \(close 4000 'go away'\)")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 1
+
+
+def test_pings_and_binary_repr_from_a_scripted_server():
+    def script(peer: RawPeer) -> None:
+        peer.accept()
+        peer.send(server_frame(0x9, b"are you there"))
+        peer.send(server_frame(0x2, b"\x00\x01abc"))
+        frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        child = spawn(peer.url)
+        child.expect(r"< \(ping\) b'are you there'")
+        child.expect(r"< \(binary, 5 B\) b'\\x00\\x01abc'")
+        child.sendeof()
+        child.expect(pexpect.EOF)
+
+
+def test_verbose_traces_connection_events_and_frames():
+    with ws_server() as url:
+        child = spawn(f"{url}/echo", "-vv")
+        child.expect("websocket DEBUG connecting to 127.0.0.1")
+        child.expect("websocket INFO connected to")
+        child.sendline("traced")
+        child.expect(r"websocket.frames DEBUG .* > TEXT 6 B 'traced'")
+        child.expect(r"websocket.frames DEBUG .* < TEXT 6 B 'traced'")
+        child.sendeof()
+        child.expect(r"> CLOSE 2 B")
+        child.expect(pexpect.EOF)
+
+
+def test_piped_input_is_sent_line_by_line():
+    with ws_server() as url:
+        done = run(f"{url}/echo", stdin="one\ntwo\n")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"connected to {url}/echo; Ctrl-D or Ctrl-C to close"
+    assert lines[-1] == "closed"
+    # The echoes may or may not come back before our close; nothing else does.
+    assert set(lines[1:-1]) <= {"< one", "< two", "< (close 1000 '')"}
+
+
+def test_bad_arguments_and_unreachable_servers_are_reported():
+    done = run()
+    assert done.returncode == 2 and "give a URL, or --demo" in done.stderr
+    done = run("ws://127.0.0.1:1/", "-H", "no colon")
+    assert done.returncode == 2 and "--header 'no colon' is not 'Name: value'" in done.stderr
+    done = run("http://example.com/")
+    assert done.returncode == 1
+    assert "cannot connect to http://example.com/" in done.stderr and "http" in done.stderr
+    done = run("ws://127.0.0.1:1/", "--timeout", "2")
+    assert done.returncode == 1 and "cannot connect to ws://127.0.0.1:1/" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_demo_and_version():
+    done = run("--demo")
+    assert done.returncode == 0, done.stderr
+    assert "server says: hello" in done.stdout and "upgrade accepted" in done.stdout
+    done = run("--version")
+    assert done.returncode == 0 and done.stdout.startswith("websocket-fast ")

@@ -1,0 +1,250 @@
+"""``python -m websocket URL`` (and the ``websocket`` command): an
+interactive client, in the manner of websocket-client's ``wsdump`` and
+``python -m websockets``.
+
+Each line typed is sent as a message (text, or binary with ``--binary``);
+each message received is printed with its type: ``< text``, ``< (binary,
+5 B) b'...'`` (hex with ``--hex``), ``< (ping) ...``, ``< (close 1000
+'bye')``.  Ctrl-D or Ctrl-C closes the connection with the closing
+handshake (RFC 6455 section 7) and exits; so does the server's close.
+``--demo`` runs the package's tour against a local demo server instead.
+
+Exit status: 0 after a clean close, 1 when the connection could not be
+opened or ended abnormally, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import _thread
+import argparse
+import logging
+import signal
+import ssl
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from ._client import WsClient
+from ._codec import implementation
+from ._exceptions import ConnectionClosed, WebSocketError
+
+__all__ = ["main", "parse_args"]
+
+_VERSION_LINE = "websocket-fast {version} ({implementation} codec)"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="websocket",
+        description="Interactive WebSocket client: lines typed are sent, messages "
+        "received are printed. Ctrl-D or Ctrl-C closes.",
+    )
+    parser.add_argument("url", nargs="?", help="ws:// or wss:// URL to connect to")
+    parser.add_argument("--demo", action="store_true", help="run the tour against a local demo server")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=_VERSION_LINE.format(version=__version__, implementation=implementation),
+    )
+    parser.add_argument("-b", "--binary", action="store_true", help="send lines as binary messages")
+    parser.add_argument(
+        "-x",
+        "--hex",
+        action="store_true",
+        help="show binary messages in hex (and, with --binary, read lines as hex)",
+    )
+    parser.add_argument(
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="extra request header (repeatable)",
+    )
+    parser.add_argument(
+        "-s", "--subprotocol", action="append", default=[], help="subprotocol to offer (repeatable)"
+    )
+    parser.add_argument(
+        "--compression",
+        choices=["deflate", "none"],
+        default="none",
+        help="offer permessage-deflate (default: none)",
+    )
+    parser.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="http://, https://, socks4://, socks5:// or socks5h:// proxy "
+        "(default: from the environment)",
+    )
+    parser.add_argument("--no-proxy", action="store_true", help="ignore proxy environment variables")
+    parser.add_argument(
+        "-k", "--insecure", action="store_true", help="wss://: do not verify the server's certificate"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to connect and handshake (default 10)"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log connection events; -vv: every frame too"
+    )
+    args = parser.parse_args(argv)
+    if args.demo == (args.url is not None):
+        parser.error("give a URL, or --demo")
+    for header in args.header:
+        if ":" not in header:
+            parser.error(f"--header {header!r} is not 'Name: value'")
+    if args.proxy is not None and args.no_proxy:
+        parser.error("--proxy and --no-proxy contradict each other")
+    return args
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """WsClient's keyword arguments from the command line."""
+    options: dict[str, Any] = {
+        "timeout": args.timeout,
+        "headers": [tuple(part.strip() for part in h.split(":", 1)) for h in args.header],
+        "subprotocols": args.subprotocol or None,
+        "compression": "deflate" if args.compression == "deflate" else None,
+    }
+    if args.proxy is not None:
+        options["proxy"] = args.proxy
+    elif args.no_proxy:
+        options["proxy"] = None
+    if args.insecure:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        options["ssl_context"] = context
+    return options
+
+
+def describe(msg: dict[str, Any], hex_binary: bool) -> str:
+    """How a received message is printed."""
+    kind, data = msg["type"], msg["data"]
+    if kind == "text":
+        return str(data)
+    if kind == "close":
+        return f"(close {msg['code']} {msg['reason']!r})"
+    shown = data.hex(" ") if hex_binary else repr(data)
+    if kind == "binary":
+        return f"(binary, {len(data)} B) {shown}"
+    return f"({kind}) {shown}"
+
+
+def _wake_main_thread() -> None:
+    """Raise KeyboardInterrupt in the main thread, even while it blocks
+    reading a line: a real SIGINT sent to that thread interrupts the read
+    (interrupt_main() alone only sets a flag checked after it returns)."""
+    if hasattr(signal, "pthread_kill"):
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+    else:  # Windows
+        _thread.interrupt_main()
+
+
+class _Session:
+    """One connection: the main thread reads lines and sends them, a
+    daemon thread receives and prints."""
+
+    def __init__(self, ws: WsClient, args: argparse.Namespace, out: TextIO) -> None:
+        self.ws = ws
+        self.args = args
+        self.out = out
+        self.print_lock = threading.Lock()
+        self.ended: str | None = None  # how the receiver saw the end
+        self.clean = True
+        self.closing = False  # we are closing: the receiver leaves input() be
+
+    def show(self, line: str) -> None:
+        with self.print_lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def receive_loop(self) -> None:
+        try:
+            while True:
+                msg: Any = self.ws.receive()
+                self.show("< " + describe(msg, self.args.hex))
+                if msg["type"] == "close":
+                    self.ended = "the server closed the connection"
+                    self.clean = msg["code"] in (1000, 1001, 1005)
+                    break
+        except ConnectionClosed as exc:
+            self.ended = f"connection closed: {exc}"
+            self.clean = exc.code in (1000, 1001, 1005)
+        except WebSocketError as exc:
+            self.ended = f"connection failed: {exc}"
+            self.clean = False
+        if not self.closing:
+            _wake_main_thread()  # out of the input() of run()
+
+    def payload(self, line: str) -> str | bytes | None:
+        if not self.args.binary:
+            return line
+        if not self.args.hex:
+            return line.encode("utf-8")
+        try:
+            return bytes.fromhex(line)
+        except ValueError:
+            self.show(f"! not hex: {line!r}")
+            return None
+
+    def run(self, stdin: TextIO) -> int:
+        receiver = threading.Thread(target=self.receive_loop, name="websocket-receive", daemon=True)
+        receiver.start()
+        interactive = stdin.isatty()
+        try:
+            while self.ended is None:
+                try:
+                    line = input("> ") if interactive else stdin.readline()
+                except EOFError:
+                    break
+                if not interactive and not line:
+                    break  # the end of piped input
+                data = self.payload(line.rstrip("\r\n"))
+                if data is not None:
+                    self.ws.send(data)
+        except (KeyboardInterrupt, ConnectionClosed):
+            pass  # Ctrl-C, or the receiver ended it: it says how
+        if self.ended is None:  # Ctrl-D, Ctrl-C, end of input: we close
+            self.closing = True
+            if interactive:
+                self.show("")
+            self.ws.close()
+            receiver.join(self.ws.close_timeout or 10.0)
+            self.show("closed")
+            return 0
+        receiver.join(self.ws.close_timeout or 10.0)
+        self.show(f"! {self.ended}")
+        return 0 if self.clean else 1
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The ``websocket`` command; exits with its status."""
+    args = parse_args(argv)
+    if args.demo:
+        from ._demo import run_demo
+
+        run_demo()
+        return
+    if args.verbose:
+        logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.getLogger("websocket").setLevel(logging.DEBUG)
+        if args.verbose < 2:
+            logging.getLogger("websocket.frames").setLevel(logging.INFO)
+    try:
+        import readline  # noqa: F401 - line editing for input(), where there is one
+    except ImportError:
+        pass
+    try:
+        ws = WsClient(args.url, **_options(args))
+    except (WebSocketError, OSError, ValueError, TypeError) as exc:
+        print(f"websocket: cannot connect to {args.url}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    details = [f"subprotocol {ws.subprotocol}"] if ws.subprotocol else []
+    if ws.compression:
+        details.append(f"compression {ws.compression}")
+    extra = f" ({', '.join(details)})" if details else ""
+    print(f"connected to {ws.url}{extra}; Ctrl-D or Ctrl-C to close", flush=True)
+    sys.exit(_Session(ws, args, sys.stdout).run(sys.stdin))
