@@ -34,6 +34,12 @@
 #include <immintrin.h>
 #endif
 
+/* NEON is part of every AArch64 CPU: no run-time check is needed. */
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define WS_HAVE_NEON 1
+#include <arm_neon.h>
+#endif
+
 WS_INLINE uint64_t ws_load64(const unsigned char *p)
 {
     uint64_t v;

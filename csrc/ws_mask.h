@@ -5,9 +5,12 @@
  * ws_mask() writes src XOR key into dst (dst may equal src) and returns the
  * key phase to continue with, so a payload can be masked in chunks: the
  * phase is the offset, modulo 4, of the first byte of the chunk within the
- * payload.  Work proceeds 32 bytes (AVX2), 16 bytes (SSE2) and 8 bytes at a
- * time, then one byte at a time for the tail; every block is a multiple of 4
- * bytes long, so the repeated key stays in phase.
+ * payload.  Work proceeds 32 bytes (AVX2, where the CPU reports it at run
+ * time), 16 bytes (SSE2 on x86_64, NEON on AArch64) and 8 bytes at a time,
+ * then one byte at a time for the tail; payloads under 16 bytes take the
+ * byte loop alone.  Every block is a multiple of 4 bytes long, so the
+ * repeated key stays in phase.  csrc/test_mask.c checks every path against
+ * the byte loop (.ci/run builds it natively and for AArch64 under qemu).
  */
 #ifndef WS_MASK_H
 #define WS_MASK_H
@@ -58,16 +61,20 @@ ws_mask_avx2(unsigned char *dst, const unsigned char *src, size_t len,
     return i;
 }
 
-/* -1 unknown, 0 no, 1 yes; races only store the same value twice. */
+/* -1 unknown, 0 no, 1 yes.  Threads racing here (free-threaded Python
+ * runs them truly in parallel) store the same value; relaxed atomics make
+ * that race defined. */
 static int ws_avx2_state = -1;
 
 WS_INLINE int ws_have_avx2(void)
 {
-    if (ws_avx2_state < 0) {
+    int state = __atomic_load_n(&ws_avx2_state, __ATOMIC_RELAXED);
+    if (state < 0) {
         __builtin_cpu_init();
-        ws_avx2_state = __builtin_cpu_supports("avx2") ? 1 : 0;
+        state = __builtin_cpu_supports("avx2") ? 1 : 0;
+        __atomic_store_n(&ws_avx2_state, state, __ATOMIC_RELAXED);
     }
-    return ws_avx2_state;
+    return state;
 }
 #endif
 
@@ -100,6 +107,21 @@ WS_INLINE size_t ws_mask(unsigned char *dst, const unsigned char *src,
             __m128i a = _mm_loadu_si128((const __m128i *)(src + i));
             _mm_storeu_si128((__m128i *)(dst + i), _mm_xor_si128(a, k));
         }
+    }
+#endif
+#ifdef WS_HAVE_NEON
+    {
+        uint8x16_t k = vreinterpretq_u8_u64(vdupq_n_u64(pattern));
+        for (; i + 64 <= len; i += 64) {
+            uint8x16_t a = vld1q_u8(src + i), b = vld1q_u8(src + i + 16);
+            uint8x16_t c = vld1q_u8(src + i + 32), d = vld1q_u8(src + i + 48);
+            vst1q_u8(dst + i, veorq_u8(a, k));
+            vst1q_u8(dst + i + 16, veorq_u8(b, k));
+            vst1q_u8(dst + i + 32, veorq_u8(c, k));
+            vst1q_u8(dst + i + 48, veorq_u8(d, k));
+        }
+        for (; i + 16 <= len; i += 16)
+            vst1q_u8(dst + i, veorq_u8(vld1q_u8(src + i), k));
     }
 #endif
     for (; i + 8 <= len; i += 8)

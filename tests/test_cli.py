@@ -13,7 +13,10 @@ import pytest
 
 from .servers import RawPeer, T, frames_until_eof, server_frame, ws_server
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [
+    pytest.mark.timeout(60),
+    pytest.mark.skipif(sys.platform == "win32", reason="pexpect drives a POSIX pseudo-terminal"),
+]
 
 
 def spawn(*args: str) -> pexpect.spawn:

@@ -134,7 +134,7 @@ def describe(msg: dict[str, Any], hex_binary: bool) -> str:
 
 
 def _wake_main_thread() -> None:
-    """Raise KeyboardInterrupt in the main thread, even while it blocks
+    """Run the SIGINT handler in the main thread, even while it blocks
     reading a line: a real SIGINT sent to that thread interrupts the read
     (interrupt_main() alone only sets a flag checked after it returns)."""
     if hasattr(signal, "pthread_kill"):
@@ -155,6 +155,8 @@ class _Session:
         self.ended: str | None = None  # how the receiver saw the end
         self.clean = True
         self.closing = False  # we are closing: the receiver leaves input() be
+        self.reading = False  # the main thread waits for a line
+        self.interrupted = False  # Ctrl-C, or the receiver ended the session
 
     def show(self, line: str) -> None:
         with self.print_lock:
@@ -190,34 +192,56 @@ class _Session:
             self.show(f"! not hex: {line!r}")
             return None
 
-    def run(self, stdin: TextIO) -> int:
-        receiver = threading.Thread(target=self.receive_loop, name="websocket-receive", daemon=True)
-        receiver.start()
-        interactive = stdin.isatty()
+    def on_sigint(self, signum: int, frame: object) -> None:
+        """Ctrl-C, or the receiver waking us: interrupt a read in progress;
+        at any other moment (a send under way) leave a note for the loop,
+        so that no KeyboardInterrupt lands outside the loop's handler."""
+        self.interrupted = True
+        if self.reading:
+            raise KeyboardInterrupt
+
+    def read_line(self, stdin: TextIO, interactive: bool) -> str | None:
+        """The next line; None at the end of the input or when interrupted."""
+        self.reading = True
         try:
-            while self.ended is None:
-                try:
-                    line = input("> ") if interactive else stdin.readline()
-                except EOFError:
+            if self.interrupted:
+                return None
+            line = input("> ") if interactive else stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            return None
+        finally:
+            self.reading = False
+        return line if interactive or line else None
+
+    def run(self, stdin: TextIO) -> int:
+        interactive = stdin.isatty()
+        previous = signal.signal(signal.SIGINT, self.on_sigint)
+        receiver = threading.Thread(target=self.receive_loop, name="websocket-receive", daemon=True)
+        try:
+            receiver.start()
+            while self.ended is None and not self.interrupted:
+                line = self.read_line(stdin, interactive)
+                if line is None:
                     break
-                if not interactive and not line:
-                    break  # the end of piped input
                 data = self.payload(line.rstrip("\r\n"))
                 if data is not None:
-                    self.ws.send(data)
-        except (KeyboardInterrupt, ConnectionClosed):
-            pass  # Ctrl-C, or the receiver ended it: it says how
-        if self.ended is None:  # Ctrl-D, Ctrl-C, end of input: we close
-            self.closing = True
-            if interactive:
-                self.show("")
-            self.ws.close()
+                    try:
+                        self.ws.send(data)
+                    except ConnectionClosed:
+                        break  # the receiver says how it ended
+            if self.ended is None:  # Ctrl-D, Ctrl-C, end of input: we close
+                self.closing = True
+                if interactive:
+                    self.show("")
+                self.ws.close()
+                receiver.join(self.ws.close_timeout or 10.0)
+                self.show("closed")
+                return 0
             receiver.join(self.ws.close_timeout or 10.0)
-            self.show("closed")
-            return 0
-        receiver.join(self.ws.close_timeout or 10.0)
-        self.show(f"! {self.ended}")
-        return 0 if self.clean else 1
+            self.show(f"! {self.ended}")
+            return 0 if self.clean else 1
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -233,10 +257,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         logging.getLogger("websocket").setLevel(logging.DEBUG)
         if args.verbose < 2:
             logging.getLogger("websocket.frames").setLevel(logging.INFO)
-    try:
-        import readline  # noqa: F401 - line editing for input(), where there is one
-    except ImportError:
-        pass
+    # No readline: it switches the terminal out of canonical mode only while
+    # it reads, so a Ctrl-D typed before the first prompt would be lost.
     try:
         ws = WsClient(args.url, **_options(args))
     except (WebSocketError, OSError, ValueError, TypeError) as exc:

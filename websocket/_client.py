@@ -1484,10 +1484,12 @@ class WsClient:
         """Block until the next message and return it.
 
         Returns:
-            ``{"type": "text", "data": str}``, ``{"type": "binary", "data":
-            bytes}``, ``{"type": "ping"|"pong", "data": bytes}``, or
+            ``{"type": "text", "data": str}``,
+            ``{"type": "binary", "data": bytes}``,
+            ``{"type": "ping"|"pong", "data": bytes}``, or
             ``{"type": "close", "code": int, "reason": str, "data": bytes}``
-            (once; code 1005 when the server sent none).
+            (once; code 1005 when the server sent none).  Their types are
+            :data:`Message`.
 
         Raises:
             WebSocketTimeout: nothing complete arrived within ``timeout``

@@ -121,7 +121,7 @@ class ProxyError(WebSocketError):
 
     An HTTP proxy answered CONNECT with a status other than 2xx, or a SOCKS
     proxy refused (or botched) the request.  Connection failures on the way
-    to the proxy itself stay ``OSError``s.
+    to the proxy itself stay :class:`OSError` exceptions.
 
     Attributes:
         msg: what went wrong.
