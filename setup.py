@@ -53,6 +53,12 @@ if _want_extension():
             "wraparound": False,
             "cdivision": True,
             "embedsignature": True,
+            # Free-threaded CPython (3.14t) may import these without turning
+            # the GIL back on: the review is in the README's "Threads" (the
+            # protocol's cross-thread state is under its mutex, per-direction
+            # state under the shell's send and receive locks, and the
+            # module-level state is read-only or an atomic CPU flag).
+            "freethreading_compatible": True,
         },
         annotate=os.environ.get("WEBSOCKET_ANNOTATE", "") not in ("", "0"),
     )

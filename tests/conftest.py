@@ -77,3 +77,9 @@ _PROXY_VARIABLES = [
 def _no_proxy_from_the_machine(monkeypatch):
     for name in _PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+
+
+def pytest_configure(config):
+    # Also declared in pyproject.toml; here too for runs from a copy of
+    # tests/ against an installed wheel (.ci/dist-check, cibuildwheel).
+    config.addinivalue_line("markers", "autobahn: runs the Autobahn|Testsuite fuzzingserver (slow)")

@@ -70,6 +70,16 @@ def test_server_close_is_echoed_once(codec):
     assert isinstance(exc, ConnectionClosed) and (exc.code, exc.reason, exc.sent_code) == (1001, "bye", 1001)
 
 
+def test_a_second_close_frame_changes_nothing(codec):
+    p = opened(codec)
+    p.receive_data(server_frame(8, struct.pack("!H", 1001) + b"bye"))
+    p.receive_data(server_frame(8, struct.pack("!H", 4000) + b"again"))
+    assert p.next_message()["code"] == 1001
+    p.next_message()  # whatever the parser makes of it, the close stays the first
+    assert (p.closed_exception().code, p.closed_exception().reason) == (1001, "bye")
+    assert len(sent(codec, p)) == 1
+
+
 def test_client_close_then_server_reply(codec):
     p = opened(codec)
     assert p.send_close(4000, "done") is True

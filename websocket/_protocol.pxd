@@ -164,7 +164,8 @@ cdef class ClientProtocol:
     cdef object _deflate_settings
     cdef public object agreement, deflater
     cdef list _pings
-    cdef public object latency, ping_interval, ping_timeout
+    cdef object _latency
+    cdef public object ping_interval, ping_timeout
     cdef double _last_received
     cdef object _keepalive_ping
 

@@ -1595,8 +1595,9 @@ class ClientProtocol:
         #: Pings awaiting their pong, oldest first: [payload, sent at
         #: (time.monotonic()), waiter or None].
         self._pings: list[list[Any]] = []
-        #: Seconds between the last ping answered and its pong, or None.
-        self.latency: float | None = None
+        # Seconds between the last ping answered and its pong, or None
+        # (read through the latency property).
+        self._latency: float | None = None
         self.ping_interval = None if ping_interval is None else float(ping_interval)
         self.ping_timeout = None if ping_timeout is None else float(ping_timeout)
         self._last_received = -1.0  # set by data_received() (monotonic: >= 0)
@@ -1790,7 +1791,9 @@ class ClientProtocol:
     def ping_cancelled(self, waiter: Any) -> None:
         """The ping recorded with ``waiter`` was not sent after all."""
         with self._mutex:
-            self._pings = [e for e in self._pings if e[2] is not waiter]
+            # In place: _control() tests the list's truth without the mutex,
+            # so the list object itself is never replaced.
+            self._pings[:] = [e for e in self._pings if e[2] is not waiter]
 
     def _pong_received(self, payload: bytes, now: float) -> bool:
         """§5.5.3: "A Pong frame sent in response to a Ping frame must have
@@ -1806,7 +1809,7 @@ class ClientProtocol:
             entry = pings[index]
             done = pings[: index + 1]
             del pings[: index + 1]
-            self.latency = now - entry[1]
+            self._latency = now - entry[1]
             mine = entry is self._keepalive_ping
             if self._keepalive_ping is not None and any(e is self._keepalive_ping for e in done):
                 self._keepalive_ping = None
@@ -1814,6 +1817,16 @@ class ClientProtocol:
             if entry[2] is not None:
                 entry[2].set()
         return mine
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds between the last ping answered and its pong, or None.
+
+        Read under the mutex: the receiving thread replaces the float
+        object, and on free-threaded Python a read racing that would take
+        a reference to an object being freed."""
+        with self._mutex:
+            return self._latency
 
     def data_received(self, now: float) -> None:
         """Bytes arrived at ``now``: the connection is not silent."""
@@ -1834,7 +1847,8 @@ class ClientProtocol:
         interval = self.ping_interval
         if interval is None or self.state is not _OPEN:
             return None
-        outstanding = self._keepalive_ping
+        with self._mutex:  # ping_sent() may drop it from another thread
+            outstanding = self._keepalive_ping
         if outstanding is not None:
             timeout = self.ping_timeout
             if timeout is None:
@@ -1870,6 +1884,8 @@ class ClientProtocol:
         msg["code"] = code
         msg["reason"] = reason
         with self._mutex:
+            if self.close_received is not None:
+                return  # a second close frame (§5.5.1: none may follow the first)
             self.close_received = (code, reason)
             if self.close_sent is None and self.state is _OPEN:
                 # RFC 6455 §5.5.1: reply with a close frame, "typically
