@@ -10,8 +10,10 @@ import sys
 
 import pexpect
 import pytest
+import trustme
 
-from .servers import RawPeer, T, frames_until_eof, server_frame, ws_server
+from .proxies import tinyproxy
+from .servers import RawPeer, T, frames_until_eof, server_context, server_frame, ws_server
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -142,6 +144,41 @@ def test_verbose_traces_connection_events_and_frames():
         child.sendeof()
         child.expect(r"> CLOSE 2 B")
         child.expect(pexpect.EOF)
+
+
+def test_insecure_accepts_a_self_signed_server_that_is_refused_otherwise():
+    ca = trustme.CA()  # not in the default trust store
+    with ws_server(ssl_context=server_context(ca, "127.0.0.1")) as url:
+        done = run(f"{url}/echo", "--timeout", str(T))
+        assert done.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in done.stderr, done.stderr
+        done = run(f"{url}/echo", "--insecure", stdin="over tls\n")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"connected to {url}/echo")
+
+
+def test_proxy_and_no_proxy():
+    with ws_server() as url, tinyproxy(connect_ports=[443]) as refusing:
+        # This proxy refuses our port: the error shows the proxy was used.
+        done = run(f"{url}/echo", "--proxy", refusing)
+        assert done.returncode == 1 and "403" in done.stderr, done.stderr
+        with tinyproxy() as proxy:
+            done = run(f"{url}/headers", "--proxy", proxy, "-v", stdin="")
+            assert done.returncode == 0, done.stderr
+            assert f"through proxy {proxy}" in done.stderr
+        # The environment's proxy is used, unless --no-proxy.
+        def with_env_proxy(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "websocket", f"{url}/echo", *args],
+                input="",
+                capture_output=True,
+                text=True,
+                timeout=4 * T,
+                env=dict(os.environ, HTTP_PROXY=refusing, NO_PROXY=""),
+            )
+
+        assert with_env_proxy().returncode == 1
+        done = with_env_proxy("--no-proxy")
+        assert done.returncode == 0, done.stderr
 
 
 def test_piped_input_is_sent_line_by_line():
