@@ -634,7 +634,7 @@ class WsClient:
                 "connected to %s (subprotocol %s, compression %s)",
                 _shown(self.url),
                 proto.subprotocol,
-                "permessage-deflate" if proto.deflater is not None else None,
+                self.compression,
             )
         self._sock.settimeout(None)  # blocking from now on (see the module doc)
         # Set once the handshake agreed on deflate (with a usable window).
