@@ -145,14 +145,20 @@ class RawPeer:
     :meth:`join` (called on exit of the ``with`` block).
     """
 
-    def __init__(self, script: Callable[[RawPeer], None], host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        script: Callable[[RawPeer], None],
+        host: str = "127.0.0.1",
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.listener = socket.socket(family, socket.SOCK_STREAM)
         self.listener.bind((host, 0))
         self.listener.listen(1)
         self.listener.settimeout(T)
         self.port = self.listener.getsockname()[1]
-        self.url = f"ws://{host}:{self.port}/"
+        self.url = f"{'wss' if ssl_context else 'ws'}://{host}:{self.port}/"
+        self.ssl_context = ssl_context
         self.script = script
         self.conn: socket.socket | None = None
         self.request = b""
@@ -179,6 +185,8 @@ class RawPeer:
         try:
             self.conn, _ = self.listener.accept()
             self.conn.settimeout(T)
+            if self.ssl_context is not None:
+                self.conn = self.ssl_context.wrap_socket(self.conn, server_side=True)
             while b"\r\n\r\n" not in self._buf:
                 chunk = self.conn.recv(4096)
                 if not chunk:

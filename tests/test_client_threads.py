@@ -20,7 +20,14 @@ import time
 import pytest
 import trustme
 
-from websocket import ConnectionClosed, IncompleteFrame, WsClient, decode_frame, parse_close_frame
+from websocket import (
+    ConcurrencyError,
+    ConnectionClosed,
+    IncompleteFrame,
+    WsClient,
+    decode_frame,
+    parse_close_frame,
+)
 
 from .servers import RawPeer, T, aiohttp_server, frames_until_eof, server_frame, ws_server
 
@@ -99,6 +106,27 @@ def test_tls_send_while_another_thread_receives(ca, server, tls):
             assert ws.ready_state() == "open"
 
 
+def receiver_and_closer(ws, got: list, ended: list, delay: float):
+    """A receiver thread's target (binary messages to ``got``, the closing
+    ConnectionClosed to ``ended``) and a closer's (close(1000) after
+    ``delay`` seconds)."""
+
+    def receiver():
+        try:
+            while True:
+                msg = ws.receive(timeout=T)
+                if msg["type"] == "binary":
+                    got.append(msg["data"])
+        except ConnectionClosed as exc:
+            ended.append(exc)
+
+    def closer():
+        time.sleep(delay)
+        ws.close(1000, "enough")
+
+    return receiver, closer
+
+
 @pytest.mark.parametrize("tls", [None, "1.3"])
 @pytest.mark.parametrize("run", range(20))
 def test_senders_receiver_and_closer(ca, tls, run):
@@ -127,19 +155,7 @@ def test_senders_receiver_and_closer(ca, tls, run):
 
             return run_sender
 
-        def receiver():
-            try:
-                while True:
-                    msg = ws.receive(timeout=T)
-                    if msg["type"] == "binary":
-                        got.append(msg["data"])
-            except ConnectionClosed as exc:
-                ended.append(exc)
-
-        def closer():
-            time.sleep(0.02 + 0.01 * (run % 5))
-            ws.close(1000, "enough")
-
+        receiver, closer = receiver_and_closer(ws, got, ended, 0.02 + 0.01 * (run % 5))
         assert run_threads(sender(0), sender(1), sender(2), receiver, closer) == []
         assert time.monotonic() - started < 3 * T
         assert ws.ready_state() == "closed"
@@ -376,3 +392,200 @@ def test_message_too_big_is_reported_as_our_1009_afterwards():
         assert "1009" in str(info.value)
     (close,) = result["frames"]
     assert parse_close_frame(close["payload"])["code"] == 1009
+
+
+def blocked_receiver(ws, got):
+    """A thread in receive(), holding the receive lock until a message."""
+
+    def run():
+        try:
+            got.append(ws.receive(timeout=T))
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            got.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + T
+    while not ws._recv_lock.locked() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert ws._recv_lock.locked()
+    return thread
+
+
+def test_a_second_receive_from_another_thread_is_refused_at_once():
+    # Two readers would race for each message and could split one between
+    # them: the second call raises at once, whatever its timeout, and the
+    # first gets its message intact.
+    def script(peer):
+        peer.accept()
+        peer.recv_frame()  # "go": the second thread has tried every call
+        peer.send(server_frame(2, b"m" * 100_000, fin=False) + server_frame(0, b"!"))
+        peer.send(server_frame(1, b"after"))
+        frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=T)
+        got: list = []
+        thread = blocked_receiver(ws, got)
+        calls = {
+            "receive()": lambda: ws.receive(),
+            "receive(timeout=10)": lambda: ws.receive(timeout=10),
+            "receive_into()": lambda: ws.receive_into(bytearray(10), timeout=10),
+            "receive_streaming()": lambda: ws.receive_streaming(timeout=10),
+            "iteration": lambda: next(iter(ws)),
+        }
+        for what, call in calls.items():
+            start = time.monotonic()
+            with pytest.raises(ConcurrencyError, match="another thread is receiving") as info:
+                call()
+            assert time.monotonic() - start < 1.0, what  # not the timeout
+            assert isinstance(info.value, RuntimeError)
+        ws.send(b"go")
+        thread.join(T)
+        assert got == [{"type": "binary", "data": b"m" * 100_000 + b"!"}]
+        assert ws.ready_state() == "open"
+        assert ws.receive(timeout=T) == {"type": "text", "data": "after"}
+        ws.close()
+
+
+def test_a_receive_while_close_waits_gets_connection_closed_not_concurrency_error():
+    # close() from another thread holds the receive lock while it waits for
+    # the server's close frame: a receive then waits and reports the close.
+    def script(peer):
+        peer.accept()
+        frame = peer.recv_frame()
+        assert frame["opcode"] == 8
+        time.sleep(0.5)  # the close is answered late
+        peer.send(server_frame(8, frame["payload"]))
+        peer.recv_until_eof()
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=T)
+        got: list = []
+        thread = blocked_receiver(ws, got)
+        closer = threading.Thread(target=ws.close, args=(1000, "bye"), daemon=True)
+        closer.start()
+        deadline = time.monotonic() + T
+        while ws.ready_state() == "open" and time.monotonic() < deadline:
+            time.sleep(0.001)
+        with pytest.raises(ConnectionClosed) as info:
+            ws.receive(timeout=T)
+        assert (info.value.code, info.value.sent_code) == (1000, 1000)
+        thread.join(T)
+        closer.join(T)
+        assert not thread.is_alive() and not closer.is_alive()
+        # The blocked receiver got the close (as a message or as the
+        # exception, depending on which thread read it).
+        (first,) = got
+        assert isinstance(first, ConnectionClosed) or first["type"] == "close"
+
+
+class FrameChecker:
+    """The server side of the thread stress: reads every frame the client
+    sends and fails on anything RFC 6455 forbids a client (§5.1-5.5): an
+    unmasked frame, reserved bits or opcodes, a control frame fragmented
+    or over 125 bytes, a data frame inside another message (interleaved
+    senders), anything after the close frame, a second close frame.  It
+    echoes each message, answers pings, and checks each message's content:
+    sender k's i-th message is ``bytes([k]) + i.to_bytes(4, "big") * n``."""
+
+    def __init__(self) -> None:
+        self.messages: dict[int, list[bytes]] = {}
+        self.close_codes: list[int] = []
+        self.frames = 0
+
+    def __call__(self, peer: RawPeer) -> None:
+        peer.accept()
+        kind, parts = None, []
+        while (frame := peer.recv_frame()) != {}:
+            self.frames += 1
+            opcode = frame["opcode"]
+            assert frame["masked"], frame
+            assert not (frame["rsv1"] or frame["rsv2"] or frame["rsv3"]), frame
+            assert not self.close_codes, f"a frame after the close frame: {frame}"
+            if opcode >= 8:
+                assert opcode in (8, 9, 10) and frame["fin"] and frame["length"] <= 125, frame
+                if opcode == 9:
+                    peer.send(server_frame(10, frame["payload"]))
+                elif opcode == 8:
+                    self.close_codes.append(parse_close_frame(frame["payload"])["code"])
+                    with contextlib.suppress(OSError):
+                        peer.send(server_frame(8, frame["payload"][:2]))
+                continue
+            assert opcode in (0, 1, 2), frame
+            assert (opcode == 0) == (kind is not None), f"interleaved frames: {opcode} in {kind}"
+            kind = kind or opcode
+            parts.append(frame["payload"])
+            if frame["fin"]:
+                message = b"".join(parts)
+                k, i = message[0], int.from_bytes(message[1:5], "big")
+                assert message == bytes([k]) + i.to_bytes(4, "big") * ((len(message) - 1) // 4), k
+                mine = self.messages.setdefault(k, [])
+                assert i == len(mine), f"sender {k}: message {i} after {len(mine)}: lost or reordered"
+                mine.append(message)
+                with contextlib.suppress(OSError):
+                    peer.send(server_frame(2, message))
+                kind, parts = None, []
+
+
+@pytest.mark.parametrize("tls", [None, "1.3"])
+@pytest.mark.parametrize("run", range(10))
+def test_every_frame_checked_under_senders_pingers_receiver_and_closer(ca, tls, run):
+    # Three senders (single frames, fragmented messages from an iterable,
+    # send_many batches) and a pinger, one receiver, one closer, against a
+    # server that checks every frame: no interleaving, nothing lost or
+    # reordered, exactly one close frame (ours, 1000), nothing after it.
+    server_ctx, client_ctx = contexts(ca, tls)
+    checker = FrameChecker()
+    with RawPeer(checker, ssl_context=server_ctx) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=T, ssl_context=client_ctx)
+        sent: dict[int, list[bytes]] = {k: [] for k in range(3)}
+        got: list[bytes] = []
+        ended: list[ConnectionClosed] = []
+        started = time.monotonic()
+
+        def message(k: int, i: int) -> bytes:
+            return bytes([k]) + i.to_bytes(4, "big") * (1 + (i * 37 + k * 11) % 3000)
+
+        def sender(k):
+            def run_sender():
+                i = 0
+                with contextlib.suppress(ConnectionClosed):
+                    while i < 400:
+                        msg = message(k, i)
+                        if k == 0:
+                            ws.send(msg)
+                            sent[k].append(msg)
+                        elif k == 1:  # one message, several frames
+                            ws.send(iter([msg[:7], msg[7:500], msg[500:]]))
+                            sent[k].append(msg)
+                        else:
+                            batch = [message(k, i + j) for j in range(5)]
+                            ws.send_many(batch)
+                            sent[k].extend(batch)
+                            i += 4
+                        i += 1
+
+            return run_sender
+
+        def pinger():
+            with contextlib.suppress(ConnectionClosed):
+                for n in range(200):
+                    ws.ping(b"%d" % n)
+                    time.sleep(0.0005)
+
+        receiver, closer = receiver_and_closer(ws, got, ended, 0.03 + 0.015 * (run % 5))
+        errors = run_threads(sender(0), sender(1), sender(2), pinger, receiver, closer)
+        assert errors == []
+        assert time.monotonic() - started < 3 * T
+    assert ws.ready_state() == "closed"
+    assert checker.close_codes == [1000]
+    assert ended and ended[0].sent_code == 1000 and ended[0].code == 1000
+    for k in range(3):
+        # The server got exactly what each sender sent: a send that
+        # returned had written its frames, one that raised ConnectionClosed
+        # after the close wrote nothing.
+        assert checker.messages.get(k, []) == sent[k]
+        mine = [m for m in got if m[0] == k]
+        assert mine == sent[k][: len(mine)]
+    assert checker.frames > 50

@@ -605,3 +605,26 @@ def test_send_close_then_recv_the_answer():
         assert ws.recv() == ""  # the server's close
         assert not ws.connected
         ws.close()
+
+
+def test_recv_from_two_threads_waits_its_turn(server):
+    # websocket-client's recv() takes a read lock: a second thread waits
+    # (where WsClient.receive() raises ConcurrencyError); both get whole
+    # messages, none is split or lost.
+    ws = create_connection(f"{server}/echo", timeout=T)
+    got: list = []
+
+    def reader():
+        got.append(ws.recv())
+
+    threads = [threading.Thread(target=reader, daemon=True) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.1)  # both are in recv()
+    ws.send_binary(b"a" * 70_000)
+    ws.send("b")
+    for t in threads:
+        t.join(T)
+        assert not t.is_alive()
+    assert sorted(got, key=len) == ["b", b"a" * 70_000]
+    ws.close()

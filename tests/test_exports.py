@@ -37,6 +37,8 @@ SPEC_NAMES = {
     "STATUS_POLICY_VIOLATION", "STATUS_MESSAGE_TOO_BIG", "STATUS_INVALID_EXTENSION",
     "STATUS_UNEXPECTED_CONDITION", "STATUS_SERVICE_RESTART", "STATUS_TRY_AGAIN_LATER",
     "STATUS_BAD_GATEWAY", "STATUS_TLS_HANDSHAKE_ERROR",
+    # Robustness: a second thread's receive call is refused.
+    "ConcurrencyError",
     # Distribution and typing: the message TypedDicts receive() returns.
     "Message", "TextMessage", "TextBytesMessage", "BinaryMessage", "PingMessage", "PongMessage",
     "CloseMessage",
@@ -97,6 +99,9 @@ def test_exception_hierarchy():
         assert issubclass(exc, WebSocketError)
     assert issubclass(InvalidURI, ValueError)
     assert issubclass(WebSocketTimeout, TimeoutError)
+    from websocket import ConcurrencyError
+
+    assert issubclass(ConcurrencyError, WebSocketError) and issubclass(ConcurrencyError, RuntimeError)
     closed = ConnectionClosed(1001, "going away")
     assert (closed.code, closed.reason) == (1001, "going away")
     assert "1001" in str(closed) and "going away" in str(closed)

@@ -13,6 +13,7 @@ from ._compat import *  # noqa: F403 - websocket-client's names (see _compat.__a
 from ._compat import __all__ as _compat_names
 from ._exceptions import (
     BufferTooSmall,
+    ConcurrencyError,
     ConnectionClosed,
     HandshakeError,
     IncompleteFrame,
@@ -72,6 +73,7 @@ __all__ = [
     "BufferTooSmall",
     "ConnectionClosed",
     "WebSocketTimeout",
+    "ConcurrencyError",
     # The types of receive()'s messages (TypedDicts), for type checkers.
     "Message",
     "TextMessage",

@@ -42,6 +42,7 @@ from typing import Any, ParamSpec
 from ._codec import protocol
 from ._deflate import DeflateSettings
 from ._exceptions import (
+    ConcurrencyError,
     ConnectionClosed,
     HandshakeError,
     MessageTooBig,
@@ -1499,11 +1500,14 @@ class WsClient:
             ProtocolError: the server broke the protocol; the connection
                 was closed with 1002 (or 1007 for invalid UTF-8).
             MessageTooBig: a message exceeded ``max_size`` (closed with 1009).
+            ConcurrencyError: another thread is in a receive call on this
+                connection (nothing is read or changed).
         """
         lock = self._recv_lock
         deadline = None
         if timeout is None:  # first: the hot path
-            lock.acquire()
+            if not lock.acquire(False):
+                self._wait_receive(None, "receive()")
         else:
             deadline = self._lock_receive(timeout, "receive()")
         try:
@@ -1530,15 +1534,29 @@ class WsClient:
             lock.release()
 
     def _lock_receive(self, timeout: object, what: str) -> float | None:
-        """Take the receive lock within ``timeout``; the deadline it sets."""
+        """Take the receive lock (``_wait_receive``); the deadline ``timeout``
+        sets."""
         seconds = _check_timeout("timeout", timeout)
+        deadline = None if seconds is None else time.monotonic() + seconds
+        if not self._recv_lock.acquire(False):
+            self._wait_receive(seconds, what)
+        return deadline
+
+    def _wait_receive(self, seconds: float | None, what: str) -> None:
+        """The receive lock is taken.  While the connection is open only a
+        receive call in another thread takes it: refuse this one, which
+        would race it for the next message.  Once closing, close() takes it
+        to wait for the server's close frame: wait for that (this call then
+        raises ConnectionClosed), within ``seconds``."""
+        if self._proto.state == State.OPEN:
+            raise ConcurrencyError(
+                f"{what} called while another thread is receiving on this connection: "
+                "receive from one thread (hand messages to others with a queue)"
+            )
         if seconds is None:
             self._recv_lock.acquire()
-            return None
-        deadline = time.monotonic() + seconds
-        if not self._recv_lock.acquire(True, seconds):
-            raise WebSocketTimeout(f"{what} timed out after {timeout} s (another thread is receiving)")
-        return deadline
+        elif not self._recv_lock.acquire(True, seconds):
+            raise WebSocketTimeout(f"{what} timed out after {seconds} s (close() is waiting)")
 
     def receive_into(self, buffer: Any, timeout: float | None = None) -> tuple[int, str]:
         """Receive the next text or binary message into ``buffer``.
@@ -1567,7 +1585,8 @@ class WsClient:
                 discards that message).
             ConnectionClosed: the connection is closed, or closes now (the
                 server's close frame is answered and raises this).
-            ProtocolError, MessageTooBig: as for :meth:`receive`.
+            ProtocolError, MessageTooBig, ConcurrencyError: as for
+                :meth:`receive`.
         """
         if buffer is None:
             raise TypeError("receive_into() takes a writable bytes-like object, not None")
@@ -1602,8 +1621,8 @@ class WsClient:
         the rest of the message as it arrives.
 
         Raises:
-            ConnectionClosed, ProtocolError, MessageTooBig, WebSocketTimeout:
-                as for :meth:`receive_into`.
+            ConnectionClosed, ProtocolError, MessageTooBig, WebSocketTimeout,
+                ConcurrencyError: as for :meth:`receive_into`.
         """
         deadline = self._lock_receive(timeout, "receive_streaming()")
         try:
@@ -1620,7 +1639,7 @@ class WsClient:
         deadline = self._lock_receive(timeout, "receive_streaming()")
         try:
             parser = self._parser
-            if parser.stream_serial != serial or parser._stream != 1:
+            if not parser.is_streaming(serial):
                 raise WebSocketError(
                     "this message stream was cut short: another receive call took the "
                     "connection and discarded the rest of the message"
@@ -1631,10 +1650,17 @@ class WsClient:
             self._recv_lock.release()
 
     def _discard_stream(self, serial: int) -> None:
-        """A MessageStream left unfinished: drop the rest of its message."""
-        with self._recv_lock:
-            if self._parser.stream_serial == serial:
-                self._parser.discard_message()
+        """A MessageStream left unfinished: drop the rest of its message.
+
+        Never waits (it may run from a garbage collection in any thread):
+        if the lock is taken, its holder is a receive call or close(),
+        each of which discards the rest as it reads."""
+        if self._recv_lock.acquire(False):
+            try:
+                if self._parser.stream_serial == serial:
+                    self._parser.discard_message()
+            finally:
+                self._recv_lock.release()
 
     def _await_piece(self, into: Any, deadline: float | None, timeout: object, what: str) -> Any:
         """receive()'s loop for the parser's piecewise reads: control frames
@@ -1671,10 +1697,14 @@ class WsClient:
 
     def _end(self, deadline: float | None) -> None:
         """The connection is closed: send what is queued (our close frame),
-        then close TCP, all within ``deadline`` (or close_timeout)."""
+        then close TCP, all within ``deadline`` and close_timeout.
+
+        Both bound it: a receive(timeout=60) that fails the connection
+        must not spend 60 s draining a server that sends without end."""
         self._done = True
-        if deadline is None:
-            deadline = _deadline(self.close_timeout)
+        limit = _deadline(self.close_timeout)
+        if deadline is None or (limit is not None and limit < deadline):
+            deadline = limit
         self._finish(deadline)
 
     def _fill(self, deadline: float | None) -> bool:

@@ -359,6 +359,9 @@ class WebSocket:
         self.sslopt = dict(sslopt or {})
         self._timeout = getdefaulttimeout()
         self.ws: WsClient | None = None
+        # websocket-client's readlock: its recv() from a second thread
+        # waits its turn, where WsClient raises ConcurrencyError.
+        self._readlock = threading.Lock()
 
     # -- connecting ----------------------------------------------------------
 
@@ -497,7 +500,8 @@ class WebSocket:
             ws = self._client()  # raises
         timeout = self._timeout
         while True:
-            msg = ws.receive(timeout)
+            with self._readlock:
+                msg = ws.receive(timeout)
             kind = msg["type"]
             if _trace:
                 logger.debug("++Rcv decoded: %s", msg)
@@ -522,7 +526,9 @@ class WebSocket:
     def recv_frame(self) -> ABNF:
         """The next message or control frame as one ABNF frame (fragments
         arrive reassembled)."""
-        msg = self._client().receive(self._timeout)
+        client = self._client()
+        with self._readlock:
+            msg = client.receive(self._timeout)
         if _trace:
             logger.debug("++Rcv decoded: %s", msg)
         data = msg["data"]

@@ -13,6 +13,7 @@ Everything the package raises on purpose derives from :class:`WebSocketError`::
      ├── BufferTooSmall       (also ValueError)    receive_into() got a buffer too small
      ├── ConnectionClosed                          the connection is closed
      ├── WebSocketTimeout     (also TimeoutError)  an operation timed out
+     ├── ConcurrencyError     (also RuntimeError)  two threads receiving on one connection
      └── WebSocketAddressException (also socket.gaierror)  the host name did not resolve
 
 websocket-client's names are these classes (see ``_compat.py``):
@@ -44,6 +45,7 @@ __all__ = [
     "BufferTooSmall",
     "ConnectionClosed",
     "WebSocketTimeout",
+    "ConcurrencyError",
     "WebSocketPayloadException",
     "WebSocketAddressException",
 ]
@@ -307,6 +309,20 @@ class WebSocketTimeout(WebSocketError, TimeoutError):
 
     def __str__(self) -> str:
         return self.msg
+
+
+class ConcurrencyError(WebSocketError, RuntimeError):
+    """A receive call while another thread is receiving on the same
+    connection.
+
+    Which thread would get the next message is a race, and a message split
+    between two readers is lost to both, so the second call is refused at
+    once and changes nothing: the first goes on undisturbed.  Sending from
+    several threads is allowed (each ``send()`` writes whole frames); so is
+    ``close()`` from any thread, which waits for a receiving thread instead
+    of raising this.  websockets raises its ``ConcurrencyError`` in the
+    same case.
+    """
 
 
 class WebSocketAddressException(WebSocketError, socket.gaierror):

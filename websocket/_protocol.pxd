@@ -87,7 +87,7 @@ cdef class FrameParser:
     cdef object _error
     cdef readonly int last_opcode
     cdef public object on_control, on_error
-    cdef readonly int _stream
+    cdef int _stream
     cdef long long _zout
     cdef Py_ssize_t _into_at
     cdef object _into_view

@@ -1244,6 +1244,12 @@ class FrameParser:
         self.piece_fin = True
         return length  # type: ignore[no-any-return]
 
+    def is_streaming(self, serial: int) -> bool:
+        """True while the message of ``receive_streaming()`` call number
+        ``serial`` (its ``stream_serial``) is still being streamed: no
+        other read took the connection and it has not ended."""
+        return self.stream_serial == serial and self._stream == _STREAMING
+
     def discard_message(self) -> None:
         """Drop the rest of a message being read piecewise: its bytes are
         discarded as they arrive (compressed ones still go through the

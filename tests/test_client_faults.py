@@ -1,0 +1,457 @@
+"""WsClient when the network or the server fails: a server process killed
+mid-frame, a reset, a half-close, a server that stops reading, one that
+drips a byte at a time, one that sends without end, and signals arriving
+while the client waits.
+
+Each case must end in the documented exception within a bound, deliver
+exactly the messages the server sent whole (never a piece of a broken one),
+and leave nothing blocked.  The suite runs once compiled and once pure, so
+each case runs on both implementations.  The faults tested elsewhere:
+a drop mid-frame from a live server (test_client_hostile), a server that
+stops reading during send() and close() (test_client_send_timeout), a
+signal during send() (test_client_threads) and a decompression bomb
+(test_client_deflate).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+
+import pytest
+
+from websocket import (
+    ConnectionClosed,
+    MessageTooBig,
+    WebSocketTimeout,
+    WsClient,
+    parse_close_frame,
+)
+
+from .servers import RawPeer, T, frames_until_eof, server_frame
+
+#: A server in its own process, so that the test can kill it: it answers
+#: the handshake, sends the frames it is given in hex on its command line,
+#: says "sent" and waits to be killed.
+KILLED_SERVER = r"""
+import socket, sys, time
+from websocket._handshake import accept_key
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+conn, _ = listener.accept()
+head = b""
+while b"\r\n\r\n" not in head:
+    head += conn.recv(4096)
+key = next(l.split(":", 1)[1].strip() for l in head.decode().split("\r\n") if l.lower().startswith("sec-websocket-key"))
+conn.sendall(f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             f"Sec-WebSocket-Accept: {accept_key(key)}\r\n\r\n".encode() + bytes.fromhex(sys.argv[1]))
+print("sent", flush=True)
+time.sleep(60)
+"""
+
+
+def in_receive(ws, got: list, **kwargs) -> threading.Thread:
+    """A thread in ``ws.receive()``; what it returns or raises goes to ``got``."""
+
+    def run():
+        try:
+            while True:
+                got.append(ws.receive(**kwargs))
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            got.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def ended_within(thread: threading.Thread, seconds: float) -> None:
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still blocked after {seconds} s"
+
+
+def test_server_process_killed_mid_frame():
+    # SIGKILL while the client waits for the rest of a frame: the kernel
+    # ends TCP for the dead process.  The whole message is delivered, the
+    # broken one is not, and the wait ends in ConnectionClosed(1006).
+    wire = server_frame(2, b"whole") + server_frame(2, b"x" * 1000)[:400]
+    server = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SERVER, wire.hex()], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(server.stdout.readline())
+        ws = WsClient(f"ws://127.0.0.1:{port}/", timeout=T, close_timeout=1)
+        assert server.stdout.readline().strip() == "sent"
+        got: list = []
+        thread = in_receive(ws, got)
+        time.sleep(0.3)  # the thread holds the 400 bytes and waits for more
+        assert thread.is_alive() and got == [{"type": "binary", "data": b"whole"}]
+        start = time.monotonic()
+        server.kill()
+        ended_within(thread, T)
+        assert time.monotonic() - start < 2.0
+        assert isinstance(got[1], ConnectionClosed) and got[1].code == 1006
+        assert len(got) == 2 and ws.ready_state() == "closed"
+        with pytest.raises(ConnectionClosed):
+            ws.send(b"after")
+    finally:
+        server.kill()
+        server.wait(T)
+        server.stdout.close()
+
+
+def reset(peer: RawPeer) -> None:
+    """End the connection with a TCP RST (SO_LINGER 0) instead of a FIN."""
+    peer.conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    peer.conn.close()
+
+
+def test_reset_while_receiving():
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(1, "before") + server_frame(2, b"y" * 500)[:100])
+        time.sleep(0.3)
+        reset(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1)
+        got: list = []
+        thread = in_receive(ws, got)
+        ended_within(thread, T)
+        assert got[0] == {"type": "text", "data": "before"}
+        assert isinstance(got[1], ConnectionClosed) and got[1].code == 1006
+        assert len(got) == 2 and ws.ready_state() == "closed"
+
+
+def test_reset_while_sending():
+    # The server resets while the client sends: the failed write is a
+    # ConnectionClosed(1006), and so is every later call.
+    def script(peer):
+        peer.accept()
+        peer.recv_frame()
+        reset(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1)
+        ws.send(b"first")
+        start = time.monotonic()
+        with pytest.raises(ConnectionClosed) as info:
+            while time.monotonic() - start < T:
+                ws.send(b"z" * 65536)
+        assert info.value.code == 1006
+        assert ws.ready_state() == "closed"
+        with pytest.raises(ConnectionClosed):
+            ws.receive(timeout=T)
+
+
+def test_half_close_without_a_close_frame():
+    # The server sends and then shuts down its side (FIN) but keeps
+    # reading: the messages are delivered, then 1006, and the client ends
+    # TCP itself instead of leaving the server waiting.
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(2, b"one") + server_frame(1, "two"))
+        peer.conn.shutdown(socket.SHUT_WR)
+        start = time.monotonic()
+        result["frames"] = frames_until_eof(peer, answer_close=False)
+        result["eof after"] = time.monotonic() - start
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1)
+        assert ws.receive(timeout=T)["data"] == b"one"
+        assert ws.receive(timeout=T)["data"] == "two"
+        with pytest.raises(ConnectionClosed) as info:
+            ws.receive(timeout=T)
+        assert info.value.code == 1006 and ws.ready_state() == "closed"
+    # No close frame after EOF: a peer that ended TCP cannot answer one.
+    assert result["frames"] == [] and result["eof after"] < 2.0
+
+
+def test_half_close_after_a_close_frame():
+    # The close frame and then FIN, without waiting for our answer: a clean
+    # close (the server's code), our answer sent, nothing hangs.
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(2, b"last") + server_frame(8, b"\x03\xe9going"))
+        peer.conn.shutdown(socket.SHUT_WR)
+        result["frames"] = frames_until_eof(peer, answer_close=False)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1)
+        assert ws.receive(timeout=T)["data"] == b"last"
+        msg = ws.receive(timeout=T)
+        assert (msg["type"], msg["code"], msg["reason"]) == ("close", 1001, "going")
+        assert ws.ready_state() == "closed"
+    assert [parse_close_frame(f["payload"])["code"] for f in result["frames"]] == [1001]
+
+
+def test_a_server_that_stops_reading_bounds_send_by_send_timeout():
+    # The server reads nothing: send() fills the socket buffers, then its
+    # send_timeout fails the connection (a frame is half written), and
+    # close() returns within close_timeout.
+    def script(peer):
+        peer.accept()
+        time.sleep(2.5)
+        peer.recv_until_eof()
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, send_timeout=0.5, close_timeout=0.5)
+        start = time.monotonic()
+        with pytest.raises(WebSocketTimeout) as info:
+            while time.monotonic() - start < T:
+                ws.send(b"s" * (1 << 20))
+        assert time.monotonic() - start < 2.0
+        # Usually the kernel took part of the frame: the stream cannot go
+        # on.  If the buffers filled exactly at a frame boundary, the frame
+        # did not start and the connection stays open.
+        partly = "partly written" in str(info.value)
+        assert ws.ready_state() == ("closed" if partly else "open"), str(info.value)
+        ws.close()
+        assert time.monotonic() - start < 3.0
+        assert ws.ready_state() == "closed"
+
+
+def drip(peer: RawPeer, data: bytes, every: float = 0.002) -> None:
+    for i in range(len(data)):
+        peer.send(data[i : i + 1])
+        time.sleep(every)
+
+
+DRIPPED = [
+    ("text", "héllo wörld ✓ " * 4),
+    ("binary", bytes(range(200))),
+    ("ping", b"drip"),
+    ("text", "𝄞" * 10),  # 4-byte characters, split at every byte
+]
+
+
+def dripped_wire() -> bytes:
+    codes = {"text": 1, "binary": 2, "ping": 9}
+    wire = b""
+    for kind, data in DRIPPED:
+        payload = data.encode() if isinstance(data, str) else data
+        if kind == "binary":  # fragmented, with the ping between fragments
+            wire += server_frame(2, payload[:90], fin=False) + server_frame(9, b"mid")
+            wire += server_frame(0, payload[90:])
+        else:
+            wire += server_frame(codes[kind], payload)
+    return wire
+
+
+#: What receive() returns for dripped_wire().
+DRIPPED_MESSAGES = [DRIPPED[0], ("ping", b"mid"), DRIPPED[1], DRIPPED[2], DRIPPED[3]]
+
+
+def dripping(every: float = 0.002):
+    """A RawPeer script: the handshake, then dripped_wire() byte by byte."""
+
+    def script(peer):
+        peer.accept()
+        drip(peer, dripped_wire(), every)
+        frames_until_eof(peer)
+
+    return script
+
+
+def test_slow_drip_server_delivers_every_message_whole():
+    # One byte every 2 ms (about 1.2 s in all): each message arrives whole
+    # and exact, each receive() waits as long as its message takes.
+    with RawPeer(dripping()) as peer:
+        with WsClient(peer.url, timeout=T, close_timeout=1) as ws:
+            got = [ws.receive(timeout=T) for _ in range(5)]
+    assert [(m["type"], m["data"]) for m in got] == DRIPPED_MESSAGES
+
+
+def test_slow_drip_with_short_timeouts_keeps_every_partial_byte():
+    # receive(timeout=0.03) gives up many times in the middle of frames:
+    # each timeout keeps what arrived, and the messages come out exact.
+    with RawPeer(dripping()) as peer:
+        with WsClient(peer.url, timeout=T, close_timeout=1) as ws:
+            got, timeouts = [], 0
+            deadline = time.monotonic() + 4 * T
+            while len(got) < 5 and time.monotonic() < deadline:
+                try:
+                    got.append(ws.receive(timeout=0.03))
+                except WebSocketTimeout:
+                    timeouts += 1
+    assert timeouts > 10
+    assert [(m["type"], m["data"]) for m in got] == DRIPPED_MESSAGES
+
+
+def test_slow_drip_streamed_and_into_a_buffer():
+    # The piecewise reads over the same drip: pieces join to the messages
+    # and no character is ever split across pieces.
+    with RawPeer(dripping(every=0.001)) as peer:
+        with WsClient(peer.url, timeout=T, close_timeout=1) as ws:
+            stream = ws.receive_streaming(timeout=T)
+            pieces = list(stream)
+            assert len(pieces) > 3 and "".join(pieces) == DRIPPED[0][1]
+            buffer = bytearray(1000)
+            size, kind = ws.receive_into(buffer, timeout=T)  # the ping is answered
+            assert (kind, bytes(buffer[:size])) == DRIPPED[1]
+            assert ws.receive(timeout=T) == {"type": "ping", "data": b"drip"}
+            assert "".join(ws.receive_streaming(timeout=T)) == DRIPPED[3][1]
+
+
+def endless_sender(peer: RawPeer, head: bytes, chunk: bytes, sent: list) -> None:
+    """Send ``head`` and then ``chunk`` without end, until the client
+    gives up (a close frame, then EOF or a reset)."""
+    peer.accept()
+    with contextlib.suppress(OSError):
+        peer.send(head)
+        while True:
+            peer.send(chunk)
+            sent.append(len(chunk))
+
+
+@pytest.mark.parametrize("shape", ["one frame", "fragments"])
+@pytest.mark.parametrize("reader", ["receive", "receive_into", "receive_streaming"])
+def test_a_server_that_sends_without_end_meets_max_size(shape, reader):
+    # 2**62 bytes announced in one frame, or 64 KiB fragments that never
+    # end: MessageTooBig (1009) once max_size is passed, in bounded time and
+    # memory, whatever the read.
+    sent: list = []
+    limit = 1 << 20
+    if shape == "one frame":
+        head, chunk = b"\x82\x7f" + struct.pack("!Q", 1 << 62), b"e" * 65536
+    else:
+        head = server_frame(2, b"e" * 65536, fin=False)
+        chunk = server_frame(0, b"e" * 65536, fin=False)
+
+    with RawPeer(lambda peer: endless_sender(peer, head, chunk, sent)) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1, max_size=limit)
+        tracemalloc.start()
+        start = time.monotonic()
+        try:
+            with pytest.raises(MessageTooBig) as info:
+                if reader == "receive":
+                    ws.receive(timeout=T)
+                elif reader == "receive_into":
+                    ws.receive_into(bytearray(2 * limit), timeout=T)
+                else:
+                    for _ in ws.receive_streaming(timeout=T):
+                        pass
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert time.monotonic() - start < T
+        assert info.value.code == 1009 and info.value.max_size == limit
+        assert ws.ready_state() == "closed"
+    if shape == "one frame":
+        # Refused from its header; it never waits for the bytes.
+        assert info.value.size == 1 << 62
+    assert peak < 4 * limit
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.fixture
+def alarm():
+    """Raise Interrupted from a SIGALRM handler after the given delay."""
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("needs setitimer (POSIX)")
+    calls = []
+
+    def handler(signum, frame):
+        calls.append(signum)
+        raise Interrupted
+
+    old = signal.signal(signal.SIGALRM, handler)
+    yield lambda seconds: signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.parametrize("partial", [False, True], ids=["between frames", "mid-frame"])
+def test_a_signal_during_receive_leaves_the_connection_usable(alarm, partial):
+    # The handler's exception leaves receive(), which had consumed nothing
+    # it cannot keep: the next receive() returns the message whole.
+    payload = bytes(range(256)) * 40
+    frame = server_frame(2, payload)
+    go = threading.Event()
+
+    def script(peer):
+        peer.accept()
+        if partial:
+            peer.send(frame[:3000])
+        go.wait(T)
+        peer.send(frame[3000:] if partial else frame)
+        frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        with WsClient(peer.url, timeout=T, close_timeout=1) as ws:
+            alarm(0.2)
+            start = time.monotonic()
+            with pytest.raises(Interrupted):
+                ws.receive(timeout=T)
+            assert time.monotonic() - start < 1.0
+            assert ws.ready_state() == "open"
+            go.set()
+            assert ws.receive(timeout=T) == {"type": "binary", "data": payload}
+
+
+def test_a_signal_that_does_not_raise_neither_ends_nor_stretches_receive():
+    # PEP 475: a handler that returns lets the wait go on, and the
+    # timeout still counts from the call.
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("needs setitimer (POSIX)")
+    calls = []
+    old = signal.signal(signal.SIGALRM, lambda signum, frame: calls.append(signum))
+
+    def script(peer):
+        peer.accept()
+        time.sleep(1.5)
+        frames_until_eof(peer)
+
+    try:
+        with RawPeer(script) as peer:
+            with WsClient(peer.url, timeout=T, close_timeout=1) as ws:
+                signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)  # every 50 ms
+                start = time.monotonic()
+                with pytest.raises(WebSocketTimeout):
+                    ws.receive(timeout=0.6)
+                took = time.monotonic() - start
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                assert 0.55 < took < 1.2 and len(calls) >= 5
+                assert ws.ready_state() == "open"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_signal_from_another_process_during_receive(alarm):
+    # The same as a user's Ctrl-C or a supervisor's SIGALRM: sent from
+    # outside, delivered to the main thread while it waits in receive().
+    def script(peer):
+        peer.accept()
+        peer.recv_frame()  # "again"
+        peer.send(server_frame(1, "after the signal"))
+        frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        with WsClient(peer.url, timeout=T, close_timeout=1) as ws:
+            killer = subprocess.Popen(
+                [sys.executable, "-c", f"import os,time; time.sleep(0.3); os.kill({os.getpid()}, 14)"]
+            )
+            try:
+                with pytest.raises(Interrupted):
+                    ws.receive(timeout=T)
+            finally:
+                killer.wait(T)
+            ws.send("again")
+            assert ws.receive(timeout=T) == {"type": "text", "data": "after the signal"}
