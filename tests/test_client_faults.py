@@ -19,6 +19,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -27,6 +28,7 @@ import time
 import tracemalloc
 
 import pytest
+import trustme
 
 from websocket import (
     ConnectionClosed,
@@ -36,7 +38,7 @@ from websocket import (
     parse_close_frame,
 )
 
-from .servers import RawPeer, T, frames_until_eof, server_frame
+from .servers import RawPeer, T, frames_until_eof, server_frame, ws_server
 
 #: A server in its own process, so that the test can kill it: it answers
 #: the handshake, sends the frames it is given in hex on its command line,
@@ -114,15 +116,34 @@ def reset(peer: RawPeer) -> None:
     peer.conn.close()
 
 
-def test_reset_while_receiving():
+@pytest.fixture(scope="module")
+def ca():
+    return trustme.CA()
+
+
+def tls_pair(ca, tls: bool) -> tuple[ssl.SSLContext | None, ssl.SSLContext | None]:
+    """(server context, client context) for TLS, or (None, None)."""
+    if not tls:
+        return None, None
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    return server, client
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["tcp", "tls"])
+def test_reset_while_receiving(ca, tls):
+    server_ctx, client_ctx = tls_pair(ca, tls)
+
     def script(peer):
         peer.accept()
         peer.send(server_frame(1, "before") + server_frame(2, b"y" * 500)[:100])
         time.sleep(0.3)
         reset(peer)
 
-    with RawPeer(script) as peer:
-        ws = WsClient(peer.url, timeout=T, close_timeout=1)
+    with RawPeer(script, ssl_context=server_ctx) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1, ssl_context=client_ctx)
         got: list = []
         thread = in_receive(ws, got)
         ended_within(thread, T)
@@ -152,22 +173,34 @@ def test_reset_while_sending():
             ws.receive(timeout=T)
 
 
-def test_half_close_without_a_close_frame():
-    # The server sends and then shuts down its side (FIN) but keeps
-    # reading: the messages are delivered, then 1006, and the client ends
-    # TCP itself instead of leaving the server waiting.
+@pytest.mark.parametrize("tls", [False, True], ids=["tcp", "tls"])
+def test_half_close_without_a_close_frame(ca, tls):
+    # The server sends and then shuts down its side (FIN; over TLS without
+    # close_notify, a truncation) but keeps reading: the messages are
+    # delivered, then 1006, and the client ends TCP itself instead of
+    # leaving the server waiting.
+    server_ctx, client_ctx = tls_pair(ca, tls)
     result = {}
 
     def script(peer):
         peer.accept()
         peer.send(server_frame(2, b"one") + server_frame(1, "two"))
-        peer.conn.shutdown(socket.SHUT_WR)
+        # socket.socket's shutdown: SSLSocket.shutdown() would also drop the
+        # TLS object and read the client's TLS records raw.
+        socket.socket.shutdown(peer.conn, socket.SHUT_WR)
         start = time.monotonic()
-        result["frames"] = frames_until_eof(peer, answer_close=False)
+        try:
+            result["frames"] = frames_until_eof(peer, answer_close=False)
+        except ssl.SSLError as exc:
+            # The client's OpenSSL answers a TLS stream cut without
+            # close_notify with a decode_error alert (OpenSSL 3's
+            # "unexpected eof while reading"), then the client ends TCP.
+            assert exc.reason == "TLSV1_ALERT_DECODE_ERROR", exc
+            result["frames"] = []
         result["eof after"] = time.monotonic() - start
 
-    with RawPeer(script) as peer:
-        ws = WsClient(peer.url, timeout=T, close_timeout=1)
+    with RawPeer(script, ssl_context=server_ctx) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1, ssl_context=client_ctx)
         assert ws.receive(timeout=T)["data"] == b"one"
         assert ws.receive(timeout=T)["data"] == "two"
         with pytest.raises(ConnectionClosed) as info:
@@ -455,3 +488,35 @@ def test_a_signal_from_another_process_during_receive(alarm):
                 killer.wait(T)
             ws.send("again")
             assert ws.receive(timeout=T) == {"type": "text", "data": "after the signal"}
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["tcp", "tls"])
+@pytest.mark.parametrize("timeout", [1e-9, 1e-4, 2e-3, 2e-2])
+def test_an_opening_timeout_that_runs_out_is_a_websocket_timeout(ca, tls, timeout):
+    # Each step of the opening (connect, TLS, request, response) gets what
+    # is left of the timeout.  When nothing was left, the socket's timeout
+    # used to become 0.0, which makes it non-blocking: connect() or recv()
+    # raised BlockingIOError instead of timing out (stress/leaks.py hit it
+    # with 20 ms timeouts over TLS).  Whatever step the time runs out in,
+    # the opening either succeeds or raises WebSocketTimeout.
+    server_ctx, client_ctx = tls_pair(ca, tls)
+    outcomes = set()
+    with ws_server(ssl_context=server_ctx) as base:
+        for _ in range(20):
+            try:
+                WsClient(f"{base}/echo", timeout=timeout, ssl_context=client_ctx).close()
+                outcomes.add("open")
+            except WebSocketTimeout as exc:
+                assert "timed out" in str(exc)
+                outcomes.add("timeout")
+    if timeout < 1e-3:
+        assert outcomes == {"timeout"}
+
+
+def test_an_opening_timeout_on_a_given_socket(ca):
+    # The same with a connected socket passed in: the handshake times out.
+    with ws_server() as base:
+        port = int(base.rsplit(":", 1)[1])
+        sock = socket.create_connection(("127.0.0.1", port))
+        with pytest.raises(WebSocketTimeout, match="opening handshake"):
+            WsClient(f"{base}/echo", sock=sock, timeout=1e-9)

@@ -124,6 +124,20 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
+def _time_left(deadline: float | None) -> float | None:
+    """The socket timeout for the next step of the opening; TimeoutError
+    once ``deadline`` has passed.  Never 0.0: ``settimeout(0.0)`` makes a
+    socket non-blocking, and its connect or recv then raises
+    BlockingIOError instead of timing out (stress/leaks.py found this with
+    20 ms handshake timeouts)."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return left
+
+
 def _acquire(lock: Any, deadline: float | None) -> bool:
     if deadline is None:
         return bool(lock.acquire())
@@ -759,13 +773,13 @@ class WsClient:
                 where = self._opening.unix_socket
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 self._apply_options(sock)
-                sock.settimeout(_remaining(deadline))
+                sock.settimeout(_time_left(deadline))
                 sock.connect(self._opening.unix_socket)
             elif proxy is None:
                 sock = self._tcp(host, port, deadline)
             elif proxy.is_socks:
                 where = f"{host}:{port} through {proxy.url}"
-                sock = socks_connect(proxy, host, port, _remaining(deadline))
+                sock = socks_connect(proxy, host, port, _time_left(deadline))
                 # python-socks connects the socket itself: options come after.
                 self._apply_options(sock)
             else:
@@ -816,7 +830,7 @@ class WsClient:
             sock = socket.socket(family, kind, proto)
             try:
                 self._apply_options(sock)
-                sock.settimeout(_remaining(deadline))
+                sock.settimeout(_time_left(deadline))
                 sock.connect(address)
                 return sock
             except TimeoutError:
@@ -836,9 +850,8 @@ class WsClient:
         self._send_blocking(sock, connect_request(host, port, proxy, self._opening.proxy_headers), deadline)
         answer = ConnectResponse(proxy)
         while True:
-            sock.settimeout(_remaining(deadline))
             try:
-                data = self._recv_some(sock)
+                data = self._recv_some(sock, deadline)
             except ConnectionResetError:
                 data = b""  # a refusing proxy may reset: report its answer
             if answer.feed(data):
@@ -853,7 +866,7 @@ class WsClient:
         """Write during the opening (the socket has a timeout then)."""
         if self._tls is not None:
             data = self._tls.encrypt(data)
-        sock.settimeout(_remaining(deadline))
+        sock.settimeout(_time_left(deadline))
         sock.sendall(data)
 
     def _tls_handshake(self, sock: socket.socket, deadline: float | None) -> None:
@@ -869,9 +882,9 @@ class WsClient:
             finally:
                 out = tls.output()
                 if out:
-                    sock.settimeout(_remaining(deadline))
+                    sock.settimeout(_time_left(deadline))
                     sock.sendall(out)
-            sock.settimeout(_remaining(deadline))
+            sock.settimeout(_time_left(deadline))
             tls.feed(sock.recv(_TLS_READ))
 
     def _handshake(self, deadline: float | None) -> None:
@@ -883,8 +896,7 @@ class WsClient:
         try:
             self._send_blocking(sock, proto.connect_request(), deadline)
             while True:
-                sock.settimeout(_remaining(deadline))
-                data = self._recv_some(sock)
+                data = self._recv_some(sock, deadline)
                 if not data:
                     proto.receive_handshake_eof()
                 if proto.receive_handshake(data):
@@ -892,16 +904,20 @@ class WsClient:
         except TimeoutError:
             raise self._timed_out("the opening handshake") from None
 
-    def _recv_some(self, sock: socket.socket) -> bytes:
-        """The next bytes during the opening (b"" at the end)."""
+    def _recv_some(self, sock: socket.socket, deadline: float | None) -> bytes:
+        """The next bytes during the opening (b"" at the end), by
+        ``deadline``."""
         tls = self._tls
         if tls is None:
+            sock.settimeout(_time_left(deadline))
             return sock.recv(4096)
         buf = bytearray(4096)
         while True:
             n = tls.read_into(memoryview(buf))
             if n is not None:
                 return bytes(buf[:n])
+            # Each read of a TLS record gets what is left, not the whole.
+            sock.settimeout(_time_left(deadline))
             tls.feed(sock.recv(_TLS_READ))
 
     # -- state ----------------------------------------------------------------
