@@ -142,6 +142,37 @@ def test_oversize_message_is_refused_from_its_header():
     assert close_codes(result["frames"]) == [1009]
 
 
+def test_a_continuation_announcing_2_63_bytes_fails_with_1009():
+    # After 600 bytes of a message, a continuation frame announcing
+    # 2**63 - 1 bytes, then bytes without end: the compiled build's cost
+    # sum wrapped and took them all past max_size.
+    result = {}
+    head = server_frame(2, b"a" * 600, fin=False) + b"\x80\x7f" + struct.pack("!Q", (1 << 63) - 1)
+
+    def script(peer):
+        peer.accept()
+        try:
+            peer.send(head)
+            for _ in range(200):  # up to 200 MiB
+                peer.send(b"z" * (1 << 20))
+        except OSError:
+            pass  # the client gave up
+        result["frames"] = frames_until_eof(peer, answer_close=False)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1, max_size=1000)
+        tracemalloc.start()
+        try:
+            with pytest.raises(MessageTooBig) as info:
+                ws.receive(timeout=T)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert info.value.size == 600 + (1 << 63) - 1 + 16
+        assert peak < 4 << 20  # refused from the header, nothing kept
+    assert close_codes(result["frames"]) == [1009]
+
+
 def test_oversize_fragmented_message():
     result = {}
     frames = [server_frame(2, b"a" * 600, fin=False), server_frame(0, b"b" * 600)]
@@ -434,7 +465,7 @@ def test_endless_empty_fragments_without_max_size_keep_memory_flat():
         ws.close()
 
 
-@pytest.mark.parametrize("announced", [512 << 20, 3 << 30, 1 << 62])
+@pytest.mark.parametrize("announced", [512 << 20, 3 << 30, 1 << 62, (1 << 63) - 1])
 def test_announced_length_reserves_no_memory_without_max_size(announced):
     # A header announcing a huge frame, 1 MiB of it, then silence: memory
     # follows the bytes that arrived, not the announcement (the pure twin

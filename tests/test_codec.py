@@ -8,6 +8,7 @@ import signal
 import struct
 import threading
 import time
+import zlib
 
 import pytest
 
@@ -390,6 +391,42 @@ def test_parser_max_size_before_payload_arrives(codec):
     p.feed(b"\x82\x7f" + struct.pack("!Q", 1 << 40))  # 1 TiB announced
     with pytest.raises(MessageTooBig):
         p.next_message()
+
+
+#: The largest length RFC 6455 §5.2 allows (the top bit must be 0).
+LONGEST = (1 << 63) - 1
+
+
+@pytest.mark.parametrize("piecewise", [False, True], ids=["whole", "pieces"])
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "deflate"])
+def test_a_continuation_announcing_2_63_bytes_is_too_big(codec, piecewise, compressed):
+    # The compiled build summed the message's cost so far and the announced
+    # length in 64 bits: 100 + 2**63 - 1 + 16 wrapped to a negative number,
+    # passed max_size, and the parser then took bytes without end.
+    p = codec.FrameParser(max_size=1000)
+    first = b"a" * 100
+    if compressed:
+        p.set_inflater(codec.protocol._Inflater(15, False))
+        z = zlib.compressobj(6, zlib.DEFLATED, -15)
+        first = z.compress(first) + z.flush(zlib.Z_SYNC_FLUSH)
+    p.feed(server_frames(codec, (2, first, {"fin": False, "rsv1": compressed})))
+    p.feed(b"\x80\x7f" + struct.pack("!Q", LONGEST))
+    p.feed(b"z" * 5000)
+    with pytest.raises(MessageTooBig) as info:
+        for _ in range(3):
+            p.next_piece() if piecewise else p.next_message()
+    assert info.value.code == 1009 and info.value.size == len(first) + LONGEST + 16
+    if not (compressed or piecewise):
+        assert f"{100 + LONGEST} bytes of payload in 2 frames" in str(info.value)
+
+
+def test_decode_frame_of_a_2_63_byte_frame_is_incomplete(codec):
+    # fuzz_helpers found this: the compiled decode_frame's header size plus
+    # length wrapped, and it returned an empty frame of size -2**63 + 13.
+    wire = b"\x12\xff" + struct.pack("!Q", LONGEST) + b"\xff" * 38  # masked
+    with pytest.raises(IncompleteFrame) as info:
+        codec.decode_frame(wire)
+    assert (info.value.needed, info.value.available) == (14 + LONGEST, len(wire))
 
 
 def test_parser_utf8_fails_as_bytes_arrive(codec):

@@ -105,7 +105,8 @@ cdef class FrameParser:
                    start=Py_ssize_t, avail=Py_ssize_t, msg=dict)
     cdef object _whole_frame(self)
     cdef object _decode(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t length)
-    @cython.locals(h=_Header, opcode=int, length=cython.longlong, avail=Py_ssize_t, cost=cython.longlong, bit=int)
+    @cython.locals(h=_Header, opcode=int, length=cython.longlong, avail=Py_ssize_t, limit=cython.longlong,
+                   extra=cython.longlong, bit=int)
     cdef bint _advance_header(self, bint direct) except -1
     cdef str _fragments_note(self, int opcode, long long length)
     cdef _start_direct(self, int opcode, long long length, Py_ssize_t avail)

@@ -371,6 +371,13 @@ def encode_frame(
     return header + key + mask(data, key)
 
 
+def _exact_sum(a: int, b: int, c: int) -> int:
+    """``a + b + c`` in Python integers: for sizes reported in errors,
+    which may pass 2**63 (the compiled build's C integers would wrap; the
+    arguments of a def function are Python objects)."""
+    return a + b + c
+
+
 def decode_frame(data: object) -> dict[str, Any]:
     """Decode the frame at the start of ``data`` (RFC 6455 §5.2).
 
@@ -392,9 +399,11 @@ def decode_frame(data: object) -> dict[str, Any]:
     h = _Header()
     if not _parse_header(buf, 0, n, h):
         raise IncompleteFrame(h.size, n)
+    # Not h.size + h.length first: with a length near 2**63 that sum
+    # overflows in the compiled build and a bogus empty frame came back.
+    if h.length > n - h.size:
+        raise IncompleteFrame(_exact_sum(h.size, h.length, 0), n)
     size = h.size + h.length
-    if n < size:
-        raise IncompleteFrame(size, n)
     payload = buf[h.size : size]
     if h.masked:
         payload = mask(payload, h.key)
@@ -889,16 +898,22 @@ class FrameParser:
             self._zmsg = h.rsv1
         length = h.length
         if opcode < 8 and self._max >= 0:
-            cost = self._msg_cost + length + (FRAGMENT_COST if opcode == 0 else 0)
-            if self._zmsg:
-                # max_size bounds the decompressed size (_inflate_frame);
-                # this bounds what is held before that, and a stream of
-                # compressed bytes that inflate to nothing.
-                if cost > self._zmax:
+            extra = FRAGMENT_COST if opcode == 0 else 0
+            # max_size bounds the decompressed size (_inflate_frame); for a
+            # compressed message this bounds what is held before that, and
+            # a stream of compressed bytes that inflate to nothing.
+            limit = self._zmax if self._zmsg else self._max
+            # Compared as room left, not as cost so far + length: a length
+            # may be up to 2**63 - 1 (§5.2), and that sum overflows the
+            # compiled build's 64-bit integers, which let a continuation
+            # frame of 2**63 - 1 bytes past max_size (fuzz_helpers found
+            # the same sum in decode_frame).  0 <= cost so far <= limit.
+            if length > limit - self._msg_cost - extra:
+                cost = _exact_sum(self._msg_cost, length, extra)
+                if self._zmsg:
                     raise MessageTooBig(
                         cost, self.max_size, f"compressed bytes, at most {self._zmax} allowed"
                     )
-            elif cost > self._max:
                 raise MessageTooBig(cost, self.max_size, self._fragments_note(opcode, length))
         self._have_hdr = True
         self._start += h.size
@@ -913,11 +928,14 @@ class FrameParser:
         return True
 
     def _fragments_note(self, opcode: int, length: int) -> str:
-        if opcode != 0:
+        # Only a message read whole holds its payload so far in _msg; one
+        # read piecewise handed it out, and _msg_cost alone cannot tell
+        # payload from the per-frame charge.
+        if opcode != 0 or self._stream != _IDLE:
             return ""
         frames = (self._msg_cost - len(self._msg)) // FRAGMENT_COST + 2
         return (
-            f"{len(self._msg) + length} bytes of payload in {frames} frames,"
+            f"{_exact_sum(len(self._msg), length, 0)} bytes of payload in {frames} frames,"
             f" {FRAGMENT_COST} bytes counted per continuation frame"
         )
 
