@@ -69,6 +69,10 @@ PEERS = {
     "websocket-client": ("websocket-client", "peer_websocket_client.py", {}),
     "websockets": ("websockets", "peer_websockets.py", {}),
     "aiohttp": ("aiohttp", "peer_aiohttp.py", {}),
+    # The peers without their compiled parts, for the pure twin's table
+    # (picows and websocket-rs have no pure build; websocket-client is one).
+    "websockets-pure": ("websockets", "peer_websockets.py", {"BENCH_PURE": "1"}),
+    "aiohttp-pure": ("aiohttp", "peer_aiohttp.py", {"BENCH_PURE": "1", "AIOHTTP_NO_EXTENSIONS": "1"}),
     "raw-socket": ("ours", "peer_raw.py", {}),
 }
 #: peers that only run some kinds of workload
@@ -78,7 +82,10 @@ OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m"}
 #: peers that run the compressed ("z-") workloads: the others have no
 #: permessage-deflate (picows, websocket-client, websocket-rs), and
 #: send_many() adds nothing to compressing.
-COMPRESSING = {"ours", "ours-pure", "ours-zlib-ng", "websockets", "aiohttp", "raw-socket"}
+COMPRESSING = {"ours", "ours-pure", "ours-zlib-ng", "websockets", "aiohttp", "raw-socket",
+               "websockets-pure", "aiohttp-pure"}
+#: the pure-Python builds: the pure twin's own table compares it with these
+PURE = {"ours-pure", "websocket-client", "websockets-pure", "aiohttp-pure"}
 
 
 #: peers left out of the TLS ("tls-") workloads, and why
@@ -235,7 +242,7 @@ def summarize_feed(wl: str, runs: dict, peers: list) -> tuple[list, dict]:
                 "server_cpu": statistics.median(r["server_cpu"] for r in results),
                 "runs": len(results), "per_run": {r["run"]: r["p99_us"] for r in results},
             }
-    others = {p: s["p99_us"] for p, s in stats.items() if p != "raw-socket" and not p.startswith("ours")}
+    others = {p: s["p99_us"] for p, s in stats.items() if p != "raw-socket" and not p.startswith("ours") and not p.endswith("-pure")}
     best = min(others, key=others.get) if others else None
     lines = [f"### {wl} ({FEED_RATE:,} messages/s; latency in µs, lower is better)", "",
              "| client | p50 | p99 | p99 min - max | p99.9 | p99 vs best peer | client CPU per message |",
@@ -287,7 +294,8 @@ def summarize(runs: dict, workloads: list, peers: list) -> tuple[str, dict]:
                 "runs": len(results), "per_run": {r["run"]: rate(r) for r in results},
             }, errors[:1]))
         summary[wl] = {peer: stats for peer, stats, _ in rows if stats}
-        peer_medians = {p: s["median"] for p, s in summary[wl].items() if p not in ("raw-socket",) and not p.startswith("ours")}
+        peer_medians = {p: s["median"] for p, s in summary[wl].items() if p not in ("raw-socket",) and not p.startswith("ours")
+                        and not p.endswith("-pure")}
         best_peer = max(peer_medians, key=peer_medians.get) if peer_medians else None
         title = {ONE_CORE: "rtt-64, client and server on one core"}.get(wl, wl)
         lines += [f"### {title} ({unit}, higher is better)", "",
@@ -315,6 +323,39 @@ def summarize(runs: dict, workloads: list, peers: list) -> tuple[str, dict]:
         if best_peer:
             lines.append(f"best peer: {best_peer}")
             lines.append("")
+    return "\n".join(lines), summary
+
+
+def summarize_pure(runs: dict, workloads: list) -> tuple[str, dict]:
+    """The pure twin against the pure peers: one row per workload, its
+    ratio to the best of them (medians of per-run ratios; for the feed, of
+    p99 latency, best / ours)."""
+    lines = ["## The pure twin against the pure peers", "",
+             f"ours-pure (WEBSOCKET_NO_EXTENSIONS=1) against the peers' pure-Python builds: {', '.join(sorted(PURE - {'ours-pure'}))} "
+             "(websockets without its C masking, aiohttp with AIOHTTP_NO_EXTENSIONS=1 on asyncio's loop; "
+             "picows and websocket-rs have no pure build).", "",
+             "| workload | ours-pure | best pure peer | its value | vs best pure peer (min - max) |",
+             "|---|---:|---|---:|---:|"]
+    summary = {}
+    for wl in workloads:
+        feed = WORKLOADS[real_workload(wl)][0] == "feed"
+        per = {}
+        for peer in PURE:
+            results = [r for r in runs.get((wl, peer), []) if "error" not in r]
+            if results:
+                per[peer] = {r["run"]: (r["p99_us"] if feed else rate(r)) for r in results}
+        if "ours-pure" not in per or len(per) < 2:
+            continue
+        medians = {p: statistics.median(v.values()) for p, v in per.items()}
+        others = {p: m for p, m in medians.items() if p != "ours-pure"}
+        best = (min if feed else max)(others, key=others.get)
+        ratios = [(per[best][k] / v if feed else v / per[best][k]) for k, v in per["ours-pure"].items() if k in per[best]]
+        ratio = statistics.median(ratios)
+        summary[wl] = {"best": best, "ratio": ratio, "min": min(ratios), "max": max(ratios)}
+        unit = " µs p99" if feed else ""
+        lines.append(f"| {wl} | {medians['ours-pure']:,.1f}{unit} | {best} | {medians[best]:,.1f}{unit} "
+                     f"| {ratio:.2f}x ({min(ratios):.2f} - {max(ratios):.2f}) |")
+    lines.append("")
     return "\n".join(lines), summary
 
 
@@ -369,6 +410,8 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     table, summary = summarize(runs, workloads, peers)
+    pure_table, pure_summary = summarize_pure(runs, workloads)
+    table += "\n" + pure_table
     RESULTS.mkdir(exist_ok=True)
     header = [
         "# End-to-end benchmark results", "",
@@ -384,7 +427,7 @@ def main() -> None:
         header += [f"Not in the TLS rows: {peer}: {why}." for peer, why in NO_TLS.items() if peer in peers] + [""]
     (RESULTS / "results.md").write_text("\n".join(header) + table)
     (RESULTS / "results.json").write_text(json.dumps(
-        {"machine": machine(), "args": vars(args), "skipped": skipped, "summary": summary,
+        {"machine": machine(), "args": vars(args), "skipped": skipped, "summary": summary, "pure": pure_summary,
          "runs": [dict(r, workload_key=k[0], peer=k[1]) for k, rs in runs.items() for r in rs]}, indent=1))
     chart = subprocess.run([str(env_python("ours")), str(HERE / "chart.py"), str(RESULTS / "results.json"),
                             str(RESULTS / "results.png")], capture_output=True, text=True)

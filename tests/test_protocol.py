@@ -362,3 +362,110 @@ def test_unanswered_pings_are_bounded(codec):
     p.receive_data(server_frame(10, (len(waiters) - 1).to_bytes(2, "big")))
     p.next_message()
     assert not waiters[-1].done
+
+
+# -- receive_ready(): WsClient.receive()'s fast path --------------------------
+
+
+class Reader:
+    """A recv_into stand-in: hands out ``chunks`` in turn (b"" is EOF, an
+    exception is raised), and records each call."""
+
+    def __init__(self, *chunks):
+        self.chunks = list(chunks)
+        self.calls = 0
+
+    def __call__(self, view):
+        self.calls += 1
+        chunk = self.chunks.pop(0)
+        if isinstance(chunk, BaseException):
+            raise chunk
+        view[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_receive_ready_takes_whole_data_frames_only(codec):
+    p = opened(codec)
+    lock = codec.FastLock()
+    p.receive_data(server_frame(2, b"a" * 300) + server_frame(1, "hé") + server_frame(9, b"p") + server_frame(2, b"z"))
+    assert p.receive_ready(lock) == {"type": "binary", "data": b"a" * 300}
+    assert p.receive_ready(lock) == {"type": "text", "data": "hé"}
+    # A control frame is the full receive's (it queues the pong): untouched.
+    assert p.receive_ready(lock) is None
+    assert p.next_message() == {"type": "ping", "data": b"p"}
+    assert p.receive_ready(lock) == {"type": "binary", "data": b"z"}
+    assert not lock.locked()
+
+
+def test_receive_ready_leaves_fragments_and_partial_frames(codec):
+    p = opened(codec)
+    lock = codec.FastLock()
+    frame = server_frame(2, b"x" * 200)
+    p.receive_data(frame[:50])
+    assert p.receive_ready(lock) is None
+    p.receive_data(frame[50:] + server_frame(2, b"ab", fin=False) + server_frame(0, b"cd"))
+    assert p.receive_ready(lock) == {"type": "binary", "data": b"x" * 200}
+    assert p.receive_ready(lock) is None  # a fragment: next_message() joins them
+    assert p.next_message() == {"type": "binary", "data": b"abcd"}
+
+
+def test_receive_ready_takes_nothing_while_the_lock_is_held_or_closing(codec):
+    p = opened(codec)
+    lock = codec.FastLock()
+    p.receive_data(server_frame(2, b"one") + server_frame(2, b"two"))
+    lock.acquire()
+    assert p.receive_ready(lock) is None  # another thread receives
+    lock.release()
+    assert p.receive_ready(lock) == {"type": "binary", "data": b"one"}
+    p.send_close(1000)
+    assert p.state is State.CLOSING
+    assert p.receive_ready(lock) is None  # the full receive handles closing
+    assert p.next_message() == {"type": "binary", "data": b"two"}
+
+
+def test_receive_ready_invalid_utf8_fails_once_for_all(codec):
+    p = opened(codec)
+    lock = codec.FastLock()
+    p.receive_data(server_frame(1, b"\xff\xfe"))
+    with pytest.raises(ProtocolError) as first:
+        p.receive_ready(lock)
+    assert first.value.code == 1007
+    assert not lock.locked()
+    # The shell's full receive gets the same error and ends the connection.
+    with pytest.raises(ProtocolError) as again:
+        p.next_message()
+    assert again.value is first.value
+    assert p.state is not State.OPEN and p.close_sent[0] == 1007
+
+
+def test_receive_ready_reads_only_when_nothing_is_buffered(codec):
+    p = opened(codec)
+    lock = codec.FastLock()
+    frame = server_frame(2, b"x" * 100)
+    reader = Reader(frame + frame[:10], frame[10:])
+    assert p.receive_ready(lock, reader) == {"type": "binary", "data": b"x" * 100}
+    # Part of a frame is buffered: no read here (it could block with a
+    # whole control frame waiting), the full receive reads.
+    assert p.receive_ready(lock, reader) is None
+    assert reader.calls == 1
+    p.receive_data(frame[10:])
+    assert p.receive_ready(lock, reader) == {"type": "binary", "data": b"x" * 100}
+    p.receive_data(server_frame(10, b"pong"))
+    assert p.receive_ready(lock, reader) is None and reader.calls == 1
+
+
+def test_receive_ready_read_failures_lose_nothing(codec):
+    p = opened(codec)
+    lock = codec.FastLock()
+    frame = server_frame(2, b"payload")
+    reader = Reader(ConnectionResetError(), b"", KeyboardInterrupt(), frame[:3], frame[3:])
+    assert p.receive_ready(lock, reader) is None  # the full receive reads again
+    assert p.receive_ready(lock, reader) is None  # EOF: likewise
+    with pytest.raises(KeyboardInterrupt):  # a signal handler's exception
+        p.receive_ready(lock, reader)
+    assert not lock.locked()
+    assert p.state is State.OPEN
+    assert p.receive_ready(lock, reader) is None  # 3 bytes: not a whole frame
+    p.receive_data(frame[3:])
+    assert p.receive_ready(lock, reader) == {"type": "binary", "data": b"payload"}
+    assert reader.calls == 4

@@ -28,6 +28,7 @@ call ``send``, ``ping``, ``pong`` and ``close``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -667,6 +668,10 @@ class WsClient:
             # keepalive decision (see _fill_keepalive).  No thread.
             proto.data_received(time.monotonic())
             self._fill = self._fill_keepalive  # type: ignore[method-assign]
+        if self._tls is None and proto.ping_interval is None:
+            # Plain TCP without keepalive: when nothing is buffered, the fast
+            # path also makes receive()'s blocking recv (see receive_ready).
+            self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, self._sock.recv_into)
         if frames_logger.isEnabledFor(logging.DEBUG):
             trace_frames(self)  # rebinds the per-message callables (see _trace)
 
@@ -685,7 +690,6 @@ class WsClient:
         )
         self._proto = proto
         self._parser = proto.parser
-        self._encoder = proto.encoder
         self._encoder_class = type(proto.encoder)  # send_many() makes its own
         # Bound once: the per-message paths call them directly.
         # The parser's own next_message: the protocol hooks into the parser
@@ -703,6 +707,8 @@ class WsClient:
         # cheaper to take than threading.Lock (see _speedups.FastLock).
         self._send_lock = FastLock()
         self._recv_lock = FastLock()
+        # receive()'s fast path (set again once the connection is open).
+        self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, None)
         self._done = False  # the end was reported; later receives raise
         self._sock_closed = False
         self._tls: _TLS | None = None
@@ -1264,7 +1270,7 @@ class WsClient:
                 try:
                     self._send_to(fd, opcode, payload)
                 except BaseException as exc:
-                    self._write_failed(exc, self._encoder.partial)
+                    self._write_failed(exc, self._proto.encoder.partial)
         finally:
             lock.release()
         # Replies another thread queued while we held the lock.
@@ -1519,9 +1525,22 @@ class WsClient:
             ConcurrencyError: another thread is in a receive call on this
                 connection (nothing is read or changed).
         """
+        if timeout is None:
+            # The hot path: a message already buffered, in one compiled call.
+            try:
+                msg = self._receive_ready()
+            except (ProtocolError, MessageTooBig):
+                msg = None  # raised again below, which ends the connection
+            if msg is not None:
+                return msg  # type: ignore[no-any-return]
+        return self._receive(timeout)
+
+    def _receive(self, timeout: float | None) -> Message:
+        """receive() when the fast path has nothing: wait for bytes, take
+        control frames, end a failed or closed connection."""
         lock = self._recv_lock
         deadline = None
-        if timeout is None:  # first: the hot path
+        if timeout is None:
             if not lock.acquire(False):
                 self._wait_receive(None, "receive()")
         else:

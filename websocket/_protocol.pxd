@@ -9,6 +9,7 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.string cimport memcpy
 
 from websocket._csrc cimport WS_UTF8_ACCEPT, ws_mask, ws_utf8_feed
+from websocket._speedups cimport FastLock
 
 cdef object _NEED, _DROPPED
 cdef int _IDLE, _STREAMING, _INTO, _DISCARD
@@ -101,6 +102,8 @@ cdef class FrameParser:
     cdef object _get_buffer(self)
     cpdef buffer_updated(self, Py_ssize_t nbytes)
     cpdef object next_message(self)
+    cpdef object next_whole(self)
+    cdef _failed(self, object exc)
     @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
                    start=Py_ssize_t, avail=Py_ssize_t, msg=dict)
     cdef object _whole_frame(self)
@@ -172,5 +175,7 @@ cdef class ClientProtocol:
 
     cpdef bint is_open(self)
     cpdef bint is_closed(self)
+    @cython.locals(parser=FrameParser)
+    cpdef object receive_ready(self, FastLock lock, object reader=*)
     cpdef check_open(self)
     cpdef object next_message(self)

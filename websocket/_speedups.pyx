@@ -389,8 +389,7 @@ def writable_bytes(bytes owner, Py_ssize_t offset, Py_ssize_t size):
 
 # -- a lock for the per-message path ------------------------------------------
 
-cdef extern from "pythread.h":
-    ctypedef void *PyThread_type_lock
+cdef extern from "pythread.h":  # PyThread_type_lock: in _speedups.pxd
     ctypedef enum PyLockStatus:
         PY_LOCK_FAILURE
         PY_LOCK_ACQUIRED
@@ -408,10 +407,9 @@ cdef class FastLock:
     it is free: one try without releasing the GIL and no argument parsing
     (an acquire and release pair measured 76 against 95 ns on CPython
     3.11, timeit loop included).  A blocked acquire releases the GIL and
-    runs signal handlers, like ``threading.Lock``."""
-
-    cdef PyThread_type_lock _lock
-    cdef bint _held
+    runs signal handlers, like ``threading.Lock``.  Its attributes and
+    cpdef methods are declared in ``_speedups.pxd``, where the protocol
+    takes it with C calls."""
 
     def __cinit__(self):
         self._lock = PyThread_allocate_lock()
@@ -422,7 +420,7 @@ cdef class FastLock:
         if self._lock != NULL:
             PyThread_free_lock(self._lock)
 
-    def acquire(self, bint blocking=True, double timeout=-1):
+    cpdef bint acquire(self, bint blocking=True, double timeout=-1) except -1:
         cdef PyLockStatus r
         cdef long long us
         cdef double deadline = 0
@@ -450,7 +448,7 @@ cdef class FastLock:
                 return True
             return False
 
-    def release(self):
+    cpdef release(self):
         if not self._held:
             raise RuntimeError("release unlocked lock")
         self._held = False

@@ -6,7 +6,8 @@ Switched on per connection, when it opens, by the logger's level::
     logging.getLogger("websocket.frames").setLevel(logging.DEBUG)
 
 ``WsClient`` binds its per-message callables once per connection (the
-encoder's ``encode`` and ``send_to``, the parser's ``next_message``);
+encoder's ``encode`` and ``send_to``, the parser's ``next_message``,
+receive()'s fast path);
 :func:`trace_frames` replaces those bindings on one connection with
 wrappers that log, so a connection opened without the trace runs exactly
 the code it runs without this module: the cost when off is one
@@ -66,16 +67,23 @@ def trace_frames(ws: Any) -> None:
         log("%s > %s", url, describe(opcode, payload, *args))
         return send_to(fd, opcode, payload, *args)
 
-    next_message = ws._next_message
-
-    def traced_next_message() -> Any:
-        msg = next_message()
+    def received(msg: Any) -> Any:
         if msg is not None:
             if msg["type"] == "close":
                 log("%s < CLOSE %s %r", url, msg["code"], msg["reason"])
             else:
                 log("%s < %s", url, describe(msg["type"], msg["data"]))
         return msg
+
+    next_message = ws._next_message
+
+    def traced_next_message() -> Any:
+        return received(next_message())
+
+    receive_ready = ws._receive_ready
+
+    def traced_receive_ready() -> Any:
+        return received(receive_ready())
 
     encoder_class = ws._encoder_class
 
@@ -92,4 +100,5 @@ def trace_frames(ws: Any) -> None:
     ws._encode = traced_encode
     ws._send_to = traced_send_to
     ws._next_message = traced_next_message
+    ws._receive_ready = traced_receive_ready
     ws._encoder_class = TracedEncoder

@@ -1,5 +1,8 @@
-"""Benchmark client: aiohttp on uvloop."""
+"""Benchmark client: aiohttp on uvloop; with BENCH_PURE=1, its pure-Python
+build (AIOHTTP_NO_EXTENSIONS=1, set by run.py) on asyncio's own loop."""
 
+import asyncio
+import os
 
 import aiohttp
 import uvloop
@@ -78,7 +81,14 @@ async def arun(kind, url, size, count, clock):
 
 
 def run(kind, url, size, count, clock):
-    uvloop.run(arun(kind, url, size, count, clock))
+    if os.environ.get("BENCH_PURE") == "1":
+        import aiohttp.http_websocket as hw
+
+        # The environment variable must have taken: the reader is Python.
+        assert hw.WebSocketReader.__module__.endswith("reader_py"), hw.WebSocketReader
+        asyncio.run(arun(kind, url, size, count, clock))
+    else:
+        uvloop.run(arun(kind, url, size, count, clock))
 
 
 if __name__ == "__main__":

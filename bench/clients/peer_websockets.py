@@ -1,4 +1,12 @@
-"""Benchmark client: websockets, its threaded (sync) client."""
+"""Benchmark client: websockets, its threaded (sync) client; with
+BENCH_PURE=1, without its C extension (the masking of websockets.speedups),
+as websockets falls back when the extension cannot be imported."""
+
+import os
+import sys
+
+if os.environ.get("BENCH_PURE") == "1":
+    sys.modules["websockets.speedups"] = None  # makes its import fail
 
 from common import compressed, main, run_compressed, run_sync, tls_context
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
@@ -21,4 +29,8 @@ def run(kind, url, size, count, clock):
 
 
 if __name__ == "__main__":
+    if os.environ.get("BENCH_PURE") == "1":
+        import websockets.frames
+
+        assert websockets.frames.apply_mask.__module__ == "websockets.utils", websockets.frames.apply_mask
     main(run, "websockets")

@@ -1,0 +1,17 @@
+# What other compiled modules see of _speedups.pyx: the lock, so that the
+# protocol's receive fast path (ClientProtocol.receive_ready) takes and
+# releases the shell's receive lock with C calls, not Python method calls.
+
+cimport cython
+
+cdef extern from "pythread.h":
+    ctypedef void *PyThread_type_lock
+
+
+@cython.final
+cdef class FastLock:
+    cdef PyThread_type_lock _lock
+    cdef bint _held
+
+    cpdef bint acquire(self, bint blocking=*, double timeout=*) except -1
+    cpdef release(self)
