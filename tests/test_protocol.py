@@ -469,3 +469,49 @@ def test_receive_ready_read_failures_lose_nothing(codec):
     p.receive_data(frame[3:])
     assert p.receive_ready(lock, reader) == {"type": "binary", "data": b"payload"}
     assert reader.calls == 4
+
+
+# -- send_ready(): WsClient.send()'s fast path on plain TCP -----------------
+
+
+def test_send_ready_writes_one_masked_frame_under_the_lock(codec):
+    import socket
+
+    p = opened(codec)
+    lock = codec.FastLock()
+    a, b = socket.socketpair()
+    with a, b:
+        assert p.send_ready(lock, a.fileno(), 2, b"abc") is True
+        assert p.send_ready(lock, a.fileno(), 1, "hé") is True
+        assert not lock.locked()
+        got = b.recv(100)
+        first = codec.decode_frame(got)
+        assert (first["opcode"], first["payload"], first["masked"]) == (2, b"abc", True)
+        second = codec.decode_frame(got[first["size"] :])
+        assert (second["opcode"], second["payload"]) == (1, "hé".encode())
+        # Nothing done, lock released: the shell's full send decides.
+        assert p.send_ready(lock, -1, 2, b"x") is False  # no descriptor (TLS)
+        lock.acquire()
+        assert p.send_ready(lock, a.fileno(), 2, b"x") is False  # another sender
+        lock.release()
+        p.send_close(1000)
+        assert p.send_ready(lock, a.fileno(), 2, b"x") is False  # closing
+        assert not lock.locked()
+        b.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            b.recv(100)  # nothing was written by the refused calls
+
+
+def test_send_ready_failure_keeps_the_lock_for_the_shell(codec):
+    import socket
+
+    p = opened(codec)
+    lock = codec.FastLock()
+    a, b = socket.socketpair()
+    with a, b:
+        a.shutdown(socket.SHUT_WR)
+        with pytest.raises(OSError):
+            p.send_ready(lock, a.fileno(), 2, b"abc")
+        # The shell decides under the lock whether the stream can go on.
+        assert lock.locked()
+        lock.release()

@@ -38,7 +38,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ParamSpec
+from typing import Any, NoReturn, ParamSpec
 
 from ._codec import protocol
 from ._deflate import DeflateSettings
@@ -661,6 +661,7 @@ class WsClient:
         # call (FrameEncoder.send_to), without the GIL while writing.
         if HAVE_FD_IO and self._tls is None:
             self._fd = self._sock.fileno()
+            self._send_ready = functools.partial(proto.send_ready, self._send_lock, self._fd)
         self._rpoll = _Poller(self._sock, write=False)
         self._wpoll = _Poller(self._sock, write=True)
         if proto.ping_interval is not None:
@@ -699,13 +700,14 @@ class WsClient:
         self._buffer_updated = proto.parser.buffer_updated
         self._encode = proto.encoder.encode
         self._send_to = proto.encoder.send_to
-        self._is_open = proto.is_open
         self._check_open = proto.check_open
         self._is_closed = proto.is_closed
         self._pending = proto.pending  # replies queued by the protocol
         # Taken once per send() and receive(): the compiled FastLock is
         # cheaper to take than threading.Lock (see _speedups.FastLock).
         self._send_lock = FastLock()
+        # send()'s fast path: no descriptor until the connection is open.
+        self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1)
         self._recv_lock = FastLock()
         # receive()'s fast path (set again once the connection is open).
         self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, None)
@@ -1025,7 +1027,15 @@ class WsClient:
         else:
             opcode, message = _classify(message, "send()")
         if compress is None and timeout is None and self._plain:  # the hot path
-            self._send_frame(opcode, message)
+            # Plain TCP: one compiled call (ClientProtocol.send_ready).
+            try:
+                sent = self._send_ready(opcode, message)
+            except BaseException as exc:
+                self._send_failed(exc)
+            if not sent:
+                self._send_frame(opcode, message)  # TLS, a busy lock, closed
+            elif self._pending:
+                self._flush(blocking=False)  # replies queued meanwhile
         else:
             self._send_choosing(opcode, message, compress, timeout)
 
@@ -1099,7 +1109,7 @@ class WsClient:
                         f"{'text' if kind == _TEXT else 'binary'}: pieces are all str or all bytes-like"
                     )
         except BaseException as exc:
-            if sent and self._is_open():
+            if sent and self._proto.is_open():
                 # Half a message is on the wire: only a close can follow.
                 self._proto.fail(1011, f"fragmented send() stopped: {type(exc).__name__}")
                 self._flush_locked(deadline)
@@ -1246,7 +1256,7 @@ class WsClient:
                     self._send_batch(out, deadline)
                     out = bytearray()
         except TypeError:
-            if out and self._is_open():  # the messages before the bad item
+            if out and self._proto.is_open():  # the messages before the bad item
                 self._send_batch(out, deadline)
             raise
         if out:
@@ -1292,7 +1302,7 @@ class WsClient:
                     self._send_compressed_batch(batch, deadline)
                     batch, size = [], 0
         except TypeError:
-            if batch and self._is_open():  # the messages before the bad item
+            if batch and self._proto.is_open():  # the messages before the bad item
                 self._send_compressed_batch(batch, deadline)
             raise
         if batch:
@@ -1436,7 +1446,14 @@ class WsClient:
         finally:
             view.release()
 
-    def _write_failed(self, exc: BaseException, partial: bool) -> None:
+    def _send_failed(self, exc: BaseException) -> NoReturn:
+        """send_ready()'s write raised ``exc``; it left the send lock held."""
+        try:
+            self._write_failed(exc, self._proto.encoder.partial)
+        finally:
+            self._send_lock.release()
+
+    def _write_failed(self, exc: BaseException, partial: bool) -> NoReturn:
         """A write raised ``exc``; the caller holds the send lock.
 
         A socket error ends the connection (1006).  Anything else (a
@@ -1725,7 +1742,7 @@ class WsClient:
     def _after_control(self, deadline: float | None) -> None:
         """Send queued replies without waiting on a sender; after a close,
         end TCP."""
-        if self._is_open():
+        if self._proto.is_open():
             self._flush(blocking=False)
         elif self._is_closed():
             self._end(deadline)

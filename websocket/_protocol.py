@@ -1655,6 +1655,31 @@ class ClientProtocol:
         """True once the state is CLOSED."""
         return self.state is _CLOSED
 
+    def send_ready(self, lock: Any, fd: int, opcode: int, payload: Any) -> bool:
+        """The send fast path on plain TCP: one data frame framed, masked
+        and written to descriptor ``fd`` by the encoder's ``send_to``, under
+        the shell's send ``lock`` (tried once, never waited for).
+
+        Returns:
+            True once the frame is written; False when nothing was done (no
+            descriptor, as under TLS; the lock busy; the connection not
+            open): the shell's full send then waits and decides.
+
+        Raises:
+            Whatever the write raises (OSError, a signal handler's
+            exception), with ``lock`` still held: the shell decides under
+            it whether the connection can go on (``encoder.partial``), then
+            releases it.
+        """
+        if fd < 0 or not lock.acquire(False):
+            return False
+        if self.state is not _OPEN:
+            lock.release()
+            return False
+        self.encoder.send_to(fd, opcode, payload)
+        lock.release()
+        return True
+
     def receive_ready(self, lock: Any, reader: Any = None) -> Message | None:
         """The receive fast path: the next message when it is one whole data
         frame, taken under the shell's receive ``lock`` (tried once, never

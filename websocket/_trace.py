@@ -100,5 +100,8 @@ def trace_frames(ws: Any) -> None:
     ws._encode = traced_encode
     ws._send_to = traced_send_to
     ws._next_message = traced_next_message
+    # send()'s compiled fast path writes without the (traced) encoder:
+    # every frame of a traced connection takes the full path instead.
+    ws._send_ready = lambda opcode, payload: False
     ws._receive_ready = traced_receive_ready
     ws._encoder_class = TracedEncoder
