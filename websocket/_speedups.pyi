@@ -4,7 +4,7 @@ Primitives only: every protocol rule is in ``_protocol.py``.
 """
 
 from typing_extensions import Buffer as _BytesLike
-from typing_extensions import disjoint_base
+from typing_extensions import disjoint_base, final
 
 __all__ = [
     "HAVE_FD_IO",
@@ -50,9 +50,11 @@ class FrameEncoder:
         self, fd: int, opcode: int, payload: str | _BytesLike, fin: bool = True, rsv1: bool = False
     ) -> None: ...
 
-@disjoint_base
+@final
 class FastLock:
-    """threading.Lock's interface (the pure twin's FastLock is threading.Lock)."""
+    """threading.Lock's interface (the pure twin's FastLock is threading.Lock,
+    which cannot be subclassed either; the compiled one is final so that the
+    protocol calls its methods in C)."""
     def acquire(self, blocking: bool = True, timeout: float = -1.0) -> bool: ...
     def release(self) -> None: ...
     def locked(self) -> bool: ...
