@@ -259,14 +259,17 @@ class Clock:
 
     def __init__(self) -> None:
         self.t0 = self.t1 = 0.0
+        self.cpu0 = self.cpu1 = 0.0
         self.idle_rss = 0
 
     def start(self) -> None:
         self.idle_rss = maxrss_bytes()
+        self.cpu0 = time.process_time()  # every thread of the client
         self.t0 = time.perf_counter()
 
     def stop(self) -> None:
         self.t1 = time.perf_counter()
+        self.cpu1 = time.process_time()
 
 
 def main(run, peer: str) -> None:
@@ -291,6 +294,9 @@ def main(run, peer: str) -> None:
         "peer": peer,
         "workload": args.workload,
         "seconds": clock.t1 - clock.t0,
+        # The client's CPU time (user + system) over the same window: the
+        # work itself, without start-up, imports and connecting.
+        "work_cpu": clock.cpu1 - clock.cpu0,
         "count": count,
         "size": size,
         "rss_growth": max(0, maxrss_bytes() - clock.idle_rss),
