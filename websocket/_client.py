@@ -1543,7 +1543,8 @@ class WsClient:
                 connection (nothing is read or changed).
         """
         if timeout is None:
-            # The hot path: a message already buffered, in one compiled call.
+            # The hot path, one compiled call: a message already buffered
+            # or, on plain TCP, one blocking read (ClientProtocol.receive_ready).
             try:
                 msg = self._receive_ready()
             except (ProtocolError, MessageTooBig):

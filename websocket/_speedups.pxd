@@ -1,6 +1,6 @@
 # What other compiled modules see of _speedups.pyx: the lock, so that the
-# protocol's receive fast path (ClientProtocol.receive_ready) takes and
-# releases the shell's receive lock with C calls, not Python method calls.
+# protocol's fast paths (ClientProtocol.receive_ready and send_ready) take
+# and release the shell's locks with C calls, not Python method calls.
 
 cimport cython
 
