@@ -5,6 +5,7 @@ through pipes where a script would use it."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -67,6 +68,59 @@ def test_ctrl_c_closes_with_the_closing_handshake():
         child.expect(pexpect.EOF)
         child.close()
         assert child.exitstatus == 0
+
+
+def test_the_servers_close_is_shown_even_when_close_read_it_first():
+    # Ctrl-C before the receiving thread started its receive(): close() in
+    # the main thread takes the server's close frame, and the receiver gets
+    # ConnectionClosed.  The session prints the same line as when the
+    # receiver took the frame itself.
+    import argparse
+    import io
+
+    from websocket import WsClient
+    from websocket._cli import _Session
+
+    with ws_server() as url:
+        ws = WsClient(f"{url}/echo", timeout=T)
+        out = io.StringIO()
+        session = _Session(ws, argparse.Namespace(hex=False, binary=False), out)
+        session.closing = True
+        ws.close()
+        session.receive_loop()
+    assert out.getvalue() == "< (close 1000 '')\n"
+    assert session.clean
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals")
+def test_the_receiver_repeats_its_wake_up_until_the_main_thread_is_out():
+    # A single SIGINT that lands just before input() blocks is only seen
+    # when a line comes: the session hung after the server closed.  The
+    # receiver signals again until the main thread says it is out.
+    import argparse
+    import io
+    import threading
+
+    from websocket import WsClient
+    from websocket._cli import _Session
+
+    seen = threading.Semaphore(0)
+    previous = signal.signal(signal.SIGINT, lambda *_: seen.release())
+    try:
+        with ws_server() as url:
+            ws = WsClient(f"{url}/close?code=1000", timeout=T)
+            session = _Session(ws, argparse.Namespace(hex=False, binary=False), io.StringIO())
+            receiver = threading.Thread(target=session.receive_loop)
+            receiver.start()
+            for _ in range(3):  # a first signal, then repeats
+                assert seen.acquire(timeout=T)
+            assert receiver.is_alive()
+            session.woken.set()
+            receiver.join(T)
+            assert not receiver.is_alive()
+            assert session.ended == "the server closed the connection"
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_binary_hex_headers_and_subprotocol():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import threading
 import time
 
@@ -266,6 +267,31 @@ def test_close_from_another_thread_wakes_blocked_receive(base):
     result = outcome[0]
     assert (isinstance(result, dict) and result["type"] == "close") or isinstance(result, ConnectionClosed)
     assert ws.ready_state() == "closed"
+
+
+def test_a_blocked_receive_gets_the_close_frame_when_another_thread_closes(base):
+    # The receiving thread reads the server's close frame, so it returns it
+    # (the CLI prints it).  A regression let close(), waiting for the
+    # receive lock, take that frame in the gap between receive()'s fast
+    # path and its full receive (seen once in CI, in test_cli's Ctrl-C
+    # test).  Thread switches as often as possible open any such gap.
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(30):
+            ws = WsClient(f"{base}/echo", timeout=T)
+            outcome = []
+            thread = threading.Thread(target=lambda ws=ws, out=outcome: out.append(ws.receive()))
+            thread.start()
+            deadline = time.monotonic() + T
+            while not ws._recv_lock.locked():  # blocked in its read
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+            ws.close()
+            thread.join(T)
+            assert outcome == [{"type": "close", "code": 1000, "reason": "", "data": b"\x03\xe8"}]
+    finally:
+        sys.setswitchinterval(switch)
 
 
 def test_invalid_arguments_raise_before_connecting():

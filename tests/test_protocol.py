@@ -384,17 +384,32 @@ class Reader:
         return len(chunk)
 
 
+def ready(p, lock, reader=None):
+    """receive_ready(), checking its lock contract: a message comes with the
+    lock released, None with the lock still held (handed to the caller's
+    full receive; released here), False with the lock untouched."""
+    was_locked = lock.locked()
+    msg = p.receive_ready(lock, reader)
+    if msg is False:
+        assert was_locked and lock.locked()
+    elif msg is None:
+        assert lock.locked()
+        lock.release()
+    else:
+        assert not lock.locked()
+    return msg
+
+
 def test_receive_ready_takes_whole_data_frames_only(codec):
     p = opened(codec)
     lock = codec.FastLock()
     p.receive_data(server_frame(2, b"a" * 300) + server_frame(1, "hé") + server_frame(9, b"p") + server_frame(2, b"z"))
-    assert p.receive_ready(lock) == {"type": "binary", "data": b"a" * 300}
-    assert p.receive_ready(lock) == {"type": "text", "data": "hé"}
+    assert ready(p, lock) == {"type": "binary", "data": b"a" * 300}
+    assert ready(p, lock) == {"type": "text", "data": "hé"}
     # A control frame is the full receive's (it queues the pong): untouched.
-    assert p.receive_ready(lock) is None
+    assert ready(p, lock) is None
     assert p.next_message() == {"type": "ping", "data": b"p"}
-    assert p.receive_ready(lock) == {"type": "binary", "data": b"z"}
-    assert not lock.locked()
+    assert ready(p, lock) == {"type": "binary", "data": b"z"}
 
 
 def test_receive_ready_leaves_fragments_and_partial_frames(codec):
@@ -402,10 +417,10 @@ def test_receive_ready_leaves_fragments_and_partial_frames(codec):
     lock = codec.FastLock()
     frame = server_frame(2, b"x" * 200)
     p.receive_data(frame[:50])
-    assert p.receive_ready(lock) is None
+    assert ready(p, lock) is None
     p.receive_data(frame[50:] + server_frame(2, b"ab", fin=False) + server_frame(0, b"cd"))
-    assert p.receive_ready(lock) == {"type": "binary", "data": b"x" * 200}
-    assert p.receive_ready(lock) is None  # a fragment: next_message() joins them
+    assert ready(p, lock) == {"type": "binary", "data": b"x" * 200}
+    assert ready(p, lock) is None  # a fragment: next_message() joins them
     assert p.next_message() == {"type": "binary", "data": b"abcd"}
 
 
@@ -414,13 +429,26 @@ def test_receive_ready_takes_nothing_while_the_lock_is_held_or_closing(codec):
     lock = codec.FastLock()
     p.receive_data(server_frame(2, b"one") + server_frame(2, b"two"))
     lock.acquire()
-    assert p.receive_ready(lock) is None  # another thread receives
+    assert ready(p, lock) is False  # another thread receives
     lock.release()
-    assert p.receive_ready(lock) == {"type": "binary", "data": b"one"}
+    assert ready(p, lock) == {"type": "binary", "data": b"one"}
     p.send_close(1000)
     assert p.state is State.CLOSING
-    assert p.receive_ready(lock) is None  # the full receive handles closing
+    assert ready(p, lock) is None  # the full receive handles closing
     assert p.next_message() == {"type": "binary", "data": b"two"}
+
+
+def test_receive_ready_hands_a_control_frame_it_read_over_with_the_lock(codec):
+    # The fast path read a close frame: the caller's full receive must take
+    # it under the same hold of the lock.  Released in between, a close()
+    # waiting in another thread could take it first, and the receiving
+    # thread would get ConnectionClosed instead of the close message.
+    p = opened(codec)
+    lock = codec.FastLock()
+    reader = Reader(server_frame(8, b"\x03\xe8"))
+    assert p.receive_ready(lock, reader) is None
+    assert lock.locked() and reader.calls == 1
+    assert p.next_message()["type"] == "close"
 
 
 def test_receive_ready_invalid_utf8_fails_once_for_all(codec):
@@ -430,8 +458,9 @@ def test_receive_ready_invalid_utf8_fails_once_for_all(codec):
     with pytest.raises(ProtocolError) as first:
         p.receive_ready(lock)
     assert first.value.code == 1007
-    assert not lock.locked()
-    # The shell's full receive gets the same error and ends the connection.
+    # The lock stays held: the shell's full receive gets the same error
+    # under it and ends the connection.
+    assert lock.locked()
     with pytest.raises(ProtocolError) as again:
         p.next_message()
     assert again.value is first.value
@@ -443,15 +472,15 @@ def test_receive_ready_reads_only_when_nothing_is_buffered(codec):
     lock = codec.FastLock()
     frame = server_frame(2, b"x" * 100)
     reader = Reader(frame + frame[:10], frame[10:])
-    assert p.receive_ready(lock, reader) == {"type": "binary", "data": b"x" * 100}
+    assert ready(p, lock, reader) == {"type": "binary", "data": b"x" * 100}
     # Part of a frame is buffered: no read here (it could block with a
     # whole control frame waiting), the full receive reads.
-    assert p.receive_ready(lock, reader) is None
+    assert ready(p, lock, reader) is None
     assert reader.calls == 1
     p.receive_data(frame[10:])
-    assert p.receive_ready(lock, reader) == {"type": "binary", "data": b"x" * 100}
+    assert ready(p, lock, reader) == {"type": "binary", "data": b"x" * 100}
     p.receive_data(server_frame(10, b"pong"))
-    assert p.receive_ready(lock, reader) is None and reader.calls == 1
+    assert ready(p, lock, reader) is None and reader.calls == 1
 
 
 def test_receive_ready_read_failures_lose_nothing(codec):
@@ -459,15 +488,15 @@ def test_receive_ready_read_failures_lose_nothing(codec):
     lock = codec.FastLock()
     frame = server_frame(2, b"payload")
     reader = Reader(ConnectionResetError(), b"", KeyboardInterrupt(), frame[:3], frame[3:])
-    assert p.receive_ready(lock, reader) is None  # the full receive reads again
-    assert p.receive_ready(lock, reader) is None  # EOF: likewise
+    assert ready(p, lock, reader) is None  # the full receive reads again
+    assert ready(p, lock, reader) is None  # EOF: likewise
     with pytest.raises(KeyboardInterrupt):  # a signal handler's exception
         p.receive_ready(lock, reader)
-    assert not lock.locked()
+    assert not lock.locked()  # released: the exception leaves receive()
     assert p.state is State.OPEN
-    assert p.receive_ready(lock, reader) is None  # 3 bytes: not a whole frame
+    assert ready(p, lock, reader) is None  # 3 bytes: not a whole frame
     p.receive_data(frame[3:])
-    assert p.receive_ready(lock, reader) == {"type": "binary", "data": b"payload"}
+    assert ready(p, lock, reader) == {"type": "binary", "data": b"payload"}
     assert reader.calls == 4
 
 

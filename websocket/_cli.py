@@ -157,6 +157,7 @@ class _Session:
         self.closing = False  # we are closing: the receiver leaves input() be
         self.reading = False  # the main thread waits for a line
         self.interrupted = False  # Ctrl-C, or the receiver ended the session
+        self.woken = threading.Event()  # the main thread left its input loop
 
     def show(self, line: str) -> None:
         with self.print_lock:
@@ -173,13 +174,25 @@ class _Session:
                     self.clean = msg["code"] in (1000, 1001, 1005)
                     break
         except ConnectionClosed as exc:
+            if self.closing and exc.code != 1006:
+                # Our close() read the server's close frame first (this
+                # thread had not started its receive yet): show it all the
+                # same, so the session prints the same whichever thread took it.
+                close = {"type": "close", "code": exc.code, "reason": exc.reason, "data": b""}
+                self.show("< " + describe(close, False))
             self.ended = f"connection closed: {exc}"
             self.clean = exc.code in (1000, 1001, 1005)
         except WebSocketError as exc:
             self.ended = f"connection failed: {exc}"
             self.clean = False
         if not self.closing:
-            _wake_main_thread()  # out of the input() of run()
+            # Out of the input() of run().  One signal is not enough: landing
+            # just before input() blocks in its read, it is only looked at
+            # when a line comes (seen in CI: the session hung).  Repeat it
+            # until the main thread says it is out.
+            _wake_main_thread()
+            while not self.woken.wait(0.05):
+                _wake_main_thread()
 
     def payload(self, line: str) -> str | bytes | None:
         if not self.args.binary:
@@ -229,6 +242,7 @@ class _Session:
                         self.ws.send(data)
                     except ConnectionClosed:
                         break  # the receiver says how it ended
+            self.woken.set()
             if self.ended is None:  # Ctrl-D, Ctrl-C, end of input: we close
                 self.closing = True
                 if interactive:
@@ -241,6 +255,7 @@ class _Session:
             self.show(f"! {self.ended}")
             return 0 if self.clean else 1
         finally:
+            self.woken.set()
             signal.signal(signal.SIGINT, previous)
 
 

@@ -1549,20 +1549,23 @@ class WsClient:
                 msg = self._receive_ready()
             except (ProtocolError, MessageTooBig):
                 msg = None  # raised again below, which ends the connection
-            if msg is not None:
+            if msg:
                 return msg  # type: ignore[no-any-return]
-        return self._receive(timeout)
+            # None: the fast path holds the receive lock for us; False: busy.
+            return self._receive(None, msg is None)
+        return self._receive(timeout, False)
 
-    def _receive(self, timeout: float | None) -> Message:
+    def _receive(self, timeout: float | None, held: bool) -> Message:
         """receive() when the fast path has nothing: wait for bytes, take
-        control frames, end a failed or closed connection."""
+        control frames, end a failed or closed connection.  ``held``: the
+        receive lock is already this thread's (handed over by the fast
+        path, with no gap in which a close() could take it)."""
         lock = self._recv_lock
         deadline = None
-        if timeout is None:
-            if not lock.acquire(False):
-                self._wait_receive(None, "receive()")
-        else:
+        if timeout is not None:
             deadline = self._lock_receive(timeout, "receive()")
+        elif not held and not lock.acquire(False):
+            self._wait_receive(None, "receive()")
         try:
             next_message = self._next_message
             parser = self._parser

@@ -1680,13 +1680,22 @@ class ClientProtocol:
         lock.release()
         return True
 
-    def receive_ready(self, lock: Any, reader: Any = None) -> Message | None:
+    def receive_ready(self, lock: Any, reader: Any = None) -> Message | bool | None:
         """The receive fast path: the next message when it is one whole data
-        frame, taken under the shell's receive ``lock`` (tried once, never
-        waited for) while the connection is open; None otherwise, and the
-        shell's full receive then decides (a busy lock, a closing
-        connection, a control frame or a fragment, bytes still to read,
-        EOF, a socket error).
+        frame, taken under the shell's receive ``lock`` while the connection
+        is open.  The lock is tried once, never waited for.
+
+        Returns:
+            The message, with the lock released again.
+            False: the lock is busy (another thread receives, or close()
+                waits for the server); nothing was done.
+            None: anything else (closing, a control frame or a fragment,
+                bytes still to read, EOF, a socket error).  The lock is
+                then *still held*: the shell's full receive goes on under
+                it.  Releasing it in between would let a close() waiting in
+                another thread take the control frame this call just read
+                (found by tests/test_cli.py: the close frame went to close()
+                instead of the receiving thread).
 
         ``reader`` (a blocking ``socket.recv_into``, or None): when nothing
         at all is buffered, one read into the parser's buffer is made here
@@ -1700,37 +1709,41 @@ class ClientProtocol:
         valgrind, bench/icount.py has the whole receive).
 
         Raises:
-            ProtocolError: the message's text is not UTF-8 (1007); the
-                parser raises it again from the shell's full receive, which
-                ends the connection under the lock.
+            ProtocolError: the message's text is not UTF-8 (1007), with the
+                lock still held; the parser raises it again from the
+                shell's full receive, which ends the connection under it.
             Whatever ``reader`` raises other than OSError and ValueError (a
-                signal handler's exception); nothing is lost, the bytes
-                read so far stay buffered.
+                signal handler's exception), with the lock released;
+                nothing is lost, the bytes read so far stay buffered.
         """
         if not lock.acquire(False):
+            return False
+        if self.state is not _OPEN:
             return None
+        parser = self.parser
         try:
-            if self.state is not _OPEN:
-                return None
-            parser = self.parser
             msg = parser.next_whole()
-            if msg is not None or reader is None or parser.buffered != 0:
-                return msg
-            try:
-                n = reader(parser.get_buffer())
-            except (OSError, ValueError):
-                # A reset, or closed by close(): the full receive reads
-                # again and reports it.
-                n = 0
-            except BaseException:
-                parser.buffer_updated(0)
-                raise
-            parser.buffer_updated(n)
-            if n == 0:
-                return None  # EOF: the full receive reads it again
-            return parser.next_whole()
-        finally:
+            if msg is None and reader is not None and parser.buffered == 0:
+                try:
+                    n = reader(parser.get_buffer())
+                except (OSError, ValueError):
+                    # A reset, or closed by close(): the full receive reads
+                    # again and reports it.
+                    n = 0
+                except BaseException:
+                    parser.buffer_updated(0)
+                    raise
+                parser.buffer_updated(n)
+                if n != 0:  # (EOF: the full receive reads it again)
+                    msg = parser.next_whole()
+        except (ProtocolError, MessageTooBig):
+            raise  # the lock stays held, as documented
+        except BaseException:
             lock.release()
+            raise
+        if msg is not None:
+            lock.release()
+        return msg
 
     # -- the opening handshake (RFC 6455 §4.1) ------------------------------
 

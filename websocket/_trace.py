@@ -68,7 +68,7 @@ def trace_frames(ws: Any) -> None:
         return send_to(fd, opcode, payload, *args)
 
     def received(msg: Any) -> Any:
-        if msg is not None:
+        if msg:  # (not None, nor receive_ready's False)
             if msg["type"] == "close":
                 log("%s < CLOSE %s %r", url, msg["code"], msg["reason"])
             else:
