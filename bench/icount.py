@@ -12,8 +12,11 @@ client (this script again, under ``valgrind --tool=callgrind``) makes
 ``--count`` exchanges of 64-byte binary messages, then once more with none;
 the difference divided by the count is printed.  Modes: ``recv`` (the
 server sends, the client receives), ``send`` (the client sends), ``rtt``
-(send then receive), and ``recv-into`` (``recv`` through ``receive_into()``
-into one reused buffer).  Needs valgrind (Debian package ``valgrind``).
+(send then receive), ``recv-into`` (``recv`` through ``receive_into()``
+into one reused buffer), and ``tls-recv`` (``recv`` of 4 KiB messages over
+TLS, one record each, as the bench's TLS server writes them; its count
+includes OpenSSL's decryption).  Needs valgrind (Debian package
+``valgrind``) and, for ``tls-recv``, openssl.
 """
 
 from __future__ import annotations
@@ -29,12 +32,28 @@ import sys
 import tempfile
 
 FRAME = b"\x82\x40" + b"x" * 64
+TLS_FRAME = b"\x82\x7e\x10\x00" + b"x" * 4096
+
+
+def certificate(where: str) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 (openssl), for tls-recv."""
+    cert, key = os.path.join(where, "cert.pem"), os.path.join(where, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
 
 
 def serve(mode: str, count: int) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     print(listener.getsockname()[1], flush=True)
     conn, _ = listener.accept()
+    if mode == "tls-recv":
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(os.environ["ICOUNT_CERT"], os.environ["ICOUNT_KEY"])
+        conn = context.wrap_socket(conn, server_side=True)
     head = b""
     while b"\r\n\r\n" not in head:
         head += conn.recv(4096)
@@ -68,6 +87,9 @@ def serve(mode: str, count: int) -> None:
 
     if mode in ("recv", "recv-into"):
         conn.sendall(FRAME * count)
+    elif mode == "tls-recv":
+        for _ in range(count):  # one record each
+            conn.sendall(TLS_FRAME)
     elif mode == "rtt":
         for _ in range(count):
             client_frame()
@@ -82,7 +104,13 @@ def serve(mode: str, count: int) -> None:
 def client(mode: str, count: int, port: str) -> None:
     from websocket import WsClient
 
-    ws = WsClient(f"ws://127.0.0.1:{port}/")
+    if mode == "tls-recv":
+        import ssl
+
+        context = ssl.create_default_context(cafile=os.environ["ICOUNT_CERT"])
+        ws = WsClient(f"wss://127.0.0.1:{port}/", ssl_context=context)
+    else:
+        ws = WsClient(f"ws://127.0.0.1:{port}/")
     msg = b"y" * 64
     if mode == "recv-into":
         buf = bytearray(64)
@@ -92,7 +120,7 @@ def client(mode: str, count: int, port: str) -> None:
         ws.close()
         return
     for _ in range(count):
-        if mode != "recv":
+        if mode in ("send", "rtt"):
             ws.send(msg)
         if mode != "send":
             ws.receive()
@@ -132,8 +160,11 @@ def main() -> None:
         return serve(args.serve[0], int(args.serve[1]))
     if args.client:
         return client(args.client[0], int(args.client[1]), args.client[2])
+    where = tempfile.mkdtemp()
+    os.environ["ICOUNT_CERT"], os.environ["ICOUNT_KEY"] = certificate(where)
     impl = "pure" if os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0") else "compiled"
-    print(f"# client instructions per 64-byte message ({impl}), {args.count} messages")
+    print(f"# client instructions per message ({impl}), {args.count} messages;"
+          " 64-byte messages, 4 KiB for tls-recv")
     for python in args.python or [sys.executable]:
         for mode in args.modes.split(","):
             per = (instructions(python, mode, args.count) - instructions(python, mode, 0)) / args.count

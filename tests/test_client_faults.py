@@ -152,6 +152,45 @@ def test_reset_while_receiving(ca, tls):
         assert len(got) == 2 and ws.ready_state() == "closed"
 
 
+@pytest.mark.parametrize("pause", [0, 0.2], ids=["end with the data", "end apart"])
+@pytest.mark.parametrize("timeout", [None, 30], ids=["no timeout", "timeout"])
+@pytest.mark.parametrize("end", ["broken record", "truncated", "close_notify"])
+def test_tls_receive_delivers_everything_then_the_end(ca, end, timeout, pause):
+    # receive() with no timeout reads TLS in its fast path (_TLS.read_ready),
+    # with one in the full receive (_fill_tls).  Both must deliver many
+    # records per socket read and a frame over several records, then the
+    # end of the stream, which the fast path leaves to the full receive
+    # intact: a record that fails its check, FIN without close_notify, and
+    # close_notify (a plaintext end, then no close frame: 1006 each time).
+    # The close_notify case hung once: _ssl returns 0 for it, no exception.
+    # An end met after some plaintext in one read is kept for the next.
+    server_ctx, client_ctx = tls_pair(ca, True)
+    sent = [bytes([i]) * 4000 for i in range(50)] + [b"b" * 100_000]
+
+    def script(peer):
+        peer.accept()
+        peer.send(b"".join(server_frame(2, m) for m in sent))
+        time.sleep(pause)  # 0: the end likely comes in the last data's read
+        raw = socket.socket.fileno(peer.conn)
+        if end == "broken record":  # application data that fails to decrypt
+            os.write(raw, b"\x17\x03\x03\x00\x20" + b"\x00" * 32)
+        elif end == "truncated":
+            socket.socket.shutdown(peer.conn, socket.SHUT_WR)
+        with contextlib.suppress(OSError):
+            if end == "close_notify":
+                peer.conn.unwrap()  # returns once the client ends TCP
+            peer.recv_until_eof()
+
+    with RawPeer(script, ssl_context=server_ctx) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1, ssl_context=client_ctx)
+        got: list = []
+        thread = in_receive(ws, got, timeout=timeout)
+        ended_within(thread, T)
+        assert [m["data"] for m in got[:-1]] == sent
+        assert isinstance(got[-1], ConnectionClosed) and got[-1].code == 1006, got[-1]
+        assert ws.ready_state() == "closed"
+
+
 def test_reset_while_sending():
     # The server resets while the client sends: the failed write is a
     # ConnectionClosed(1006), and so is every later call.

@@ -1723,7 +1723,9 @@ class ClientProtocol:
         parser = self.parser
         try:
             msg = parser.next_whole()
-            if msg is None and reader is not None and parser.buffered == 0:
+            # parser.buffered == 0, in C: the property would be a Python
+            # attribute lookup and an int per read in the compiled build.
+            if msg is None and reader is not None and parser._start == parser._end and parser._direct_filled == 0:
                 try:
                     n = reader(parser.get_buffer())
                 except (OSError, ValueError):
