@@ -588,12 +588,18 @@ class _Deflater:
 # -- the receiving state machine ---------------------------------------------
 
 
+#: Zeros to grow a big message's buffer by (see _grow_view).
+_ZEROS = memoryview(bytes(READ_MAX))
+
+
 def _grow_view(acc: bytearray, filled: int, want: int) -> memoryview:
     """A writable view of ``want`` bytes at ``acc[filled:]``, growing
     ``acc`` first: memory is committed as bytes arrive, never for an
     announced length at once."""
-    if len(acc) < filled + want:
-        acc.extend(bytes(filled + want - len(acc)))
+    short = filled + want - len(acc)
+    if short > 0:
+        # From _ZEROS, not bytes(short): a new 128 KiB object per read.
+        acc += _ZEROS[:short] if short <= READ_MAX else bytes(short)
     return memoryview(acc)[filled : filled + want]
 
 
