@@ -1604,7 +1604,8 @@ class WsClient:
         """
         if timeout is None:
             # The hot path, one compiled call: a message already buffered
-            # or, on plain TCP, one blocking read (ClientProtocol.receive_ready).
+            # or one blocking read, on plain TCP or TLS without keepalive
+            # (ClientProtocol.receive_ready).
             try:
                 msg = self._receive_ready()
             except (ProtocolError, MessageTooBig):

@@ -1703,7 +1703,9 @@ class ClientProtocol:
                 (found by tests/test_cli.py: the close frame went to close()
                 instead of the receiving thread).
 
-        ``reader`` (a blocking ``socket.recv_into``, or None): when nothing
+        ``reader`` (a blocking ``socket.recv_into``, the shell's TLS
+        ``_TLS.read_ready``, or None; any callable with recv_into's
+        contract, 0 meaning "leave it to the full receive"): when nothing
         at all is buffered, one read into the parser's buffer is made here
         too, so that a round trip's receive is also one call.  It is only
         made with an empty buffer: a whole control frame or fragment
