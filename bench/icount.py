@@ -15,8 +15,9 @@ server sends, the client receives), ``send`` (the client sends), ``rtt``
 (send then receive), ``recv-into`` (``recv`` through ``receive_into()``
 into one reused buffer), and ``tls-recv`` (``recv`` of 4 KiB messages over
 TLS, one record each, as the bench's TLS server writes them; its count
-includes OpenSSL's decryption).  Needs valgrind (Debian package
-``valgrind``) and, for ``tls-recv``, openssl.
+includes OpenSSL's decryption) and ``tls-rtt`` (``rtt`` over TLS, with
+OpenSSL's work).  Needs valgrind (Debian package ``valgrind``) and, for
+the TLS modes, openssl.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ TLS_FRAME = b"\x82\x7e\x10\x00" + b"x" * 4096
 
 
 def certificate(where: str) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1 (openssl), for tls-recv."""
+    """A self-signed certificate for 127.0.0.1 (openssl), for the TLS modes."""
     cert, key = os.path.join(where, "cert.pem"), os.path.join(where, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
@@ -48,7 +49,7 @@ def serve(mode: str, count: int) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     print(listener.getsockname()[1], flush=True)
     conn, _ = listener.accept()
-    if mode == "tls-recv":
+    if mode.startswith("tls-"):
         import ssl
 
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -90,7 +91,7 @@ def serve(mode: str, count: int) -> None:
     elif mode == "tls-recv":
         for _ in range(count):  # one record each
             conn.sendall(TLS_FRAME)
-    elif mode == "rtt":
+    elif mode in ("rtt", "tls-rtt"):
         for _ in range(count):
             client_frame()
             conn.sendall(FRAME)
@@ -104,7 +105,7 @@ def serve(mode: str, count: int) -> None:
 def client(mode: str, count: int, port: str) -> None:
     from websocket import WsClient
 
-    if mode == "tls-recv":
+    if mode.startswith("tls-"):
         import ssl
 
         context = ssl.create_default_context(cafile=os.environ["ICOUNT_CERT"])
@@ -120,7 +121,7 @@ def client(mode: str, count: int, port: str) -> None:
         ws.close()
         return
     for _ in range(count):
-        if mode in ("send", "rtt"):
+        if mode in ("send", "rtt", "tls-rtt"):
             ws.send(msg)
         if mode != "send":
             ws.receive()
@@ -165,7 +166,8 @@ def main() -> None:
     impl = "pure" if os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0") else "compiled"
     print(f"# client instructions per message ({impl}), {args.count} messages;"
           " 64-byte messages, 4 KiB for tls-recv")
-    for python in args.python or [sys.executable]:
+    # Absolute: the client runs in a temporary directory.
+    for python in [os.path.abspath(p) if os.sep in p else p for p in args.python or [sys.executable]]:
         for mode in args.modes.split(","):
             per = (instructions(python, mode, args.count) - instructions(python, mode, 0)) / args.count
             print(f"{python}  {mode:4s}  {per:,.0f}", flush=True)

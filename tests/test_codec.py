@@ -570,6 +570,45 @@ def test_after_a_big_frame_the_next_read_is_one_header(codec):
     assert len(p.get_buffer()) > 1000  # small frames: back to big reads
 
 
+def test_reads_that_come_back_full_grow_up_to_a_cap_and_keep_every_byte(codec):
+    """A feed of small frames faster than they are parsed: each full read
+    doubles the next one (fewer system calls), up to 512 KiB, while the
+    frames split across reads and buffer moves all come out intact."""
+    p = codec.FrameParser(None)
+    frames = [codec.encode_frame(2, bytes([i % 251]) * (4000 + i % 97), False) for i in range(1200)]
+    wire = b"".join(frames)
+    offers, got, at = [], [], 0
+    while at < len(wire):
+        buf = p.get_buffer()
+        offers.append(len(buf))
+        n = min(len(buf), len(wire) - at)
+        buf[:n] = wire[at : at + n]
+        p.buffer_updated(n)
+        at += n
+        while (msg := p.next_message()) is not None:
+            got.append(msg["data"])
+    assert got == [bytes([i % 251]) * (4000 + i % 97) for i in range(1200)]
+    assert p.buffered == 0
+    assert offers[:3] == [128 * 1024, 256 * 1024, 512 * 1024]
+    assert max(offers) == 512 * 1024
+    # (Then up to the buffer's end, and from its front again.)
+    assert len(offers) <= len(wire) // (256 * 1024) + 3
+
+
+def test_short_reads_do_not_grow_the_read(codec):
+    p = codec.FrameParser(None)
+    for _ in range(50):
+        buf = p.get_buffer()
+        assert len(buf) == 128 * 1024
+        wire = codec.encode_frame(2, b"x" * 1000, False)
+        buf[: len(wire)] = wire
+        p.buffer_updated(len(wire))
+        assert p.next_message()["data"] == b"x" * 1000
+    # A small buffer_size starts with reads of half of it.
+    small = codec.FrameParser(None, buffer_size=128 * 1024)
+    assert len(small.get_buffer()) == 64 * 1024
+
+
 # -- FastLock ---------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ cdef object _NEED, _DROPPED
 cdef int _IDLE, _STREAMING, _INTO, _DISCARD
 cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED
 cdef int _TEXT, _BINARY, _CLOSE, _PING, _PONG
-cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, FRAGMENT_COST, INFLATE_CHUNK, INFLATE_KEEP
+cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, READ_GROWN, FRAGMENT_COST, INFLATE_CHUNK, INFLATE_KEEP
 cdef long long EXACT_MAX
 cdef dict _TEXT_MSG, _BINARY_MSG, _PING_MSG, _PONG_MSG
 
@@ -68,7 +68,7 @@ cdef class FrameParser:
     cdef bint _mask_allowed, _decode_text
     cdef bytearray _buf
     cdef object _view
-    cdef Py_ssize_t _start, _end
+    cdef Py_ssize_t _start, _end, _read
     cdef _Header _h
     cdef bint _have_hdr, _text
     cdef Py_ssize_t _checked
@@ -98,8 +98,10 @@ cdef class FrameParser:
 
     cpdef set_inflater(self, _Inflater inflater)
     cpdef object get_buffer(self)
-    @cython.locals(size=Py_ssize_t, keep=Py_ssize_t)
+    @cython.locals(size=Py_ssize_t, keep=Py_ssize_t, want=Py_ssize_t)
     cdef object _get_buffer(self)
+    @cython.locals(keep=Py_ssize_t, buf=bytearray)
+    cdef _move(self, Py_ssize_t size)
     cpdef buffer_updated(self, Py_ssize_t nbytes)
     cpdef object next_message(self)
     cpdef object next_whole(self)

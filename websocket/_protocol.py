@@ -123,10 +123,18 @@ DEFAULT_MAX_SIZE = 64 * 1024 * 1024
 BIG_FRAME = 64 * 1024
 #: The longest frame header: 2 + 8 length + 4 mask key.
 HEADER_MAX = 14
-#: get_buffer() offers at most this much per read.  Smaller reads hand TCP
+#: get_buffer() offers at most this much per read into a big frame's own
+#: memory, and at first into the shared buffer.  Smaller reads hand TCP
 #: receive-window space back to the sender sooner, so both ends work at once:
 #: on loopback here 128 KiB reads moved 5.3 GB/s, 1 MiB reads 4.3 GB/s.
 READ_MAX = 128 * 1024
+#: While reads into the shared buffer keep coming back full (a feed of small
+#: messages faster than they are parsed), the read offered there doubles up
+#: to this, and the buffer grows to twice the read.  A socket read costs the
+#: same kernel work whatever its size: with 4 KiB messages 128 KiB reads were
+#: 41% of the time in the kernel, and 512 KiB reads took 1.56 to 1.21 µs per
+#: message (bench/README.md).  Larger reads gained nothing more.
+READ_GROWN = 512 * 1024
 #: The compiled build receives a message in one frame of up to this size
 #: straight into its final bytes object, allocated at once (the OS commits
 #: pages only as bytes land); a larger one grows as its bytes arrive, as
@@ -648,6 +656,8 @@ class FrameParser:
         self._decode_text = bool(decode_text)
         self._buf = bytearray(buffer_size)
         self._view = memoryview(self._buf)  # replaced with _buf, never resized
+        # The read offered into _buf; doubles while reads fill it (READ_GROWN).
+        self._read = min(READ_MAX, buffer_size // 2)
         self._start = 0
         self._end = 0
         self._h = _Header()
@@ -720,27 +730,42 @@ class FrameParser:
         # (A big frame complete but not yet parsed, as when feed() is given
         # its end and more: what follows goes to the buffer, after it.)
         size = len(self._buf)
+        want = 2 * self._read  # reads grew (buffer_updated): so does the buffer
         if self._start == self._end:
             self._start = self._end = 0
+            if size < want:
+                self._move(want)
             if self._after_big:
                 # After a big frame, read one header's worth only: if the
                 # next frame is big too, its payload then goes straight into
                 # its own memory instead of being copied there from ours.
                 return self._view[:HEADER_MAX]
-        elif size - self._end < BIG_FRAME // 4:
+        elif size - self._end < BIG_FRAME // 4 or size < want:
             # Little room left: move the unparsed bytes to the front.  After
             # next_message() returned None they are one partial frame shorter
             # than BIG_FRAME + 14 bytes, so this frees most of the buffer.
             keep = self._end - self._start
-            view = self._view
-            view[:keep] = view[self._start : self._end]
-            self._start, self._end = 0, keep
             if size - keep < BIG_FRAME // 4:
                 # Unparsed whole frames fill it (fed without next_message()).
-                # A new object, not a resize: views of the old one stay valid.
-                self._buf = self._buf + bytearray(size)
-                self._view = memoryview(self._buf)
-        return self._view[self._end : self._end + READ_MAX]
+                want = max(want, 2 * size)
+            if size < want:
+                self._move(want)
+            else:
+                view = self._view
+                view[:keep] = view[self._start : self._end]
+                self._start, self._end = 0, keep
+        return self._view[self._end : self._end + self._read]
+
+    def _move(self, size: int) -> None:
+        """Replace the buffer with a new one of ``size`` bytes holding the
+        unparsed bytes at its front.  A new object, not a resize: views of
+        the old one stay valid."""
+        keep = self._end - self._start
+        buf = bytearray(size)
+        buf[:keep] = self._view[self._start : self._end]
+        self._buf = buf
+        self._view = memoryview(buf)
+        self._start, self._end = 0, keep
 
     def buffer_updated(self, nbytes: int) -> None:
         """Record that ``nbytes`` were written into :meth:`get_buffer`."""
@@ -759,6 +784,9 @@ class FrameParser:
             self._direct_filled += nbytes
         else:
             self._end += nbytes
+            if nbytes == self._read and nbytes < READ_GROWN:
+                # A full read: more was waiting.  Read more at once next time.
+                self._read = 2 * nbytes
 
     def feed(self, data: object) -> None:
         """Copy ``data`` in, for callers that do not receive into buffers."""
