@@ -191,16 +191,19 @@ def test_tls_receive_delivers_everything_then_the_end(ca, end, timeout, pause):
         assert ws.ready_state() == "closed"
 
 
-def test_reset_while_sending():
+@pytest.mark.parametrize("tls", [False, True], ids=["tcp", "tls"])
+def test_reset_while_sending(ca, tls):
     # The server resets while the client sends: the failed write is a
     # ConnectionClosed(1006), and so is every later call.
+    server_ctx, client_ctx = tls_pair(ca, tls)
+
     def script(peer):
         peer.accept()
         peer.recv_frame()
         reset(peer)
 
-    with RawPeer(script) as peer:
-        ws = WsClient(peer.url, timeout=T, close_timeout=1)
+    with RawPeer(script, ssl_context=server_ctx) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1, ssl_context=client_ctx)
         ws.send(b"first")
         start = time.monotonic()
         with pytest.raises(ConnectionClosed) as info:
@@ -474,6 +477,35 @@ def test_a_signal_during_receive_leaves_the_connection_usable(alarm, partial):
             assert ws.ready_state() == "open"
             go.set()
             assert ws.receive(timeout=T) == {"type": "binary", "data": payload}
+
+
+def test_a_signal_during_a_blocked_tls_send_fails_the_connection(ca, alarm):
+    # Over TLS a frame is part of the stream once encrypted: a handler that
+    # raises while send() is blocked writing it (send()'s fast path,
+    # _TLS.write_ready) fails the connection; later calls say so at once.
+    server_ctx, client_ctx = tls_pair(ca, True)
+    done = threading.Event()
+
+    def script(peer):
+        peer.accept()
+        done.wait(T)  # not reading: the client's send blocks
+
+    with RawPeer(script, ssl_context=server_ctx) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=1, ssl_context=client_ctx)
+        try:
+            alarm(0.5)
+            start = time.monotonic()
+            with pytest.raises(Interrupted):
+                for _ in range(10_000):  # (more than the socket buffers take)
+                    ws.send(b"s" * 65536)
+            assert time.monotonic() - start < T
+            assert ws.ready_state() == "closed"
+            with pytest.raises(ConnectionClosed) as info:
+                ws.send(b"more")
+            assert info.value.code == 1006
+            ws.close()  # idempotent, sends nothing
+        finally:
+            done.set()
 
 
 def test_a_signal_that_does_not_raise_neither_ends_nor_stretches_receive():

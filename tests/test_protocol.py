@@ -500,7 +500,7 @@ def test_receive_ready_read_failures_lose_nothing(codec):
     assert reader.calls == 4
 
 
-# -- send_ready(): WsClient.send()'s fast path on plain TCP -----------------
+# -- send_ready(): WsClient.send()'s fast path ------------------------------
 
 
 def test_send_ready_writes_one_masked_frame_under_the_lock(codec):
@@ -510,8 +510,8 @@ def test_send_ready_writes_one_masked_frame_under_the_lock(codec):
     lock = codec.FastLock()
     a, b = socket.socketpair()
     with a, b:
-        assert p.send_ready(lock, a.fileno(), 2, b"abc") is True
-        assert p.send_ready(lock, a.fileno(), 1, "hé") is True
+        assert p.send_ready(lock, a.fileno(), None, 2, b"abc") is True
+        assert p.send_ready(lock, a.fileno(), None, 1, "hé") is True
         assert not lock.locked()
         got = b.recv(100)
         first = codec.decode_frame(got)
@@ -519,16 +519,50 @@ def test_send_ready_writes_one_masked_frame_under_the_lock(codec):
         second = codec.decode_frame(got[first["size"] :])
         assert (second["opcode"], second["payload"]) == (1, "hé".encode())
         # Nothing done, lock released: the shell's full send decides.
-        assert p.send_ready(lock, -1, 2, b"x") is False  # no descriptor (TLS)
+        assert p.send_ready(lock, -1, None, 2, b"x") is False  # no descriptor, no writer
         lock.acquire()
-        assert p.send_ready(lock, a.fileno(), 2, b"x") is False  # another sender
+        assert p.send_ready(lock, a.fileno(), None, 2, b"x") is False  # another sender
         lock.release()
         p.send_close(1000)
-        assert p.send_ready(lock, a.fileno(), 2, b"x") is False  # closing
+        assert p.send_ready(lock, a.fileno(), None, 2, b"x") is False  # closing
         assert not lock.locked()
         b.setblocking(False)
         with pytest.raises(BlockingIOError):
             b.recv(100)  # nothing was written by the refused calls
+
+
+def test_send_ready_hands_the_encoded_frame_to_a_writer_without_a_descriptor(codec):
+    """Over TLS the shell passes a writer (_TLS.write_ready) instead of a
+    descriptor: it gets the whole masked frame, under the lock."""
+    p = opened(codec)
+    lock = codec.FastLock()
+    written = []
+
+    def writer(frame):
+        assert lock.locked()
+        written.append(frame)
+
+    assert p.send_ready(lock, -1, writer, 2, b"abc") is True
+    assert p.send_ready(lock, -1, writer, 1, "hé") is True
+    assert not lock.locked()
+    assert [(f["opcode"], f["payload"], f["masked"]) for f in map(codec.decode_frame, written)] == [
+        (2, b"abc", True),
+        (1, "hé".encode(), True),
+    ]
+    lock.acquire()
+    assert p.send_ready(lock, -1, writer, 2, b"x") is False  # another sender
+    lock.release()
+
+    def failing(frame):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        p.send_ready(lock, -1, failing, 2, b"x")
+    assert lock.locked()  # the shell decides under it
+    lock.release()
+    p.send_close(1000)
+    assert p.send_ready(lock, -1, writer, 2, b"x") is False  # closing
+    assert len(written) == 2 and not lock.locked()
 
 
 def test_send_ready_failure_keeps_the_lock_for_the_shell(codec):
@@ -540,7 +574,7 @@ def test_send_ready_failure_keeps_the_lock_for_the_shell(codec):
     with a, b:
         a.shutdown(socket.SHUT_WR)
         with pytest.raises(OSError):
-            p.send_ready(lock, a.fileno(), 2, b"abc")
+            p.send_ready(lock, a.fileno(), None, 2, b"abc")
         # The shell decides under the lock whether the stream can go on.
         assert lock.locked()
         lock.release()

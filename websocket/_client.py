@@ -352,6 +352,10 @@ class _TLS:
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
         self.obj = context.wrap_bio(self.incoming, self.outgoing, server_hostname=server_hostname)
+        #: The C object that ssl.SSLObject's read(), write() and pending()
+        #: pass through to unchanged (CPython 3.10-3.14): one Python call
+        #: less per record and per frame on the hot paths.
+        self.sslobj: Any = getattr(self.obj, "_sslobj", self.obj)
         self.under = under
         self.lock: threading.Lock = under.lock if under is not None else threading.Lock()
         #: The receiving thread's buffer for ciphertext from the socket:
@@ -366,7 +370,7 @@ class _TLS:
     def _wrap(self, data: Any) -> bytes:
         # The lock is held: plaintext in, bytes for the socket out.
         if data:
-            self.obj.write(data)
+            self.sslobj.write(data)
         out = self.outgoing.read()
         return out if self.under is None else self.under._wrap(out)
 
@@ -378,6 +382,21 @@ class _TLS:
     def encrypt(self, data: Any) -> bytes:
         with self.lock:
             return self._wrap(data)
+
+    def write_ready(self, sock: socket.socket, data: bytes) -> None:
+        """send()'s writer on its fast path (ClientProtocol.send_ready, one
+        encoded frame, the send lock held): encrypt it, with any output
+        waiting, and write it whole.  Not for TLS in TLS.
+
+        Why: send() over TLS went through _send_frame, _write, encrypt,
+        _wrap and _send_raw around these three calls: 56,024 -> 50,576
+        instructions per 64-byte round trip (bench/icount.py --modes
+        tls-rtt).  A signal handler that raises here fails the connection,
+        as any failure once the frame is encrypted (WsClient._send_failed)."""
+        with self.lock:
+            self.sslobj.write(data)
+            out = self.outgoing.read()
+        sock.sendall(out)
 
     def has_output(self) -> bool:
         return self.outgoing.pending > 0 or (self.under is not None and self.under.has_output())
@@ -397,7 +416,7 @@ class _TLS:
             if self.ended:
                 return 0
             incoming = self.incoming
-            obj = self.obj
+            obj = self.sslobj
             size = len(view)
             n = 0
             # Nothing to decrypt (no ciphertext, no record part read): the
@@ -405,8 +424,8 @@ class _TLS:
             # message on the hot path.
             while n < size and (incoming.pending or incoming.eof or obj.pending()):
                 try:
-                    # Given a buffer, read() returns the count (typeshed: bytes).
-                    got: int = obj.read(size - n, view[n:] if n else view)  # type: ignore[assignment]
+                    # Given a buffer, read() returns the count.
+                    got: int = obj.read(size - n, view[n:] if n else view)
                 except ssl.SSLWantReadError:
                     break  # half a record
                 except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
@@ -437,16 +456,31 @@ class _TLS:
         Why: a 4 KiB message over TLS cost 4.27 µs of client CPU against
         picows's 3.26 (bench/RESULTS.md); most of the gap was the full
         receive's Python loop around one record per message."""
-        if self.outgoing.pending:
+        if self.outgoing.pending or self.ended or self.error is not None:
             return 0
-        n = self.read_into(view)
-        if n is None:
-            got = sock.recv_into(self.scratch, _TLS_READ)
-            if not got:
-                return 0  # EOF: the full receive reads it again
-            self.feed(memoryview(self.scratch)[:got])
+        with self.lock:
+            incoming = self.incoming
+            waiting = incoming.pending or incoming.eof or self.sslobj.pending()
+        if waiting:  # (read_into without it: one Python call per message)
             n = self.read_into(view)
-        return n or 0
+            if n is not None:
+                return n
+        if not self.fill(sock):
+            return 0  # EOF: the full receive reads it again
+        return self.read_into(view) or 0
+
+    def fill(self, sock: socket.socket, flags: int = 0) -> int:
+        """One read of the socket into ``scratch``, fed in: its size.  0 is
+        the socket's end, not fed: the caller decides (feed(b""))."""
+        got = sock.recv_into(self.scratch, _TLS_READ, flags)
+        if got:
+            data = memoryview(self.scratch)[:got]
+            with self.lock:
+                if self.under is None:
+                    self.incoming.write(data)
+                else:
+                    self._feed(data)
+        return got
 
     def feed(self, data: bytes | memoryview) -> None:
         """Bytes from the socket (b"" at its end)."""
@@ -714,7 +748,12 @@ class WsClient:
         # call (FrameEncoder.send_to), without the GIL while writing.
         if HAVE_FD_IO and self._tls is None:
             self._fd = self._sock.fileno()
-            self._send_ready = functools.partial(proto.send_ready, self._send_lock, self._fd)
+            self._send_ready = functools.partial(proto.send_ready, self._send_lock, self._fd, None)
+        elif self._tls is not None and self._tls.under is None:
+            # TLS: the frame is encoded by the same call, then encrypted and
+            # written by _TLS.write_ready.
+            writer = functools.partial(self._tls.write_ready, self._sock)
+            self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1, writer)
         self._rpoll = _Poller(self._sock, write=False)
         self._wpoll = _Poller(self._sock, write=True)
         if proto.ping_interval is not None:
@@ -767,7 +806,7 @@ class WsClient:
         # cheaper to take than threading.Lock (see _speedups.FastLock).
         self._send_lock = FastLock()
         # send()'s fast path: no descriptor until the connection is open.
-        self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1)
+        self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1, None)
         self._recv_lock = FastLock()
         # receive()'s fast path (set again once the connection is open).
         self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, None)
@@ -1087,14 +1126,14 @@ class WsClient:
         else:
             opcode, message = _classify(message, "send()")
         if compress is None and timeout is None and self._plain:  # the hot path
-            # Plain TCP: one compiled call (ClientProtocol.send_ready).
+            # One compiled call (ClientProtocol.send_ready), over TLS too.
             try:
                 sent = self._send_ready(opcode, message)
             except BaseException as exc:
                 self._send_failed(exc)
             if not sent:
-                self._send_frame(opcode, message)  # TLS, a busy lock, closed
-            elif self._pending:
+                self._send_frame(opcode, message)  # TLS in TLS, a busy lock, closed
+            elif self._pending or self._tls_out:
                 self._flush(blocking=False)  # replies queued meanwhile
         else:
             self._send_choosing(opcode, message, compress, timeout)
@@ -1507,9 +1546,10 @@ class WsClient:
             view.release()
 
     def _send_failed(self, exc: BaseException) -> NoReturn:
-        """send_ready()'s write raised ``exc``; it left the send lock held."""
+        """send_ready()'s write raised ``exc``; it left the send lock held.
+        Over TLS the frame is part of the stream once encrypted."""
         try:
-            self._write_failed(exc, self._proto.encoder.partial)
+            self._write_failed(exc, self._fd < 0 or self._proto.encoder.partial)
         finally:
             self._send_lock.release()
 
@@ -1903,16 +1943,16 @@ class WsClient:
             flags = _DONTWAIT if deadline is not None else 0
             if deadline is not None and not _DONTWAIT and not self._rpoll.wait(deadline):
                 return False
-            scratch = tls.scratch
             try:
-                got = sock.recv_into(scratch, _TLS_READ, flags)
+                got = tls.fill(sock, flags)
             except _WOULD_BLOCK:
                 if not self._rpoll.wait(deadline):
                     return False
                 continue
             except (OSError, ValueError):
                 got = 0
-            tls.feed(memoryview(scratch)[:got] if got else b"")
+            if not got:
+                tls.feed(b"")
 
     def __iter__(self) -> Iterator[Message]:
         """Yield text and binary messages until the connection closes.

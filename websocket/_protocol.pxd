@@ -177,7 +177,7 @@ cdef class ClientProtocol:
 
     cpdef bint is_open(self)
     cpdef bint is_closed(self)
-    cpdef bint send_ready(self, FastLock lock, int fd, int opcode, object payload) except -1
+    cpdef bint send_ready(self, FastLock lock, int fd, object writer, int opcode, object payload) except -1
     @cython.locals(parser=FrameParser)
     cpdef object receive_ready(self, FastLock lock, object reader=*)
     cpdef check_open(self)

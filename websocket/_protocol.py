@@ -1689,28 +1689,35 @@ class ClientProtocol:
         """True once the state is CLOSED."""
         return self.state is _CLOSED
 
-    def send_ready(self, lock: Any, fd: int, opcode: int, payload: Any) -> bool:
-        """The send fast path on plain TCP: one data frame framed, masked
-        and written to descriptor ``fd`` by the encoder's ``send_to``, under
-        the shell's send ``lock`` (tried once, never waited for).
+    def send_ready(self, lock: Any, fd: int, writer: Any, opcode: int, payload: Any) -> bool:
+        """The send fast path: one data frame framed and masked, then
+        written, under the shell's send ``lock`` (tried once, never waited
+        for).  On plain TCP (``fd`` a descriptor) the encoder's ``send_to``
+        writes it to ``fd``; else ``writer`` (the shell's TLS
+        ``_TLS.write_ready``), when given, is called with the encoded frame
+        and writes it whole.
 
         Returns:
-            True once the frame is written; False when nothing was done (no
-            descriptor, as under TLS; the lock busy; the connection not
-            open): the shell's full send then waits and decides.
+            True once the frame is written; False when nothing was done
+            (neither a descriptor nor a writer, as with TLS in TLS; the lock
+            busy; the connection not open): the shell's full send then waits
+            and decides.
 
         Raises:
             Whatever the write raises (OSError, a signal handler's
             exception), with ``lock`` still held: the shell decides under
-            it whether the connection can go on (``encoder.partial``), then
-            releases it.
+            it whether the connection can go on (``encoder.partial``, or
+            never once a TLS record was made), then releases it.
         """
-        if fd < 0 or not lock.acquire(False):
+        if (fd < 0 and writer is None) or not lock.acquire(False):
             return False
         if self.state is not _OPEN:
             lock.release()
             return False
-        self.encoder.send_to(fd, opcode, payload)
+        if fd >= 0:
+            self.encoder.send_to(fd, opcode, payload)
+        else:
+            writer(self.encoder.encode(opcode, payload))
         lock.release()
         return True
 
