@@ -271,6 +271,22 @@ def test_compressed_protocol_errors(codec, wire, error, code, message):
     assert info.value.code == code
 
 
+@pytest.mark.parametrize("size", [3, 20_000], ids=["joined with the tail", "apart"])
+def test_a_message_ended_by_a_final_block(codec, size):
+    """§7.2.3.4: a message may end its deflate stream with a final block.
+    Small messages are inflated joined with the tail (_Inflater.inflate):
+    that tail is ours, while bytes the server put after the final block
+    are counted exactly, even when they are the tail itself."""
+    data = bytes(range(256)) * (size // 256) + b"abc"[: size % 256 or 3]
+    final = zlib.compress(data)[2:-4]  # raw deflate, ending with BFINAL
+    assert messages(compressed_parser(codec), server_frame(2, final, rsv1=True)) == [
+        {"type": "binary", "data": data}
+    ]
+    for extra in (b"junk", TAIL):
+        with pytest.raises(ProtocolError, match="^4 bytes of compressed data after"):
+            messages(compressed_parser(codec), server_frame(2, final + extra, rsv1=True))
+
+
 def test_invalid_utf8_fails_as_it_is_decompressed(codec):
     parser = compressed_parser(codec)
     z = zlib.compressobj(6, zlib.DEFLATED, -15)

@@ -15,7 +15,7 @@ cdef object _NEED, _DROPPED
 cdef int _IDLE, _STREAMING, _INTO, _DISCARD
 cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED
 cdef int _TEXT, _BINARY, _CLOSE, _PING, _PONG
-cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, READ_GROWN, FRAGMENT_COST, INFLATE_CHUNK, INFLATE_KEEP
+cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, READ_GROWN, FRAGMENT_COST, INFLATE_CHUNK, INFLATE_KEEP, JOIN_MAX
 cdef long long EXACT_MAX
 cdef dict _TEXT_MSG, _BINARY_MSG, _PING_MSG, _PONG_MSG
 
@@ -45,7 +45,9 @@ cdef class _Inflater:
     cdef object _z
     cdef public bytearray out
     cdef public Py_ssize_t size
+    cdef bytearray _join
 
+    @cython.locals(joined=bint, join=bytearray)
     cpdef Py_ssize_t inflate(self, object data, long long limit, bint final) except -1
     @cython.locals(size=Py_ssize_t, want=Py_ssize_t, got=Py_ssize_t)
     cdef bint _pump(self, object z, object data, long long limit) except -1
@@ -107,7 +109,7 @@ cdef class FrameParser:
     cpdef object next_whole(self)
     cdef _failed(self, object exc)
     @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
-                   start=Py_ssize_t, avail=Py_ssize_t, msg=dict)
+                   start=Py_ssize_t, avail=Py_ssize_t, msg=dict, zmsg=bint)
     cdef object _whole_frame(self)
     cdef object _decode(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t length)
     @cython.locals(h=_Header, opcode=int, length=cython.longlong, avail=Py_ssize_t, limit=cython.longlong,
