@@ -391,8 +391,9 @@ class _TLS:
         Why: send() over TLS went through _send_frame, _write, encrypt,
         _wrap and _send_raw around these three calls: 56,024 -> 50,576
         instructions per 64-byte round trip (bench/icount.py --modes
-        tls-rtt).  A signal handler that raises here fails the connection,
-        as any failure once the frame is encrypted (WsClient._send_failed)."""
+        tls-rtt), 47,288 with the calls on ``sslobj``.  A signal handler
+        that raises here fails the connection, as any failure once the
+        frame is encrypted (WsClient._send_failed)."""
         with self.lock:
             self.sslobj.write(data)
             out = self.outgoing.read()
