@@ -575,6 +575,7 @@ def test_reads_that_come_back_full_grow_up_to_a_cap_and_keep_every_byte(codec):
     doubles the next one (fewer system calls), up to 512 KiB, while the
     frames split across reads and buffer moves all come out intact."""
     p = codec.FrameParser(None)
+    assert p.buffer_size == 256 * 1024
     frames = [codec.encode_frame(2, bytes([i % 251]) * (4000 + i % 97), False) for i in range(1200)]
     wire = b"".join(frames)
     offers, got, at = [], [], 0
@@ -593,6 +594,7 @@ def test_reads_that_come_back_full_grow_up_to_a_cap_and_keep_every_byte(codec):
     assert max(offers) == 512 * 1024
     # (Then up to the buffer's end, and from its front again.)
     assert len(offers) <= len(wire) // (256 * 1024) + 3
+    assert p.buffer_size == 1024 * 1024  # twice the largest read, no more
 
 
 def test_short_reads_do_not_grow_the_read(codec):
@@ -605,6 +607,7 @@ def test_short_reads_do_not_grow_the_read(codec):
         p.buffer_updated(len(wire))
         assert p.next_message()["data"] == b"x" * 1000
     # A small buffer_size starts with reads of half of it.
+    assert p.buffer_size == 256 * 1024
     small = codec.FrameParser(None, buffer_size=128 * 1024)
     assert len(small.get_buffer()) == 64 * 1024
 

@@ -822,6 +822,13 @@ class FrameParser:
         """Bytes received but not yet returned in a message."""
         return self._end - self._start + self._direct_filled
 
+    @property
+    def buffer_size(self) -> int:
+        """The shared receive buffer's size now: ``buffer_size`` at first,
+        up to twice READ_GROWN once reads have kept filling it (and more
+        only while whole frames are fed faster than they are parsed)."""
+        return len(self._buf)
+
     # -- parsing -----------------------------------------------------------
 
     def next_message(self) -> Message | None:
