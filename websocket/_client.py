@@ -353,7 +353,7 @@ class _TLS:
         self.outgoing = ssl.MemoryBIO()
         self.obj = context.wrap_bio(self.incoming, self.outgoing, server_hostname=server_hostname)
         #: The C object that ssl.SSLObject's read(), write() and pending()
-        #: pass through to unchanged (CPython 3.10-3.14): one Python call
+        #: pass through to unchanged (read in CPython 3.10-3.13): one Python call
         #: less per record and per frame on the hot paths.
         self.sslobj: Any = getattr(self.obj, "_sslobj", self.obj)
         self.under = under
