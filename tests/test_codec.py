@@ -239,6 +239,25 @@ def test_frame_encoder_masked_round_trip(codec, size):
         assert (frame["opcode"], frame["masked"], frame["payload"]) == (2, True, payload)
 
 
+def test_large_frames_share_a_buffer_valid_until_the_next_call(codec):
+    """Frames over REUSE_FROM are built in one reused buffer (both twins):
+    sizes that shrink, grow past it and straddle REUSE_FROM each decode to
+    their payload, and a view still held from an earlier frame never stops
+    a larger one from being built (a new buffer, not a resize)."""
+    encoder = codec.FrameEncoder()
+    reuse_from = codec.primitives.REUSE_FROM
+    sizes = [70_000, 65_000, (1 << 20) + 1, 200_003, reuse_from - 14, reuse_from - 13, 3 << 20]
+    held = []
+    for size in sizes:
+        payload = os.urandom(size)
+        frame = encoder.encode(2, payload)
+        held.append(memoryview(frame))  # the caller's view, kept
+        assert codec.decode_frame(bytes(frame))["payload"] == payload, size
+    assert len(bytes(held[-1])) == (3 << 20) + 14
+    for view in held:
+        view.release()
+
+
 def test_frame_encoder_unmasked_flags_and_text(codec):
     encoder = codec.FrameEncoder(mask=False)
     wire = bytes(encoder.encode(1, "hé", fin=False, rsv1=True))

@@ -15,6 +15,7 @@ import codecs
 import os
 import struct
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = [
@@ -75,16 +76,18 @@ def _xor(data: Any, key: bytes, phase: int = 0) -> bytes:
         stream = int.from_bytes(key * words, "little")
         out = (int.from_bytes(data, "little") ^ stream).to_bytes(4 * words, "little")
         return out if 4 * words == n else out[:n]
-    view = memoryview(data)
+    return b"".join(_xor_pieces(memoryview(data), key))
+
+
+def _xor_pieces(view: memoryview, key: bytes) -> Iterator[bytes]:
+    """``view`` XOR ``key`` (phase 0), in pieces of at most 64 KiB."""
+    n = len(view)
     stream = int.from_bytes(key * (_XOR_PIECE // 4), "little")
     whole = n - n % _XOR_PIECE
-    parts = [
-        (int.from_bytes(view[off : off + _XOR_PIECE], "little") ^ stream).to_bytes(_XOR_PIECE, "little")
-        for off in range(0, whole, _XOR_PIECE)
-    ]
+    for off in range(0, whole, _XOR_PIECE):
+        yield (int.from_bytes(view[off : off + _XOR_PIECE], "little") ^ stream).to_bytes(_XOR_PIECE, "little")
     if whole < n:
-        parts.append(_xor(view[whole:], key))
-    return b"".join(parts)
+        yield _xor(view[whole:], key)
 
 
 def mask(data: Any, key: Any, phase: int = 0) -> bytes:
@@ -207,15 +210,15 @@ class FrameEncoder:
     """Encodes the frames of one connection (RFC 6455 §5.2, §5.3).
 
     Mask keys come from the OS CSPRNG in blocks of 256.  The contract lets
-    ``encode()`` return a bytes-like object valid only until the next call
-    (the compiled twin builds frames over 64 KiB in a reused buffer); this
-    twin returns fresh bytes.
+    ``encode()`` return a bytes-like object valid only until the next call:
+    frames over 64 KiB are built in a reused buffer, as in the compiled twin.
     """
 
     def __init__(self, mask: bool = True) -> None:
         self._mask = bool(mask)
         self._keys = b""
         self._key_pos = 0
+        self._buf = bytearray()
         #: True when the last send_to() stopped with part of its frame written.
         self.partial = False
 
@@ -227,7 +230,7 @@ class FrameEncoder:
         self._key_pos += 4
         return key
 
-    def encode(self, opcode: int, payload: Any, fin: bool = True, rsv1: bool = False) -> bytes:
+    def encode(self, opcode: int, payload: Any, fin: bool = True, rsv1: bool = False) -> bytes | memoryview:
         """Return one frame holding ``payload`` (str is sent as UTF-8).
 
         The opcode and flags are trusted: the protocol checks them.
@@ -240,7 +243,25 @@ class FrameEncoder:
         if not self._mask:
             return header + data
         key = self._next_key()
-        return header + key + _xor(data, key)
+        total = len(header) + 4 + len(data)
+        if total <= REUSE_FROM or total > REUSE_UP_TO:
+            return header + key + _xor(data, key)
+        # As in the compiled twin, a large frame is built in a reused
+        # buffer, masked into it piece by piece: a join of the pieces and a
+        # concatenation with the header made two fresh megabyte-sized
+        # objects per frame, whose page faults cost more than the join.
+        # A new bytearray (not a resize) keeps views of the old one valid.
+        if len(self._buf) < total:
+            self._buf = bytearray(total)
+        out = memoryview(self._buf)
+        at = len(header)
+        out[:at] = header
+        out[at : at + 4] = key
+        at += 4
+        for piece in _xor_pieces(data, key):
+            out[at : at + len(piece)] = piece
+            at += len(piece)
+        return out[:total]
 
     def send_to(
         self, fd: int, opcode: int, payload: Any, fin: bool = True, rsv1: bool = False
