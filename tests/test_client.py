@@ -93,6 +93,24 @@ def test_send_many_bad_item_sends_those_before_it_and_names_it(base):
             ws.send_many([b"late"])
 
 
+@pytest.mark.parametrize("options", [{}, {"compression": "deflate"}, {"send_timeout": T}], ids=["fast", "deflate", "send_timeout"])
+def test_text_that_cannot_be_encoded_is_refused_and_the_connection_goes_on(base, options):
+    """A lone surrogate has no UTF-8: send() raises UnicodeEncodeError on
+    every path (the fast path used to fail the connection with 1006), and
+    nothing reaches the wire."""
+    big = "x" * 300_000 + "\ud800"  # over send_many()'s batch size
+    with WsClient(f"{base}/echo", timeout=T, **options) as ws:
+        for bad in ("a\ud800b", "a\ud800b", big, [big]):  # [big]: a fragmented send()
+            with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
+                ws.send(bad)
+        for bad in ("a\udfffb", big):
+            with pytest.raises(UnicodeEncodeError):
+                ws.send_many([b"before", "text", bad, b"never"])
+            assert [ws.receive(timeout=T)["data"] for _ in range(2)] == [b"before", "text"]
+        ws.send("next")
+        assert ws.receive(timeout=T)["data"] == "next"
+
+
 def test_ping_pong_and_limits(base):
     with websocket.connect(f"{base}/echo", timeout=T) as ws:
         ws.ping(b"abc")

@@ -36,6 +36,17 @@ def test_verified_connection_sends_sni(ca):
     assert "localhost" in seen  # SNI carried the host name
 
 
+def test_text_that_cannot_be_encoded_is_refused_over_tls_too(ca):
+    """send()'s TLS fast path encodes before it encrypts: a lone surrogate
+    raises UnicodeEncodeError and the session goes on."""
+    with ws_server(ssl_context=server_context(ca, "127.0.0.1")) as url:
+        with WsClient(f"{url}/echo", timeout=T, ssl_context=client_context(ca)) as ws:
+            with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
+                ws.send("a\ud800b")
+            ws.send("next")
+            assert ws.receive(timeout=T)["data"] == "next"
+
+
 def test_untrusted_certificate_is_rejected_by_default(ca):
     with ws_server(ssl_context=server_context(ca, "localhost")) as url:
         port = url.rsplit(":", 1)[1]

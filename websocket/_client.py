@@ -1189,7 +1189,12 @@ class WsClient:
                     # One deflate stream for the whole message, RSV1 on its
                     # first frame (RFC 7692 §6.1, §7.2.1).
                     assert deflater is not None
-                    data = deflater.compress(data, final)  # str as UTF-8
+                    if isinstance(data, str):
+                        # Encoded whole first: a str with no UTF-8 then
+                        # fails before any of it is in the compressor's
+                        # history (the deflater encodes in pieces).
+                        data = data.encode("utf-8")
+                    data = deflater.compress(data, final)
                 frame = self._encode(opcode, data, final, compressed and not sent)
                 self._write(frame, deadline, committed=sent or compressed)
                 sent = True
@@ -1355,7 +1360,7 @@ class WsClient:
                 if len(out) >= _BATCH_BYTES:
                     self._send_batch(out, deadline)
                     out = bytearray()
-        except TypeError:
+        except (TypeError, UnicodeEncodeError):
             if out and self._proto.is_open():  # the messages before the bad item
                 self._send_batch(out, deadline)
             raise
@@ -1393,7 +1398,14 @@ class WsClient:
         try:
             for index, message in enumerate(messages):
                 opcode, message = _classify(message, f"send_many() (item {index})")
-                if opcode == _BINARY and message.__class__ is not bytes:
+                if opcode == _TEXT:
+                    # Encoded here, not when the batch is compressed: a str
+                    # with no UTF-8 then fails before the items ahead of it
+                    # are in the compressor's history (compressed, never
+                    # sent, they would leave the server's decompressor
+                    # behind ours).
+                    message = message.encode("utf-8")
+                elif message.__class__ is not bytes:
                     # A copy: the iterable may refill one buffer for the next item.
                     message = bytes(message)
                 batch.append((opcode, message))
@@ -1401,7 +1413,7 @@ class WsClient:
                 if size >= _BATCH_BYTES:
                     self._send_compressed_batch(batch, deadline)
                     batch, size = [], 0
-        except TypeError:
+        except (TypeError, UnicodeEncodeError):
             if batch and self._proto.is_open():  # the messages before the bad item
                 self._send_compressed_batch(batch, deadline)
             raise
@@ -1548,8 +1560,14 @@ class WsClient:
 
     def _send_failed(self, exc: BaseException) -> NoReturn:
         """send_ready()'s write raised ``exc``; it left the send lock held.
-        Over TLS the frame is part of the stream once encrypted."""
+        Over TLS the frame is part of the stream once encrypted.
+
+        A str that cannot be encoded (a lone surrogate) failed before any
+        frame was made, over TLS too: the caller's error, and the
+        connection goes on, as on every other send path."""
         try:
+            if isinstance(exc, UnicodeEncodeError):
+                raise exc
             self._write_failed(exc, self._fd < 0 or self._proto.encoder.partial)
         finally:
             self._send_lock.release()
@@ -1560,6 +1578,8 @@ class WsClient:
         A socket error ends the connection (1006).  Anything else (a
         signal's exception) leaves it usable if no byte of the frame went
         out, and fails it if part did: the stream cannot be resumed."""
+        if isinstance(exc, UnicodeEncodeError) and not partial:
+            raise exc  # a str with no UTF-8 (a lone surrogate): nothing was written
         if isinstance(exc, (OSError, ValueError)) or partial:
             self._proto.transport_failed(exc)
             self._abort(have_send_lock=True)
