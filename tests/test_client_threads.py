@@ -106,6 +106,39 @@ def test_tls_send_while_another_thread_receives(ca, server, tls):
             assert ws.ready_state() == "open"
 
 
+@pytest.mark.parametrize("server", sorted(SERVERS))
+@pytest.mark.parametrize("tls", [None, "1.3"])
+def test_compressing_senders_keep_the_deflate_stream_whole(ca, server, tls):
+    """Three threads send compressed messages at once: each send() takes
+    the fast path (send_ready compresses under the send lock) or, when the
+    lock is busy, the shell's full path.  One compressor, one stream:
+    frames must leave in the compressor's order, or the server's inflate
+    fails (1007/1002) and messages go missing."""
+    server_ctx, client_ctx = contexts(ca, tls)
+    options = {"compress": True} if server == "aiohttp" else {}  # websockets: deflate by default
+    with SERVERS[server](ssl_context=server_ctx, **options) as base:
+        with WsClient(f"{base}/echo", timeout=T, ssl_context=client_ctx, compression="deflate") as ws:
+            assert ws.compression == "deflate"
+            got: list = []
+
+            def sender(k: int):
+                def run():
+                    for i in range(300):
+                        text = f"{k}:{i}:" + "abc" * (i % 50)
+                        ws.send(text if i % 2 else text.encode())
+                return run
+
+            def receiver():
+                while len(got) < 900:
+                    got.append(ws.receive(timeout=T)["data"])
+
+            assert run_threads(sender(0), sender(1), sender(2), receiver) == []
+            texts = sorted(m if isinstance(m, str) else m.decode() for m in got)
+            want = sorted(f"{k}:{i}:" + "abc" * (i % 50) for k in range(3) for i in range(300))
+            assert texts == want
+            assert ws.ready_state() == "open"
+
+
 def receiver_and_closer(ws, got: list, ended: list, delay: float):
     """A receiver thread's target (binary messages to ``got``, the closing
     ConnectionClosed to ``ended``) and a closer's (close(1000) after

@@ -373,3 +373,25 @@ def test_deflater_pieces_and_buffers(codec):
     big = os.urandom(600_000)  # the buffer must grow while `held` is alive
     assert d.decompress(bytes(deflater.compress(big)) + TAIL) == big
     assert bytes(held) == kept
+
+
+def test_deflater_small_and_large_messages_make_one_stream(codec):
+    """Small bytes and bytearray messages (up to JOIN_MAX) are compressed
+    without the reused buffer; every size and type around that bound, in
+    any order, is one stream with context takeover, and with
+    no_context_takeover each message inflates alone."""
+    join_max = 16 * 1024  # _protocol.JOIN_MAX, a C constant once compiled
+    assert getattr(codec.protocol, "JOIN_MAX", join_max) == join_max
+    sizes = [0, 1, 1000, join_max - 1, join_max, join_max + 1, 3 * join_max, 5]
+    kinds = [bytes, bytearray, memoryview, lambda b: b.decode("latin-1")]
+    messages = [kinds[i % 4](os.urandom(size // 2) * 2) for i, size in enumerate(sizes * 2)]
+    for no_context_takeover in (False, True):
+        deflater = codec.protocol._Deflater(6, 15, 8, no_context_takeover)
+        d = zlib.decompressobj(-15)
+        for message in messages:
+            want = message.encode() if isinstance(message, str) else bytes(message)
+            wire = bytes(deflater.compress(message)) + TAIL
+            assert not wire.endswith(TAIL * 2)  # the flush's own tail was taken off
+            if no_context_takeover:
+                d = zlib.decompressobj(-15)
+            assert d.decompress(wire) == want, (len(want), type(message).__name__)

@@ -743,8 +743,9 @@ class WsClient:
         self._sock.settimeout(None)  # blocking from now on (see the module doc)
         # Set once the handshake agreed on deflate (with a usable window).
         self._deflater: Any = proto.deflater
-        # send() goes straight to _send_frame when nothing else is asked.
-        self._plain = self._deflater is None and self._send_timeout is None
+        # send() takes its fast path (send_ready, compressing too) when no
+        # send timeout is in force.
+        self._plain = self._send_timeout is None
         # Plain TCP: data frames are encoded and written by the codec in one
         # call (FrameEncoder.send_to), without the GIL while writing.
         if HAVE_FD_IO and self._tls is None:
@@ -1131,9 +1132,17 @@ class WsClient:
             try:
                 sent = self._send_ready(opcode, message)
             except BaseException as exc:
+                if not self._proto.sending:
+                    # A signal handler's, run as the call returned: the
+                    # frame is out and the lock released.  (A long zlib
+                    # call defers handlers to then in the compiled build.)
+                    raise
                 self._send_failed(exc)
-            if not sent:
-                self._send_frame(opcode, message)  # TLS in TLS, a busy lock, closed
+            if not sent:  # TLS in TLS, a busy lock, closed
+                if self._deflater is None:
+                    self._send_frame(opcode, message)
+                else:
+                    self._send_slow(opcode, message, True, None, "send()")
             elif self._pending or self._tls_out:
                 self._flush(blocking=False)  # replies queued meanwhile
         else:
@@ -1565,10 +1574,13 @@ class WsClient:
         A str that cannot be encoded (a lone surrogate) failed before any
         frame was made, over TLS too: the caller's error, and the
         connection goes on, as on every other send path."""
+        self._proto.sending = False
         try:
             if isinstance(exc, UnicodeEncodeError):
                 raise exc
-            self._write_failed(exc, self._fd < 0 or self._proto.encoder.partial)
+            # Compressed, the message is in the compressor's history from
+            # the start: it must go out whole (see _compress).
+            self._write_failed(exc, self._fd < 0 or self._deflater is not None or self._proto.encoder.partial)
         finally:
             self._send_lock.release()
 

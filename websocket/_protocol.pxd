@@ -59,7 +59,7 @@ cdef class _Deflater:
     cdef int _flush
     cdef bytearray _out
 
-    @cython.locals(text=bint, total=Py_ssize_t, size=Py_ssize_t, at=Py_ssize_t)
+    @cython.locals(text=bint, total=Py_ssize_t, size=Py_ssize_t, at=Py_ssize_t, out=bytes)
     cpdef object compress(self, object payload, bint final=*)
     cdef Py_ssize_t _append(self, Py_ssize_t size, bytes done) except -1
 
@@ -171,6 +171,7 @@ cdef class ClientProtocol:
     cdef object _mutex
     cdef object _deflate_settings
     cdef public object agreement, deflater
+    cdef public bint sending
     cdef list _pings
     cdef object _latency
     cdef public object ping_interval, ping_timeout
@@ -179,6 +180,7 @@ cdef class ClientProtocol:
 
     cpdef bint is_open(self)
     cpdef bint is_closed(self)
+    @cython.locals(compressed=bint)
     cpdef bint send_ready(self, FastLock lock, int fd, object writer, int opcode, object payload) except -1
     @cython.locals(parser=FrameParser)
     cpdef object receive_ready(self, FastLock lock, object reader=*)

@@ -571,6 +571,12 @@ class _Deflater:
         the caller writes it first.
         """
         z = self._z
+        cls = payload.__class__
+        if final and (cls is bytes or cls is bytearray) and len(payload) <= JOIN_MAX:
+            # A small message, the usual one: its two zlib results joined,
+            # without the buffer's bookkeeping (two calls of _append).
+            out = z.compress(payload) + z.flush(self._flush)
+            return memoryview(out)[: len(out) - 4]
         if len(self._out) > INFLATE_KEEP:
             self._out = bytearray()
         text = isinstance(payload, str)
@@ -1683,6 +1689,10 @@ class ClientProtocol:
         #: Compresses outgoing messages: set when deflate was agreed with a
         #: client window zlib can use (9-15 bits); None sends uncompressed.
         self.deflater: _Deflater | None = None
+        #: send_ready() holds the shell's send lock: an exception seen with
+        #: this False came after it returned (a signal handler's, run once
+        #: the call was done), when the frame was out and the lock released.
+        self.sending = False
         self._offered = list(subprotocols) if subprotocols else []
         self._head = bytearray()
         self._response: tuple[int, dict[str, str], int, str] | None = None
@@ -1723,9 +1733,9 @@ class ClientProtocol:
         return self.state is _CLOSED
 
     def send_ready(self, lock: Any, fd: int, writer: Any, opcode: int, payload: Any) -> bool:
-        """The send fast path: one data frame framed and masked, then
-        written, under the shell's send ``lock`` (tried once, never waited
-        for).  On plain TCP (``fd`` a descriptor) the encoder's ``send_to``
+        """The send fast path: one data frame (compressed when deflate was
+        agreed) framed and masked, then written, under the shell's send
+        ``lock`` (tried once, never waited for).  On plain TCP (``fd`` a descriptor) the encoder's ``send_to``
         writes it to ``fd``; else ``writer`` (the shell's TLS
         ``_TLS.write_ready``), when given, is called with the encoded frame
         and writes it whole.
@@ -1738,19 +1748,33 @@ class ClientProtocol:
 
         Raises:
             Whatever the write raises (OSError, a signal handler's
-            exception), with ``lock`` still held: the shell decides under
+            exception), with ``lock`` still held and ``sending`` True: the
+            shell decides under
             it whether the connection can go on (``encoder.partial``, or
-            never once a TLS record was made), then releases it.
+            never once a TLS record was made or the compressor has taken
+            the message), then releases it.
         """
         if (fd < 0 and writer is None) or not lock.acquire(False):
             return False
         if self.state is not _OPEN:
             lock.release()
             return False
+        self.sending = True
+        deflater = self.deflater
+        compressed = False
+        if deflater is not None:
+            compressed = True
+            # RFC 7692 §7.2.1, under the lock: frames leave in the
+            # compressor's order.  A str is encoded first, so that one with
+            # no UTF-8 fails before the compressor has seen any of it.
+            if isinstance(payload, str):
+                payload = payload.encode("utf-8")
+            payload = deflater.compress(payload)
         if fd >= 0:
-            self.encoder.send_to(fd, opcode, payload)
+            self.encoder.send_to(fd, opcode, payload, True, compressed)
         else:
-            writer(self.encoder.encode(opcode, payload))
+            writer(self.encoder.encode(opcode, payload, True, compressed))
+        self.sending = False
         lock.release()
         return True
 
