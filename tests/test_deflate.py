@@ -395,3 +395,35 @@ def test_deflater_small_and_large_messages_make_one_stream(codec):
             if no_context_takeover:
                 d = zlib.decompressobj(-15)
             assert d.decompress(wire) == want, (len(want), type(message).__name__)
+
+
+def test_small_messages_inflated_in_one_call_and_the_ones_after_them(codec):
+    """A small message in one frame that one zlib call inflates is returned
+    without the message buffer (_Inflater.whole); one whose output is
+    larger than a call gives (a 16 KiB frame of 2 MiB), a fragmented one,
+    or one over max_size, takes the buffer.  Each is right, and so is the
+    message after it (nothing is left from the one before)."""
+    zeros = bytes(2 << 20)
+    cases = [
+        (2, os.urandom(900)),
+        (1, "é1k " * 250),
+        (2, zeros),  # 2 MiB from about 2 KiB of deflate: more than one call's output
+        (1, "x" * 70_000),
+        (2, b""),
+        (2, b"after"),
+    ]
+    for max_size in (None, 3 << 20):
+        parser = compressed_parser(codec, max_size=max_size)
+        z = zlib.compressobj(6, zlib.DEFLATED, -15)
+        wire = b""
+        for opcode, data in cases:
+            raw = data.encode() if isinstance(data, str) else data
+            wire += server_frame(opcode, deflate(raw, z=z), rsv1=True)
+        half = deflate(b"fragment-" * 50, z=z)
+        wire += server_frame(2, half[:5], fin=False, rsv1=True) + server_frame(0, half[5:])
+        got = messages(parser, wire)
+        assert [m["data"] for m in got] == [d for _, d in cases] + [b"fragment-" * 50]
+        assert all(type(m["data"]) is (str if m["type"] == "text" else bytes) for m in got)
+    parser = compressed_parser(codec, max_size=1000)
+    with pytest.raises(MessageTooBig):
+        messages(parser, server_frame(2, deflate(bytes(5000)), rsv1=True))

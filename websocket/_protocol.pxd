@@ -45,12 +45,13 @@ cdef class _Inflater:
     cdef object _z
     cdef public bytearray out
     cdef public Py_ssize_t size
+    cdef public object whole
     cdef bytearray _join
 
     @cython.locals(joined=bint, join=bytearray)
-    cpdef Py_ssize_t inflate(self, object data, long long limit, bint final) except -1
+    cpdef Py_ssize_t inflate(self, object data, long long limit, bint final, bint whole=*) except -1
     @cython.locals(size=Py_ssize_t, want=Py_ssize_t, got=Py_ssize_t)
-    cdef bint _pump(self, object z, object data, long long limit) except -1
+    cdef bint _pump(self, object z, object data, long long limit, bint whole=*) except -1
     cpdef done(self)
 
 

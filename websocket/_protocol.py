@@ -460,9 +460,12 @@ class _Inflater:
         self._z: Any = None
         self.out = bytearray()
         self.size = 0
+        #: A whole message inflated by one zlib call (inflate(whole=True)):
+        #: its bytes, which ``out`` does not hold; else None.
+        self.whole: bytes | None = None
         self._join = bytearray()  # a small message's payload and _TAIL
 
-    def inflate(self, data: Any, limit: int, final: bool) -> int:
+    def inflate(self, data: Any, limit: int, final: bool, whole: bool = False) -> int:
         """Decompress one frame's payload into ``out``; the message's last
         frame also gets the tail §7.2.2 appends.
 
@@ -470,6 +473,8 @@ class _Inflater:
             data: the frame's payload (bytes-like).
             limit: the most output the whole message may have (-1: any).
             final: this frame ends the message.
+            whole: a small message in one frame that one zlib call inflates
+                is left in ``whole`` instead of copied into ``out``.
 
         Returns:
             The message's size so far, at most ``limit + 1``: more than
@@ -492,7 +497,7 @@ class _Inflater:
                 join[:] = data
                 join += _TAIL
                 joined = True
-                if self._pump(z, join, limit):
+                if self._pump(z, join, limit, whole):
                     self._z = None
                     return self.size
             elif self._pump(z, data, limit):
@@ -515,14 +520,21 @@ class _Inflater:
             self._z = None
         return self.size
 
-    def _pump(self, z: Any, data: Any, limit: int) -> bool:
-        """Decompress all of ``data`` into ``out``; True once over ``limit``."""
+    def _pump(self, z: Any, data: Any, limit: int, whole: bool = False) -> bool:
+        """Decompress all of ``data`` into ``out``; True once over ``limit``.
+        ``whole``: output that one call gives entirely is kept in ``whole``
+        (a small message: no copy into ``out``, no bytearray bookkeeping)."""
         out = self.out
         size = self.size
         while True:
             want = INFLATE_CHUNK if limit < 0 else min(INFLATE_CHUNK, limit + 1 - size)
             chunk = z.decompress(data, want)
             got = len(chunk)
+            if whole and got < want and not z.unconsumed_tail:
+                self.whole = chunk
+                self.size = got
+                return False
+            whole = False
             if got:
                 out[size : size + got] = chunk
                 size += got
@@ -538,6 +550,7 @@ class _Inflater:
         """The message was taken: start the next one, keeping a buffer of
         a usual size."""
         self.size = 0
+        self.whole = None
         if len(self.out) > INFLATE_KEEP:
             self.out = bytearray()
 
@@ -1170,12 +1183,14 @@ class FrameParser:
         its output joins the message, text checked as it is decompressed."""
         inflater = self._inflater
         before = inflater.size
-        size = inflater.inflate(src, self._max, fin)
+        size = inflater.inflate(src, self._max, fin, True)
         src.release()
         if 0 <= self._max < size:
             inflater.done()
             raise MessageTooBig(size, self.max_size, "decompressed; inflating stopped there")
-        out = inflater.out
+        out: Any = inflater.out
+        if inflater.whole is not None:  # the message, fin and before == 0
+            out = inflater.whole
         text = self._msg_opcode == _TEXT
         if text and not (fin and before == 0):
             # Fragments: checked as they come (a whole message is checked
@@ -1196,6 +1211,8 @@ class FrameParser:
                 if before != 0:  # fragments the validator saw as they came
                     return self._checked_text(out, size)
                 return _message(_TEXT_MSG, self._decode(out, 0, size))
+            if out.__class__ is bytes:
+                return _message(_BINARY_MSG, out)  # inflater.whole, all of it
             if cython.compiled:
                 p: Any = out
                 return _message(_BINARY_MSG, p[0:size])
