@@ -427,3 +427,8 @@ def test_small_messages_inflated_in_one_call_and_the_ones_after_them(codec):
     parser = compressed_parser(codec, max_size=1000)
     with pytest.raises(MessageTooBig):
         messages(parser, server_frame(2, deflate(bytes(5000)), rsv1=True))
+    # Invalid UTF-8 in a small whole text message fails as it is decoded.
+    for data in (b"ok \xff", b"\xed\xa0\x80", "é".encode()[:1]):
+        with pytest.raises(ProtocolError, match="invalid UTF-8") as info:
+            messages(compressed_parser(codec), server_frame(1, deflate(data), rsv1=True))
+        assert info.value.code == 1007
