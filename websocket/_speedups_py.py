@@ -237,8 +237,14 @@ class FrameEncoder:
         """
         if not 0 <= opcode <= 0xF:
             raise ValueError(f"invalid opcode {opcode}: must be 0-15")
-        data = _payload(payload)
         b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
+        cls = payload.__class__
+        if (cls is bytes or cls is bytearray) and len(payload) < 126 and self._mask:
+            # The usual small frame, without the views and the header's
+            # struct (pure send-64: five calls fewer per message).
+            key = self._next_key()
+            return bytes((b0, 0x80 | len(payload))) + key + _xor(payload, key)
+        data = _payload(payload)
         header = frame_header(b0, len(data), self._mask)
         if not self._mask:
             return header + data
@@ -275,17 +281,17 @@ class FrameEncoder:
         self.partial = False
         if not HAVE_FD_IO:
             raise OSError(38, "send_to() is not available on this platform")
-        view = memoryview(self.encode(opcode, payload, fin, rsv1))
-        started = False
-        try:
+        frame = self.encode(opcode, payload, fin, rsv1)
+        # A signal handler that raises runs when os.write() returns, before
+        # its count is seen: from the first write on, an exception leaves
+        # the frame counted as partly written (the compiled twin knows).
+        self.partial = True
+        done = os.write(fd, frame)
+        if done < len(frame):
+            view = memoryview(frame)[done:]
             while len(view):
-                started = True
                 view = view[os.write(fd, view) :]
-        finally:
-            # A signal handler that raises runs when os.write() returns,
-            # before its count is seen: once a write was made, the frame
-            # must count as partly written (the compiled twin knows).
-            self.partial = started and len(view) > 0
+        self.partial = False
 
 
 #: The compiled twin's FastLock is a cheaper threading.Lock; here it is
