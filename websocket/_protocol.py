@@ -1760,10 +1760,10 @@ class ClientProtocol:
     def send_ready(self, lock: Any, fd: int, writer: Any, opcode: int, payload: Any) -> bool:
         """The send fast path: one data frame (compressed when deflate was
         agreed) framed and masked, then written, under the shell's send
-        ``lock`` (tried once, never waited for).  On plain TCP (``fd`` a descriptor) the encoder's ``send_to``
-        writes it to ``fd``; else ``writer`` (the shell's TLS
-        ``_TLS.write_ready``), when given, is called with the encoded frame
-        and writes it whole.
+        ``lock`` (tried once, never waited for).  On plain TCP (``fd`` a
+        descriptor) the encoder's ``send_to`` writes it to ``fd``; else
+        ``writer`` (the shell's TLS ``_TLS.write_ready``), when given, is
+        called with the encoded frame and writes it whole.
 
         Returns:
             True once the frame is written; False when nothing was done
@@ -1774,10 +1774,9 @@ class ClientProtocol:
         Raises:
             Whatever the write raises (OSError, a signal handler's
             exception), with ``lock`` still held and ``sending`` True: the
-            shell decides under
-            it whether the connection can go on (``encoder.partial``, or
-            never once a TLS record was made or the compressor has taken
-            the message), then releases it.
+            shell decides under it whether the connection can go on
+            (``encoder.partial``, or never once a TLS record was made or
+            the compressor has taken the message), then releases it.
         """
         if (fd < 0 and writer is None) or not lock.acquire(False):
             return False
