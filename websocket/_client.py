@@ -1575,12 +1575,14 @@ class WsClient:
         frame was made, over TLS too: the caller's error, and the
         connection goes on, as on every other send path."""
         self._proto.sending = False
+        # Compressed, the message is in the compressor's history from the
+        # start: it must go out whole (see _compress).  A str with no UTF-8
+        # failed before either: _write_failed then re-raises it.
+        partial = not isinstance(exc, UnicodeEncodeError) and (
+            self._fd < 0 or self._deflater is not None or self._proto.encoder.partial
+        )
         try:
-            if isinstance(exc, UnicodeEncodeError):
-                raise exc
-            # Compressed, the message is in the compressor's history from
-            # the start: it must go out whole (see _compress).
-            self._write_failed(exc, self._fd < 0 or self._deflater is not None or self._proto.encoder.partial)
+            self._write_failed(exc, partial)
         finally:
             self._send_lock.release()
 
