@@ -390,6 +390,65 @@ def test_signal_before_a_frame_starts_leaves_the_connection_usable():
             assert ws.receive(timeout=T)["data"] == "still fine"
 
 
+@pytest.mark.parametrize("tls", [None, "1.3"], ids=["tcp", "tls"])
+def test_a_signal_after_send_returned_leaves_another_threads_send_alone(ca, tls):
+    # A handler raising in the main thread just as its send() returned (the
+    # frame out, the lock released) while another thread's send() now holds
+    # the lock mid-frame: the main thread's send raises, and the other
+    # thread's frame, its lock and the connection are left alone.  The fast
+    # path used to judge by a flag the other thread had set: it took the
+    # other frame for its own, half written, and failed the connection.
+    server_ctx, client_ctx = contexts(ca, tls)
+    size = 8 << 20
+    reading = threading.Event()
+    result = {}
+
+    def script(peer):
+        peer.accept()
+        reading.wait(T)  # not reading: the other thread's send blocks
+        result["frames"] = frames_until_eof(peer)
+
+    with RawPeer(script, ssl_context=server_ctx) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=T, ssl_context=client_ctx)
+        real = ws._send_ready
+        errors: list[BaseException] = []
+
+        def send_big():
+            try:
+                ws.send(b"\x02" * size)
+            except BaseException as exc:  # noqa: BLE001 - reported to the test
+                errors.append(exc)
+
+        other = threading.Thread(target=send_big, daemon=True)
+
+        def send_ready_then_a_signal(opcode, message):
+            if threading.current_thread() is other:
+                return real(opcode, message)
+            sent = real(opcode, message)
+            assert sent and not ws._send_lock.locked()
+            other.start()
+            deadline = time.monotonic() + T
+            while not ws._send_lock.locked() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)  # blocked in its write, the lock held
+            assert ws._send_lock.locked() and other.is_alive()
+            raise Interrupted  # as a handler run when the call returned
+
+        ws._send_ready = send_ready_then_a_signal
+        with pytest.raises(Interrupted):
+            ws.send(b"first")
+        ws._send_ready = real
+        assert ws.ready_state() == "open"
+        assert ws._send_lock.locked()  # still the other thread's
+        reading.set()
+        other.join(T)
+        assert not other.is_alive() and not errors, errors
+        ws.send(b"last")
+        ws.close()
+    payloads = [bytes(f["payload"]) for f in result["frames"] if f["opcode"] == 2]
+    assert payloads == [b"first", b"\x02" * size, b"last"]
+
+
 def test_send_many_iterable_may_call_ping():
     with ws_server() as base:
         with WsClient(f"{base}/echo", timeout=T) as ws:

@@ -1132,10 +1132,11 @@ class WsClient:
             try:
                 sent = self._send_ready(opcode, message)
             except BaseException as exc:
-                if not self._proto.sending:
+                if exc is not self._proto.send_failure:
                     # A signal handler's, run as the call returned: the
-                    # frame is out and the lock released.  (A long zlib
-                    # call defers handlers to then in the compiled build.)
+                    # frame is out and the lock released, perhaps held by
+                    # another thread's send by now.  (A long zlib call
+                    # defers handlers to then in the compiled build.)
                     raise
                 self._send_failed(exc)
             if not sent:  # TLS in TLS, a busy lock, closed
@@ -1574,7 +1575,7 @@ class WsClient:
         A str that cannot be encoded (a lone surrogate) failed before any
         frame was made, over TLS too: the caller's error, and the
         connection goes on, as on every other send path."""
-        self._proto.sending = False
+        self._proto.send_failure = None
         # Compressed, the message is in the compressor's history from the
         # start: it must go out whole (see _compress).  A str with no UTF-8
         # failed before either: _write_failed then re-raises it.

@@ -172,7 +172,7 @@ cdef class ClientProtocol:
     cdef object _mutex
     cdef object _deflate_settings
     cdef public object agreement, deflater
-    cdef public bint sending
+    cdef public object send_failure
     cdef list _pings
     cdef object _latency
     cdef public object ping_interval, ping_timeout

@@ -1714,10 +1714,13 @@ class ClientProtocol:
         #: Compresses outgoing messages: set when deflate was agreed with a
         #: client window zlib can use (9-15 bits); None sends uncompressed.
         self.deflater: _Deflater | None = None
-        #: send_ready() holds the shell's send lock: an exception seen with
-        #: this False came after it returned (a signal handler's, run once
-        #: the call was done), when the frame was out and the lock released.
-        self.sending = False
+        #: The exception send_ready() raised with the shell's send lock still
+        #: held, until the shell has handled it.  An exception that is not
+        #: this one came after the call returned (a signal handler's, run
+        #: once the call was done), when the frame was out and the lock
+        #: released: perhaps taken since by another thread's send_ready, so
+        #: a flag ("inside send_ready") would be that thread's, not ours.
+        self.send_failure: BaseException | None = None
         self._offered = list(subprotocols) if subprotocols else []
         self._head = bytearray()
         self._response: tuple[int, dict[str, str], int, str] | None = None
@@ -1773,32 +1776,35 @@ class ClientProtocol:
 
         Raises:
             Whatever the write raises (OSError, a signal handler's
-            exception), with ``lock`` still held and ``sending`` True: the
-            shell decides under it whether the connection can go on
-            (``encoder.partial``, or never once a TLS record was made or
-            the compressor has taken the message), then releases it.
+            exception), with ``lock`` still held and the exception kept in
+            ``send_failure``: the shell decides under the lock whether the
+            connection can go on (``encoder.partial``, or never once a TLS
+            record was made or the compressor has taken the message), then
+            clears ``send_failure`` and releases the lock.
         """
         if (fd < 0 and writer is None) or not lock.acquire(False):
             return False
         if self.state is not _OPEN:
             lock.release()
             return False
-        self.sending = True
-        deflater = self.deflater
-        compressed = False
-        if deflater is not None:
-            compressed = True
-            # RFC 7692 §7.2.1, under the lock: frames leave in the
-            # compressor's order.  A str is encoded first, so that one with
-            # no UTF-8 fails before the compressor has seen any of it.
-            if isinstance(payload, str):
-                payload = payload.encode("utf-8")
-            payload = deflater.compress(payload)
-        if fd >= 0:
-            self.encoder.send_to(fd, opcode, payload, True, compressed)
-        else:
-            writer(self.encoder.encode(opcode, payload, True, compressed))
-        self.sending = False
+        try:
+            deflater = self.deflater
+            compressed = False
+            if deflater is not None:
+                compressed = True
+                # RFC 7692 §7.2.1, under the lock: frames leave in the
+                # compressor's order.  A str is encoded first, so that one
+                # with no UTF-8 fails before the compressor has seen any of it.
+                if isinstance(payload, str):
+                    payload = payload.encode("utf-8")
+                payload = deflater.compress(payload)
+            if fd >= 0:
+                self.encoder.send_to(fd, opcode, payload, True, compressed)
+            else:
+                writer(self.encoder.encode(opcode, payload, True, compressed))
+        except BaseException as exc:
+            self.send_failure = exc
+            raise
         lock.release()
         return True
 
