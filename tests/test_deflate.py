@@ -375,6 +375,22 @@ def test_deflater_pieces_and_buffers(codec):
     assert bytes(held) == kept
 
 
+@pytest.mark.parametrize("size", [10, 300_000], ids=["small", "pieces"])
+def test_deflater_refuses_a_str_with_no_utf8_before_taking_any(codec, size):
+    """A lone surrogate fails before the compressor has seen any of the str,
+    however far in it stands: the stream goes on as if the call had not
+    been made (the server's inflater would otherwise be behind ours)."""
+    d = zlib.decompressobj(-15)
+    deflater = codec.protocol._Deflater(6, 15, 8, False)
+    assert d.decompress(bytes(deflater.compress("before")) + TAIL) == b"before"
+    bad = "x" * size + "\ud800"
+    with pytest.raises(UnicodeEncodeError):
+        deflater.compress(bad)
+    with pytest.raises(UnicodeEncodeError):
+        deflater.compress(bad, False)  # a piece of a fragmented message
+    assert d.decompress(bytes(deflater.compress("after")) + TAIL) == b"after"
+
+
 def test_deflater_small_and_large_messages_make_one_stream(codec):
     """Small bytes and bytearray messages (up to JOIN_MAX) are compressed
     without the reused buffer; every size and type around that bound, in

@@ -1199,11 +1199,6 @@ class WsClient:
                     # One deflate stream for the whole message, RSV1 on its
                     # first frame (RFC 7692 §6.1, §7.2.1).
                     assert deflater is not None
-                    if isinstance(data, str):
-                        # Encoded whole first: a str with no UTF-8 then
-                        # fails before any of it is in the compressor's
-                        # history (the deflater encodes in pieces).
-                        data = data.encode("utf-8")
                     data = deflater.compress(data, final)
                 frame = self._encode(opcode, data, final, compressed and not sent)
                 self._write(frame, deadline, committed=sent or compressed)
@@ -1506,12 +1501,12 @@ class WsClient:
         connection fails, as for a frame partly written."""
         deflater = self._deflater
         assert deflater is not None
-        if isinstance(payload, str):  # outside the try: bad text is the caller's error
-            payload = payload.encode("utf-8")
         try:
             return deflater.compress(payload)
         except BaseException as exc:
-            self._write_failed(exc, True)
+            # A str with no UTF-8 fails before the compressor takes any of
+            # it: the caller's error (_write_failed re-raises it).
+            self._write_failed(exc, not isinstance(exc, UnicodeEncodeError))
             raise  # unreachable: _write_failed raises
 
     def _send_batch(self, frames: Any, deadline: float | None = None) -> None:

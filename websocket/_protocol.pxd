@@ -60,7 +60,7 @@ cdef class _Deflater:
     cdef int _flush
     cdef bytearray _out
 
-    @cython.locals(text=bint, total=Py_ssize_t, size=Py_ssize_t, at=Py_ssize_t, out=bytes)
+    @cython.locals(total=Py_ssize_t, size=Py_ssize_t, at=Py_ssize_t, out=bytes)
     cpdef object compress(self, object payload, bint final=*)
     cdef Py_ssize_t _append(self, Py_ssize_t size, bytes done) except -1
 

@@ -582,9 +582,20 @@ class _Deflater:
         frames: no flush, so the output may be empty; the message's last
         piece (``final``) ends it.  The view is valid until the next call:
         the caller writes it first.
+
+        Raises:
+            UnicodeEncodeError: a str with no UTF-8 (a lone surrogate),
+                before the compressor has taken any of it: the stream is
+                as it was, and the caller's connection can go on.
         """
         z = self._z
         cls = payload.__class__
+        if cls is str:
+            # Whole, first.  Encoded in pieces, the pieces before a bad
+            # code point were in the compressor's history but never sent,
+            # and the server then inflated the next message wrong.
+            payload = payload.encode("utf-8")
+            cls = bytes
         if final and (cls is bytes or cls is bytearray) and len(payload) <= JOIN_MAX:
             # A small message, the usual one: its two zlib results joined,
             # without the buffer's bookkeeping (two calls of _append).
@@ -592,25 +603,20 @@ class _Deflater:
             return memoryview(out)[: len(out) - 4]
         if len(self._out) > INFLATE_KEEP:
             self._out = bytearray()
-        text = isinstance(payload, str)
-        data: Any = payload if text else _as_buffer(payload, "payload")
+        data = _as_buffer(payload, "payload")
         total = len(data)
         size = 0
         try:
             at = 0
             while True:
-                # Code points are whole in a str: pieces encode on their own.
-                piece = data[at : at + INFLATE_CHUNK]
-                done = z.compress(piece.encode("utf-8") if text else piece)
-                size = self._append(size, done)
+                size = self._append(size, z.compress(data[at : at + INFLATE_CHUNK]))
                 at += INFLATE_CHUNK
                 if at >= total:
                     break
             if final:
                 size = self._append(size, z.flush(self._flush))
         finally:
-            if not text:
-                data.release()
+            data.release()
         if not final:
             return memoryview(self._out)[:size]
         # §7.2.1: a sync (or full) flush always ends with the empty stored
@@ -1793,10 +1799,7 @@ class ClientProtocol:
             if deflater is not None:
                 compressed = True
                 # RFC 7692 §7.2.1, under the lock: frames leave in the
-                # compressor's order.  A str is encoded first, so that one
-                # with no UTF-8 fails before the compressor has seen any of it.
-                if isinstance(payload, str):
-                    payload = payload.encode("utf-8")
+                # compressor's order.
                 payload = deflater.compress(payload)
             if fd >= 0:
                 self.encoder.send_to(fd, opcode, payload, True, compressed)
