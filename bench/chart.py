@@ -22,7 +22,7 @@ def main() -> None:
         names = [p for p, _ in items]
         values = [v for _, v in items]
         colors = [
-            "tab:red" if p in ("ours", "ours-send-many") else "tab:orange" if p == "ours-pure" else "tab:gray" if p == "raw-socket" else "tab:blue"
+            "tab:red" if p in ("ours", "ours-send-many") else "tab:orange" if p == "ours-pure" else "tab:gray" if p.startswith("raw-") else "tab:blue"
             for p in names
         ]
         ax.barh(names, values, color=colors)

@@ -74,11 +74,16 @@ PEERS = {
     "websockets-pure": ("websockets", "peer_websockets.py", {"BENCH_PURE": "1"}),
     "aiohttp-pure": ("aiohttp", "peer_aiohttp.py", {"BENCH_PURE": "1", "AIOHTTP_NO_EXTENSIONS": "1"}),
     "raw-socket": ("ours", "peer_raw.py", {}),
+    # The raw client with its TLS over ssl.MemoryBIO (clients/common.py,
+    # BioSocket): the floor of a client built on Python's ssl as ours is.
+    "raw-tls-bio": ("ours", "peer_raw.py", {"BENCH_TLS_BIO": "1"}),
 }
 #: peers that only run some kinds of workload
 ONLY = {"ours-send-many": {"send"}, "ours-into": {"recv", "rtt", "feed"}, "ours-rcvbuf-256k": {"recv"}, "ours-rcvbuf-4m": {"recv"}}
+#: peers that only run the TLS workloads
+TLS_ONLY = {"raw-tls-bio"}
 #: peers run only when --peers names them
-OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m"}
+OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m", "raw-tls-bio"}
 #: peers that run the compressed ("z-") workloads: the others have no
 #: permessage-deflate (picows, websocket-client, websocket-rs), and
 #: send_many() adds nothing to compressing.
@@ -97,7 +102,7 @@ def runs_workload(peer: str, workload: str) -> bool:
         return peer in COMPRESSING
     if tls(workload) and peer in NO_TLS:
         return False
-    if peer == "ours-zlib-ng":
+    if peer == "ours-zlib-ng" or (peer in TLS_ONLY and not tls(workload)):
         return False
     return peer not in ONLY or WORKLOADS[real_workload(workload)][0] in ONLY[peer]
 CLIENT_CPU, SERVER_CPU = 0, 1
@@ -242,7 +247,7 @@ def summarize_feed(wl: str, runs: dict, peers: list) -> tuple[list, dict]:
                 "server_cpu": statistics.median(r["server_cpu"] for r in results),
                 "runs": len(results), "per_run": {r["run"]: r["p99_us"] for r in results},
             }
-    others = {p: s["p99_us"] for p, s in stats.items() if p != "raw-socket" and not p.startswith("ours") and not p.endswith("-pure")}
+    others = {p: s["p99_us"] for p, s in stats.items() if not p.startswith(("raw-", "ours")) and not p.endswith("-pure")}
     best = min(others, key=others.get) if others else None
     lines = [f"### {wl} ({FEED_RATE:,} messages/s; latency in µs, lower is better)", "",
              "| client | p50 | p99 | p99 min - max | p99.9 | p99 vs best peer | client CPU per message |",
@@ -296,7 +301,7 @@ def summarize(runs: dict, workloads: list, peers: list) -> tuple[str, dict]:
                 "runs": len(results), "per_run": {r["run"]: rate(r) for r in results},
             }, errors[:1]))
         summary[wl] = {peer: stats for peer, stats, _ in rows if stats}
-        peer_medians = {p: s["median"] for p, s in summary[wl].items() if p not in ("raw-socket",) and not p.startswith("ours")
+        peer_medians = {p: s["median"] for p, s in summary[wl].items() if not p.startswith(("raw-", "ours"))
                         and not p.endswith("-pure")}
         best_peer = max(peer_medians, key=peer_medians.get) if peer_medians else None
         title = {ONE_CORE: "rtt-64, client and server on one core"}.get(wl, wl)

@@ -312,6 +312,66 @@ def main(run, peer: str) -> None:
 # -- for the raw-socket client: the handshake and pre-built frames ----------
 
 
+class BioSocket:
+    """The raw client's socket calls over ``ssl.MemoryBIO`` and an
+    ``SSLObject`` instead of an ``SSLSocket``: the floor of any client that
+    runs Python's TLS through memory BIOs (ours, and asyncio's transport).
+
+    Ciphertext is read into one reused buffer and fed to the BIO; each
+    ``recv_into`` is one ``SSLObject.read``, which returns at most one TLS
+    record, as ``SSL_read`` does.  No framing, no locks, no checks beyond
+    what the raw client does.
+    """
+
+    def __init__(self, sock: socket.socket, context, host: str) -> None:
+        import ssl
+
+        self.sock = sock
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.obj = context.wrap_bio(self.incoming, self.outgoing, server_hostname=host)
+        self.want_read = ssl.SSLWantReadError
+        self.scratch = bytearray(256 << 10)
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.sock.sendall(self.outgoing.read())
+                if not self._fill():
+                    raise ConnectionError("server closed in the TLS handshake") from None
+        if self.outgoing.pending:
+            self.sock.sendall(self.outgoing.read())
+
+    def _fill(self) -> int:
+        got = self.sock.recv_into(self.scratch)
+        if got:
+            self.incoming.write(memoryview(self.scratch)[:got])
+        return got
+
+    def sendall(self, data) -> None:
+        self.obj.write(data)
+        self.sock.sendall(self.outgoing.read())
+
+    def recv_into(self, view, n: int = 0) -> int:
+        n = n or len(view)
+        while True:
+            if self.incoming.pending or self.obj.pending():
+                try:
+                    return self.obj.read(n, view)
+                except self.want_read:
+                    pass  # half a record
+            if not self._fill():
+                return 0
+
+    def recv(self, n: int) -> bytes:
+        buf = bytearray(n)
+        return bytes(buf[: self.recv_into(memoryview(buf), n)])
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 def raw_connect(url: str, extensions: str = "") -> tuple[socket.socket, bytes]:
     """Open TCP, do the opening handshake by hand (offering ``extensions``);
     returns (socket, extra bytes)."""
@@ -321,7 +381,9 @@ def raw_connect(url: str, extensions: str = "") -> tuple[socket.socket, bytes]:
     sock = socket.create_connection((host, int(port)))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     context = tls_context(url)
-    if context is not None:
+    if context is not None and os.environ.get("BENCH_TLS_BIO") == "1":
+        sock = BioSocket(sock, context, host)
+    elif context is not None:
         sock = context.wrap_socket(sock, server_hostname=host)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((
