@@ -357,10 +357,18 @@ class _TLS:
         #: less per record and per frame on the hot paths.
         self.sslobj: Any = getattr(self.obj, "_sslobj", self.obj)
         self.under = under
-        self.lock: threading.Lock = under.lock if under is not None else threading.Lock()
+        # Taken with acquire() and release(), not ``with``, on the hot paths:
+        # a with-statement made two bound methods and parsed acquire()'s
+        # arguments, four times per round trip (bench/icount.py).
+        self.lock: Any = under.lock if under is not None else FastLock()
         #: The receiving thread's buffer for ciphertext from the socket:
         #: recv() of 256 KiB would allocate that much per read.
         self.scratch = bytearray(_TLS_READ)
+        self._scratch = memoryview(self.scratch)
+        #: The socket of write_ready() and read_ready(), the fast paths'
+        #: writer and reader (bound methods, no functools.partial): set by
+        #: the shell once the connection is open.
+        self.sock: socket.socket | None = None
         #: How the plaintext stream ended, once it has: every later read
         #: reports the same (read_ready hands the end over to the full
         #: receive by reading it twice).
@@ -383,10 +391,10 @@ class _TLS:
         with self.lock:
             return self._wrap(data)
 
-    def write_ready(self, sock: socket.socket, data: bytes) -> None:
+    def write_ready(self, data: bytes) -> None:
         """send()'s writer on its fast path (ClientProtocol.send_ready, one
         encoded frame, the send lock held): encrypt it, with any output
-        waiting, and write it whole.  Not for TLS in TLS.
+        waiting, and write it whole to ``sock``.  Not for TLS in TLS.
 
         Why: send() over TLS went through _send_frame, _write, encrypt,
         _wrap and _send_raw around these three calls: 56,024 -> 50,576
@@ -394,60 +402,72 @@ class _TLS:
         tls-rtt), 47,288 with the calls on ``sslobj``.  A signal handler
         that raises here fails the connection, as any failure once the
         frame is encrypted (WsClient._send_failed)."""
-        with self.lock:
+        lock = self.lock
+        lock.acquire()
+        try:
             self.sslobj.write(data)
             out = self.outgoing.read()
-        sock.sendall(out)
+        finally:
+            lock.release()
+        self.sock.sendall(out)  # type: ignore[union-attr]
 
     def has_output(self) -> bool:
         return self.outgoing.pending > 0 or (self.under is not None and self.under.has_output())
 
     def read_into(self, view: memoryview) -> int | None:
         """Plaintext into ``view``: its size, 0 at the end of the stream,
-        None when more ciphertext must arrive first.
+        None when more ciphertext must arrive first."""
+        lock = self.lock
+        lock.acquire()
+        try:
+            return self._read(view)
+        finally:
+            lock.release()
+
+    def _read(self, view: memoryview) -> int | None:
+        """read_into() with the lock held.
 
         Every whole record buffered is read, up to the view's end: a feed of
         4 KiB messages is one record each, and a read per record cost the
         receive a pass through its Python loop per message.  An end or a
         failure met after some plaintext is reported by the next call
         (kept in ``ended`` and ``error``)."""
-        with self.lock:
-            if self.error is not None:
-                raise self.error
-            if self.ended:
-                return 0
-            incoming = self.incoming
-            obj = self.sslobj
-            size = len(view)
-            n = 0
-            # Nothing to decrypt (no ciphertext, no record part read): the
-            # read could only raise SSLWantReadError, an exception per
-            # message on the hot path.
-            while n < size and (incoming.pending or incoming.eof or obj.pending()):
-                try:
-                    # Given a buffer, read() returns the count.
-                    got: int = obj.read(size - n, view[n:] if n else view)
-                except ssl.SSLWantReadError:
-                    break  # half a record
-                except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                    # A close_notify, or the socket's real EOF fed in.
-                    self.ended = True
+        if self.error is not None:
+            raise self.error
+        if self.ended:
+            return 0
+        incoming = self.incoming
+        obj = self.sslobj
+        size = len(view)
+        n = 0
+        # Nothing to decrypt (no ciphertext, no record part read): the
+        # read could only raise SSLWantReadError, an exception per
+        # message on the hot path.
+        while n < size and (incoming.pending or incoming.eof or obj.pending()):
+            try:
+                # Given a buffer, read() returns the count.
+                got: int = obj.read(size - n, view[n:] if n else view)
+            except ssl.SSLWantReadError:
+                break  # half a record
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                # A close_notify, or the socket's real EOF fed in.
+                self.ended = True
+                break
+            except ssl.SSLError as exc:
+                self.error = exc
+                if n:
                     break
-                except ssl.SSLError as exc:
-                    self.error = exc
-                    if n:
-                        break
-                    raise
-                if not got:  # a close_notify (_ssl returns 0 for it)
-                    self.ended = True
-                    break
-                n += got
-            return n if n or self.ended else None
+                raise
+            if not got:  # a close_notify (_ssl returns 0 for it)
+                self.ended = True
+                break
+            n += got
+        return n if n or self.ended else None
 
-    def read_ready(self, sock: socket.socket, view: memoryview) -> int:
+    def read_ready(self, view: memoryview) -> int:
         """ClientProtocol.receive_ready's reader over TLS (no proxy layer,
         no keepalive): plaintext into ``view``, after one blocking read of
-        the socket if no whole record is buffered.  0 leaves the rest to the
+        ``sock`` if no whole record is buffered.  0 leaves the rest to the
         shell's full receive (_fill_tls), which reads again and sees the
         same: output to send first (a key update's answer), the end of the
         stream, half a record, a socket error.  A broken record raises
@@ -456,31 +476,38 @@ class _TLS:
 
         Why: a 4 KiB message over TLS cost 4.27 µs of client CPU against
         picows's 3.26 (bench/RESULTS.md); most of the gap was the full
-        receive's Python loop around one record per message."""
+        receive's Python loop around one record per message.  The socket
+        read and the decryption after it are one lock hold, not fill() and
+        read_into()'s two (bench/icount.py --modes tls-rtt)."""
         if self.outgoing.pending or self.ended or self.error is not None:
             return 0
-        with self.lock:
-            incoming = self.incoming
-            waiting = incoming.pending or incoming.eof or self.sslobj.pending()
-        if waiting:  # (read_into without it: one Python call per message)
-            n = self.read_into(view)
-            if n is not None:
-                return n
-        if not self.fill(sock):
+        incoming = self.incoming
+        lock = self.lock
+        lock.acquire()
+        try:
+            if incoming.pending or incoming.eof or self.sslobj.pending():
+                n = self._read(view)
+                if n is not None:
+                    return n
+        finally:
+            lock.release()
+        got = self.sock.recv_into(self.scratch, _TLS_READ)  # type: ignore[union-attr]
+        if not got:
             return 0  # EOF: the full receive reads it again
-        return self.read_into(view) or 0
+        lock.acquire()
+        try:
+            incoming.write(self._scratch[:got])
+            return self._read(view) or 0
+        finally:
+            lock.release()
 
     def fill(self, sock: socket.socket, flags: int = 0) -> int:
         """One read of the socket into ``scratch``, fed in: its size.  0 is
         the socket's end, not fed: the caller decides (feed(b""))."""
         got = sock.recv_into(self.scratch, _TLS_READ, flags)
         if got:
-            data = memoryview(self.scratch)[:got]
             with self.lock:
-                if self.under is None:
-                    self.incoming.write(data)
-                else:
-                    self._feed(data)
+                self._feed(self._scratch[:got])
         return got
 
     def feed(self, data: bytes | memoryview) -> None:
@@ -748,14 +775,15 @@ class WsClient:
         self._plain = self._send_timeout is None
         # Plain TCP: data frames are encoded and written by the codec in one
         # call (FrameEncoder.send_to), without the GIL while writing.
+        if self._tls is not None:
+            self._tls.sock = self._sock  # for its fast-path writer and reader
         if HAVE_FD_IO and self._tls is None:
             self._fd = self._sock.fileno()
             self._send_ready = functools.partial(proto.send_ready, self._send_lock, self._fd, None)
         elif self._tls is not None and self._tls.under is None:
             # TLS: the frame is encoded by the same call, then encrypted and
             # written by _TLS.write_ready.
-            writer = functools.partial(self._tls.write_ready, self._sock)
-            self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1, writer)
+            self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1, self._tls.write_ready)
         self._rpoll = _Poller(self._sock, write=False)
         self._wpoll = _Poller(self._sock, write=True)
         if proto.ping_interval is not None:
@@ -770,7 +798,7 @@ class WsClient:
             if tls is None:
                 reader: Any = self._sock.recv_into
             elif tls.under is None:
-                reader = functools.partial(tls.read_ready, self._sock)
+                reader = tls.read_ready
             else:
                 reader = None  # TLS in TLS: the full receive
             self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, reader)
