@@ -16,7 +16,9 @@ server sends, the client receives), ``send`` (the client sends), ``rtt``
 into one reused buffer), and ``tls-recv`` (``recv`` of 4 KiB messages over
 TLS, one record each, as the bench's TLS server writes them; its count
 includes OpenSSL's decryption) and ``tls-rtt`` (``rtt`` over TLS, with
-OpenSSL's work).  Needs valgrind (Debian package ``valgrind``) and, for
+OpenSSL's work).  ``tls-rtt-raw`` is ``tls-rtt``'s floor: pre-built frames
+through ``ssl.MemoryBIO`` with no WebSocket client at all (the bench's
+``raw-tls-bio`` peer, ``clients/common.py`` ``BioSocket``).  Needs valgrind (Debian package ``valgrind``) and, for
 the TLS modes, openssl.
 """
 
@@ -91,7 +93,7 @@ def serve(mode: str, count: int) -> None:
     elif mode == "tls-recv":
         for _ in range(count):  # one record each
             conn.sendall(TLS_FRAME)
-    elif mode in ("rtt", "tls-rtt"):
+    elif mode in ("rtt", "tls-rtt", "tls-rtt-raw"):
         for _ in range(count):
             client_frame()
             conn.sendall(FRAME)
@@ -103,6 +105,8 @@ def serve(mode: str, count: int) -> None:
 
 
 def client(mode: str, count: int, port: str) -> None:
+    if mode == "tls-rtt-raw":
+        return raw_tls_client(count, port)
     from websocket import WsClient
 
     if mode.startswith("tls-"):
@@ -126,6 +130,32 @@ def client(mode: str, count: int, port: str) -> None:
         if mode != "send":
             ws.receive()
     ws.close()
+
+
+def raw_tls_client(count: int, port: str) -> None:
+    """tls-rtt without a WebSocket client: the same bytes through a memory BIO."""
+    import ssl
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients"))
+    from common import BioSocket
+
+    context = ssl.create_default_context(cafile=os.environ["ICOUNT_CERT"])
+    sock = BioSocket(socket.create_connection(("127.0.0.1", int(port))), context, "127.0.0.1")
+    key = base64.b64encode(os.urandom(16))
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(4096)
+    frame = b"\x82\xc0\0\0\0\0" + b"y" * 64  # masked with a zero key
+    view = memoryview(bytearray(len(FRAME)))
+    for _ in range(count):
+        sock.sendall(frame)
+        got = 0
+        while got < len(FRAME):
+            got += sock.recv_into(view[got:], len(FRAME) - got)
+    sock.sendall(b"\x88\x82\0\0\0\0\x03\xe8")
+    sock.close()
 
 
 def instructions(python: str, mode: str, count: int) -> int:
