@@ -134,19 +134,12 @@ def client(mode: str, count: int, port: str) -> None:
 
 def raw_tls_client(count: int, port: str) -> None:
     """tls-rtt without a WebSocket client: the same bytes through a memory BIO."""
-    import ssl
-
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients"))
-    from common import BioSocket
+    from common import raw_connect
 
-    context = ssl.create_default_context(cafile=os.environ["ICOUNT_CERT"])
-    sock = BioSocket(socket.create_connection(("127.0.0.1", int(port))), context, "127.0.0.1")
-    key = base64.b64encode(os.urandom(16))
-    sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(4096)
+    # The bench's raw client, its TLS over ssl.MemoryBIO (BioSocket).
+    os.environ.update(BENCH_CA=os.environ["ICOUNT_CERT"], BENCH_TLS_BIO="1")
+    sock, _ = raw_connect(f"wss://127.0.0.1:{port}/")
     frame = b"\x82\xc0\0\0\0\0" + b"y" * 64  # masked with a zero key
     view = memoryview(bytearray(len(FRAME)))
     for _ in range(count):

@@ -348,7 +348,9 @@ class _TLS:
     layers share one lock.
     """
 
-    def __init__(self, context: ssl.SSLContext, server_hostname: str, under: _TLS | None = None) -> None:
+    def __init__(
+        self, context: ssl.SSLContext, server_hostname: str, sock: socket.socket, under: _TLS | None = None
+    ) -> None:
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
         self.obj = context.wrap_bio(self.incoming, self.outgoing, server_hostname=server_hostname)
@@ -366,9 +368,8 @@ class _TLS:
         self.scratch = bytearray(_TLS_READ)
         self._scratch = memoryview(self.scratch)
         #: The socket of write_ready() and read_ready(), the fast paths'
-        #: writer and reader (bound methods, no functools.partial): set by
-        #: the shell once the connection is open.
-        self.sock: socket.socket | None = None
+        #: writer and reader (bound methods, no functools.partial).
+        self.sock = sock
         #: How the plaintext stream ended, once it has: every later read
         #: reports the same (read_ready hands the end over to the full
         #: receive by reading it twice).
@@ -409,7 +410,7 @@ class _TLS:
             out = self.outgoing.read()
         finally:
             lock.release()
-        self.sock.sendall(out)  # type: ignore[union-attr]
+        self.sock.sendall(out)
 
     def has_output(self) -> bool:
         return self.outgoing.pending > 0 or (self.under is not None and self.under.has_output())
@@ -491,7 +492,7 @@ class _TLS:
                     return n
         finally:
             lock.release()
-        got = self.sock.recv_into(self.scratch, _TLS_READ)  # type: ignore[union-attr]
+        got = self.sock.recv_into(self.scratch, _TLS_READ)
         if not got:
             return 0  # EOF: the full receive reads it again
         lock.acquire()
@@ -775,8 +776,6 @@ class WsClient:
         self._plain = self._send_timeout is None
         # Plain TCP: data frames are encoded and written by the codec in one
         # call (FrameEncoder.send_to), without the GIL while writing.
-        if self._tls is not None:
-            self._tls.sock = self._sock  # for its fast-path writer and reader
         if HAVE_FD_IO and self._tls is None:
             self._fd = self._sock.fileno()
             self._send_ready = functools.partial(proto.send_ready, self._send_lock, self._fd, None)
@@ -924,7 +923,7 @@ class WsClient:
                 sock = self._tcp(proxy.host, proxy.port, deadline)
                 if proxy.scheme == "https":
                     context = self._opening.proxy_ssl_context or ssl.create_default_context()
-                    self._tls = _TLS(context, proxy.host)
+                    self._tls = _TLS(context, proxy.host, sock)
                     self._tls_handshake(sock, deadline)
                 self._tunnel(sock, proxy, host, port, deadline)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -932,7 +931,7 @@ class WsClient:
             if parts["secure"]:
                 context = self._opening.ssl_context or ssl.create_default_context()
                 name = self._opening.server_hostname or host
-                self._tls = _TLS(context, name, under=self._tls)
+                self._tls = _TLS(context, name, sock, under=self._tls)
                 self._tls_handshake(sock, deadline)
         except WebSocketTimeout:
             _close(sock)
