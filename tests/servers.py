@@ -131,6 +131,28 @@ def client_context(ca) -> ssl.SSLContext:
     return ctx
 
 
+def request_key(request: bytes) -> str:
+    """The ``Sec-WebSocket-Key`` of a request head ("" if it has none: a
+    scripted peer may be asked for something else, such as a CONNECT)."""
+    for line in request.decode("latin-1").split("\r\n"):
+        name, _, value = line.partition(":")
+        if name.lower() == "sec-websocket-key":
+            return value.strip()
+    return ""
+
+
+def switching_protocols(
+    key: str, extra: str = "", status: str = "HTTP/1.1 101 Switching Protocols", accept: str | None = None
+) -> bytes:
+    """A server's 101 answer to ``key`` (``extra``: more header lines,
+    CRLF-ended; ``accept``: a wrong Sec-WebSocket-Accept on purpose)."""
+    value = accept_key(key) if accept is None else accept
+    return (
+        f"{status}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Accept: {value}\r\n{extra}\r\n"
+    ).encode("latin-1")
+
+
 def server_frame(opcode: int, payload=b"", *, fin: bool = True, **bits) -> bytes:
     """An unmasked frame, as a server sends."""
     return encode_frame(opcode, payload, False, fin=fin, **bits)
@@ -194,10 +216,7 @@ class RawPeer:
                 self._buf += chunk
             end = self._buf.index(b"\r\n\r\n") + 4
             self.request, self._buf = bytes(self._buf[:end]), self._buf[end:]
-            for line in self.request.decode("latin-1").split("\r\n"):
-                name, _, value = line.partition(":")
-                if name.lower() == "sec-websocket-key":
-                    self.key = value.strip()
+            self.key = request_key(self.request)
             self.script(self)
         except BaseException as exc:  # noqa: BLE001 - reported by join()
             self.error = exc
@@ -208,11 +227,7 @@ class RawPeer:
 
     def accept(self, extra: str = "", accept: str | None = None) -> None:
         """Send a 101 response (``extra``: more header lines, CRLF-ended)."""
-        value = accept_key(self.key) if accept is None else accept
-        self.send(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Accept: {value}\r\n{extra}\r\n"
-        )
+        self.send(switching_protocols(self.key, extra, accept=accept))
 
     def send(self, data) -> None:
         if isinstance(data, str):

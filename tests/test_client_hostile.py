@@ -24,9 +24,8 @@ from websocket import (
     WsClient,
     parse_close_frame,
 )
-from websocket._handshake import accept_key
 
-from .servers import RawPeer, T, frames_until_eof, server_frame
+from .servers import RawPeer, T, frames_until_eof, server_frame, switching_protocols
 
 
 def close_codes(frames):
@@ -340,8 +339,7 @@ def test_close_reply_echoes_code_and_client_sends_one_close():
 def test_frames_in_the_same_packet_as_the_101():
     def script(peer):
         peer.send(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Accept: {accept_key(peer.key)}\r\n\r\n".encode()
+            switching_protocols(peer.key)
             + server_frame(1, "early")
             + server_frame(8, struct.pack("!H", 1000))
         )

@@ -10,20 +10,15 @@ import struct
 import pytest
 
 from websocket import ConnectionClosed, HandshakeError, MessageTooBig, ProtocolError, State
-from websocket._handshake import accept_key
 
-from .servers import server_frame
+from .servers import request_key, server_frame, switching_protocols
 
 
 def opened(codec, **options):
     """A protocol that completed its handshake."""
     p = codec.ClientProtocol("example.com", 80, "/", **options)
-    key = p.connect_request().split(b"Sec-WebSocket-Key: ")[1].split(b"\r\n")[0].decode()
+    response = switching_protocols(request_key(p.connect_request()))
     assert p.state is State.CONNECTING
-    response = (
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Accept: {accept_key(key)}\r\n\r\n"
-    ).encode()
     assert p.receive_handshake(response[:10]) is False
     assert p.receive_handshake(response[10:]) is True
     assert p.state is State.OPEN
@@ -172,11 +167,7 @@ def test_request_is_built_before_connecting(codec):
 
 
 def handshake_response(p, extra: str = "", status: str = "HTTP/1.1 101 Switching Protocols") -> bytes:
-    key = p.connect_request().split(b"Sec-WebSocket-Key: ")[1].split(b"\r\n")[0].decode()
-    return (
-        f"{status}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Accept: {accept_key(key)}\r\n{extra}\r\n"
-    ).encode()
+    return switching_protocols(request_key(p.connect_request()), extra, status)
 
 
 @pytest.mark.parametrize(
@@ -195,8 +186,7 @@ def test_response_refused_like_validate_handshake_response(codec, extra, status,
     with pytest.raises(HandshakeError, match=message):
         p.receive_handshake(response)
     assert p.state is State.CLOSED
-    key = p.connect_request().split(b"Sec-WebSocket-Key: ")[1].split(b"\r\n")[0].decode()
-    assert validate_handshake_response(response, key) is False  # the same check
+    assert validate_handshake_response(response, request_key(p.connect_request())) is False  # the same check
 
 
 def test_offered_subprotocol_is_chosen(codec):

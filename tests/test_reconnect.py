@@ -11,9 +11,8 @@ import threading
 import pytest
 
 from websocket import ConnectionClosed, HandshakeError, InvalidURI, reconnecting
-from websocket._handshake import accept_key
 
-from .servers import T, server_frame, ws_server
+from .servers import T, request_key, server_frame, switching_protocols, ws_server
 
 
 class DroppingServer:
@@ -48,14 +47,12 @@ class DroppingServer:
                     if not chunk:
                         break
                     head += chunk
-                key = head.split(b"Sec-WebSocket-Key: ")[1].split(b"\r\n")[0].decode()
                 self.count += 1
                 if self.status != 101:
                     conn.sendall(f"HTTP/1.1 {self.status} No\r\nContent-Length: 0\r\n\r\n".encode())
                     continue
                 conn.sendall(
-                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + f"Sec-WebSocket-Accept: {accept_key(key)}\r\n\r\n".encode()
+                    switching_protocols(request_key(head))
                     + server_frame(1, str(self.count))
                     + self.ending
                 )
