@@ -699,6 +699,118 @@ def test_fast_lock_blocked_acquire_runs_signal_handlers(codec):
         signal.signal(signal.SIGALRM, old)
 
 
+def test_fast_lock_goes_to_a_waiter_while_its_holder_loops(codec):
+    """A thread that releases and takes the lock again in a loop does not
+    starve a waiter.  The holder keeps the GIL between its release and its
+    next acquire; a lock whose free state is a flag under the GIL would
+    be taken back every time unless release() hands it over."""
+    lock = codec.FastLock()
+    stop = threading.Event()
+    rounds = [0]
+
+    def holder():
+        while not stop.is_set():
+            with lock:
+                rounds[0] += 1
+                deadline = time.perf_counter() + 0.0002
+                while time.perf_counter() < deadline:  # holds the GIL too
+                    pass
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        while rounds[0] < 3:
+            time.sleep(0.001)
+        got = []
+        for _ in range(20):
+            got.append(lock.acquire(timeout=10))
+            if got[-1]:
+                lock.release()
+    finally:
+        stop.set()
+        thread.join(10)
+    assert got == [True] * 20
+    assert not thread.is_alive()
+    assert lock.acquire(False) is True
+
+
+def test_fast_lock_waiters_that_time_out_leave_it_whole(codec):
+    """Waiters with short timeouts leave, some just as the lock is handed
+    to them: every acquire that returned True excluded the others, and
+    the lock ends free (a hand-over to waiters that all left is taken
+    back)."""
+    lock = codec.FastLock()
+    inside = [0]
+    taken = [0]
+    errors = []
+
+    def work(seed):
+        for i in range(300):
+            if lock.acquire(timeout=((seed + i) % 4) * 0.0001):
+                try:
+                    inside[0] += 1
+                    if inside[0] != 1:
+                        errors.append(inside[0])
+                    if i % 7 == 0:
+                        time.sleep(0.0001)  # hold it across a GIL switch
+                    taken[0] += 1
+                    inside[0] -= 1
+                finally:
+                    lock.release()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == [] and taken[0] > 0
+    assert not lock.locked()
+    assert lock.acquire(False) is True
+    lock.release()
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs signal.setitimer (POSIX)")
+@pytest.mark.parametrize("other_waiter", [False, True])
+def test_fast_lock_released_to_a_waiter_its_handler_interrupts(codec, other_waiter):
+    """The lock is released while the main thread waits for it (by the
+    signal handler itself, so that the release lands in the wait), and the
+    handler's exception leaves the wait: the lock goes to the other waiter,
+    or with none it ends free; it is never lost."""
+    lock = codec.FastLock()
+    lock.acquire()
+    got = []
+
+    def wait():
+        got.append(lock.acquire(timeout=10))
+        if got[-1]:
+            lock.release()
+
+    waiter = threading.Thread(target=wait)
+    if other_waiter:
+        waiter.start()
+        time.sleep(0.05)  # blocked in acquire()
+
+    def handler(signum, frame):
+        lock.release()  # allowed from any thread, as for threading.Lock
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(KeyboardInterrupt):
+            lock.acquire(timeout=10)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    if other_waiter:
+        waiter.join(10)
+        assert got == [True]
+    assert lock.acquire(timeout=5) is True
+    lock.release()
+    assert not lock.locked()
+
+
 @pytest.mark.parametrize("step", [1, 3, 5000, 65_536, 70_004, 10**6])
 def test_feed_across_the_end_of_a_big_frame(codec, step):
     """feed() given the end of a big frame (received straight into its

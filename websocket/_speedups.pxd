@@ -12,6 +12,10 @@ cdef extern from "pythread.h":
 cdef class FastLock:
     cdef PyThread_type_lock _lock
     cdef bint _held
+    cdef bint _signalled
+    cdef int _waiters
+
+    cdef bint _wait(self, double timeout) except -1
 
     cpdef bint acquire(self, bint blocking=*, double timeout=*) except -1
     cpdef release(self)
