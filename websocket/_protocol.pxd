@@ -10,6 +10,9 @@ from libc.string cimport memcpy
 
 from websocket._csrc cimport WS_UTF8_ACCEPT, ws_mask, ws_utf8_feed
 from websocket._speedups cimport FastLock
+# The encoder's type, under another name: _protocol.py imports FrameEncoder
+# at run time too (a module attribute others read).
+from websocket._speedups cimport FrameEncoder as _CFrameEncoder
 
 cdef object _NEED, _DROPPED
 cdef int _IDLE, _STREAMING, _INTO, _DISCARD
@@ -157,7 +160,7 @@ cdef class FrameParser:
 
 cdef class ClientProtocol:
     cdef public FrameParser parser
-    cdef public object encoder
+    cdef public _CFrameEncoder encoder  # send_ready calls send_to and encode in C
     cdef public bint auto_pong
     cdef str _key
     cdef bytes _request

@@ -1,6 +1,7 @@
-# What other compiled modules see of _speedups.pyx: the lock, so that the
-# protocol's fast paths (ClientProtocol.receive_ready and send_ready) take
-# and release the shell's locks with C calls, not Python method calls.
+# What other compiled modules see of _speedups.pyx: the lock and the frame
+# encoder, so that the protocol's fast paths (ClientProtocol.receive_ready
+# and send_ready) take and release the shell's locks and encode and write
+# frames with C calls, not Python method calls.
 
 cimport cython
 
@@ -19,3 +20,18 @@ cdef class FastLock:
 
     cpdef bint acquire(self, bint blocking=*, double timeout=*) except -1
     cpdef release(self)
+
+
+@cython.final
+cdef class FrameEncoder:
+    cdef bint _mask
+    cdef bytes _keys
+    cdef Py_ssize_t _key_pos
+    cdef bytearray _buf
+    cdef unsigned char *_chunk  # send_to(): frames are built here, in pieces
+    cdef readonly bint partial
+
+    cdef const unsigned char *_next_key(self) except NULL
+
+    cpdef send_to(self, int fd, int opcode, object payload, bint fin=*, bint rsv1=*)
+    cpdef encode(self, int opcode, object payload, bint fin=*, bint rsv1=*)

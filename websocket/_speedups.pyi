@@ -38,8 +38,10 @@ class Utf8Validator:
     @property
     def complete(self) -> bool: ...
 
-@disjoint_base
+@final
 class FrameEncoder:
+    """Final in the compiled build, so that the protocol calls send_to and
+    encode in C."""
     @property
     def partial(self) -> bool: ...
     def __init__(self, mask: bool = True) -> None: ...

@@ -237,12 +237,8 @@ cdef int _send_all(int fd, const unsigned char *buf, size_t length, size_t *done
 
 
 cdef class FrameEncoder:
-    cdef bint _mask
-    cdef bytes _keys
-    cdef Py_ssize_t _key_pos
-    cdef bytearray _buf
-    cdef unsigned char *_chunk  # send_to(): frames are built here, in pieces
-    cdef readonly bint partial
+    # Attributes and cpdef methods: in _speedups.pxd, so that the
+    # protocol's send_ready calls send_to and encode in C.
 
     def __init__(self, mask=True):
         self._mask = bool(mask)
@@ -253,7 +249,7 @@ cdef class FrameEncoder:
     def __dealloc__(self):
         free(self._chunk)
 
-    def send_to(self, int fd, int opcode, payload, bint fin=True, bint rsv1=False):
+    cpdef send_to(self, int fd, int opcode, object payload, bint fin=True, bint rsv1=False):
         """Encode one frame and write all of it to the blocking socket fd.
 
         The frame is built in a reused buffer of 1 MiB, masked piece by
@@ -309,7 +305,7 @@ cdef class FrameEncoder:
         finally:
             PyBuffer_Release(&view)
 
-    cdef inline const unsigned char *_next_key(self) except NULL:
+    cdef const unsigned char *_next_key(self) except NULL:
         if self._key_pos >= _KEY_BLOCK:
             self._keys = os.urandom(_KEY_BLOCK)
             self._key_pos = 0
@@ -317,7 +313,7 @@ cdef class FrameEncoder:
         self._key_pos += 4
         return k
 
-    def encode(self, int opcode, payload, bint fin=True, bint rsv1=False):
+    cpdef encode(self, int opcode, object payload, bint fin=True, bint rsv1=False):
         cdef Py_buffer view
         cdef const unsigned char *key = NULL
         cdef Py_ssize_t hlen, total
