@@ -1,9 +1,11 @@
-/* Writing a whole buffer to a blocking socket, for the compiled send path.
+/* Socket I/O on a descriptor, for the compiled send and receive paths.
  *
  * ws_send_all() returns 0 once every byte is written, EINTR when a signal
  * interrupted it (the caller checks Python's signal handlers and calls
  * again with the bytes not yet written), or another errno.  MSG_NOSIGNAL
  * keeps a closed peer from raising SIGPIPE (Python ignores it anyway).
+ * ws_recv() makes one recv() and returns 0 with the count in *got (0 at
+ * EOF), or the errno (EINTR: the caller runs the signal handlers first).
  * POSIX only: on Windows the Python-level path is used (WS_HAVE_FD_IO 0).
  */
 #ifndef WS_IO_H
@@ -16,6 +18,11 @@
 WS_INLINE int ws_send_all(int fd, const unsigned char *buf, size_t len, size_t *done)
 {
     (void)fd; (void)buf; (void)len; (void)done;
+    return 38; /* ENOSYS */
+}
+WS_INLINE int ws_recv(int fd, unsigned char *buf, size_t len, size_t *got)
+{
+    (void)fd; (void)buf; (void)len; (void)got;
     return 38; /* ENOSYS */
 }
 #else
@@ -44,6 +51,15 @@ WS_INLINE int ws_send_all(int fd, const unsigned char *buf, size_t len, size_t *
         if (*done < len)
             return EINTR;
     }
+    return 0;
+}
+
+WS_INLINE int ws_recv(int fd, unsigned char *buf, size_t len, size_t *got)
+{
+    ssize_t n = recv(fd, buf, len, 0);
+    if (n < 0)
+        return errno ? errno : EIO;
+    *got = (size_t)n;
     return 0;
 }
 #endif

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import types
 
 import pytest
@@ -77,6 +78,28 @@ _PROXY_VARIABLES = [
 def _no_proxy_from_the_machine(monkeypatch):
     for name in _PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def alarm():
+    """SIGALRM whose handler raises KeyboardInterrupt the first time and
+    returns after that: yields (arm, calls), ``arm(seconds)`` setting the
+    timer and ``calls`` counting the handler's runs."""
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("needs setitimer (POSIX)")
+    calls = []
+
+    def handler(signum, frame):
+        calls.append(signum)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        yield (lambda seconds: signal.setitimer(signal.ITIMER_REAL, seconds)), calls
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def pytest_configure(config):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import errno
 import os
 import signal
 import struct
@@ -539,6 +540,82 @@ def test_send_to_reports_errors(codec):
     with a:
         with pytest.raises(OSError):
             codec.FrameEncoder().send_to(a.fileno(), 2, b"x" * 100)
+
+
+# -- recv_into: the receive fast path's read ---------------------------------
+
+
+def test_recv_into_fills_the_region_only(codec):
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    a, b = socket.socketpair()
+    with a, b:
+        buf = bytearray(b"." * 16)
+        a.sendall(b"hello world")
+        assert codec.recv_into(b.fileno(), buf, 3, 5) == 5  # at most size
+        assert buf == b"...hello........"
+        assert codec.recv_into(b.fileno(), memoryview(buf), 10, 6) == 6
+        assert buf == b"...hello.. world"
+        a.close()
+        assert codec.recv_into(b.fileno(), buf, 0, 16) == 0  # EOF
+
+
+def test_recv_into_refuses_bad_arguments(codec):
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    a, b = socket.socketpair()
+    with a, b:
+        fd = b.fileno()
+        for start, size in [(-1, 4), (0, 0), (0, 17), (13, 4), (16, 1)]:
+            with pytest.raises(ValueError, match=rf"region {start}\+{size} is outside the buffer's 16 bytes"):
+                codec.recv_into(fd, bytearray(16), start, size)
+        for buffer in (b"x" * 16, "text", None):
+            with pytest.raises(TypeError, match="buffer must be a writable buffer"):
+                codec.recv_into(fd, buffer, 0, 1)
+    with pytest.raises(OSError) as closed:
+        codec.recv_into(fd, bytearray(16), 0, 16)
+    assert closed.value.errno == errno.EBADF
+
+
+def test_recv_into_counts_bytes_of_wider_items(codec):
+    # A buffer of 4-byte items: start and size count bytes, as recv does.
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    a, b = socket.socketpair()
+    with a, b:
+        items = array.array("i", [0, 0, 0])
+        a.sendall(b"\x01\x00\x00\x00")
+        assert codec.recv_into(b.fileno(), items, 4, 8) == 4
+        assert items.tolist() == [0, 1, 0]
+
+
+def test_recv_into_runs_signal_handlers(codec, alarm):
+    # PEP 475: a handler's exception propagates with nothing read; a
+    # handler that returns lets the wait go on.
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    arm, calls = alarm
+    a, b = socket.socketpair()
+    with a, b:
+        buf = bytearray(8)
+        arm(0.05)
+        with pytest.raises(KeyboardInterrupt):
+            codec.recv_into(b.fileno(), buf, 0, 8)
+        timer = threading.Timer(0.3, a.sendall, (b"late",))
+        timer.start()
+        arm(0.05)
+        assert codec.recv_into(b.fileno(), buf, 0, 8) == 4
+        timer.join()
+        assert buf[:4] == b"late"
+    assert len(calls) == 2
 
 
 @pytest.mark.parametrize("opcode", [-1, 16, 300])

@@ -374,12 +374,12 @@ class Reader:
         return len(chunk)
 
 
-def ready(p, lock, reader=None):
+def ready(p, lock, reader=None, fd=-1):
     """receive_ready(), checking its lock contract: a message comes with the
     lock released, None with the lock still held (handed to the caller's
     full receive; released here), False with the lock untouched."""
     was_locked = lock.locked()
-    msg = p.receive_ready(lock, reader)
+    msg = p.receive_ready(lock, fd, reader)
     if msg is False:
         assert was_locked and lock.locked()
     elif msg is None:
@@ -436,7 +436,7 @@ def test_receive_ready_hands_a_control_frame_it_read_over_with_the_lock(codec):
     p = opened(codec)
     lock = codec.FastLock()
     reader = Reader(server_frame(8, b"\x03\xe8"))
-    assert p.receive_ready(lock, reader) is None
+    assert p.receive_ready(lock, -1, reader) is None
     assert lock.locked() and reader.calls == 1
     assert p.next_message()["type"] == "close"
 
@@ -481,13 +481,129 @@ def test_receive_ready_read_failures_lose_nothing(codec):
     assert ready(p, lock, reader) is None  # the full receive reads again
     assert ready(p, lock, reader) is None  # EOF: likewise
     with pytest.raises(KeyboardInterrupt):  # a signal handler's exception
-        p.receive_ready(lock, reader)
+        p.receive_ready(lock, -1, reader)
     assert not lock.locked()  # released: the exception leaves receive()
     assert p.state is State.OPEN
     assert ready(p, lock, reader) is None  # 3 bytes: not a whole frame
     p.receive_data(frame[3:])
     assert ready(p, lock, reader) == {"type": "binary", "data": b"payload"}
     assert reader.calls == 4
+
+
+def full_receive(p, sock):
+    """What the shell's full receive does after receive_ready returned None
+    (the lock then held): parse, reading from ``sock`` until a message."""
+    while (msg := p.next_message()) is None:
+        n = sock.recv_into(p.parser.get_buffer())
+        p.parser.buffer_updated(n)
+        assert n, "EOF before a whole message"
+    return msg
+
+
+@pytest.mark.parametrize("sizes", [[0, 1, 125, 126, 65535, 65536, 70_000, 1 << 20, 5, 300_000, 9], [200_000, 10] * 4])
+def test_receive_ready_reads_the_descriptor(codec, sizes):
+    # Plain TCP: receive_ready reads the socket's descriptor itself, into
+    # the parser's buffer or (after a big frame's header) into the big
+    # frame's own memory.  Every message arrives whole and in order,
+    # whatever mix of reads the fast path and the full receive make.
+    import socket
+    import threading
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    p = opened(codec)
+    lock = codec.FastLock()
+    payloads = [bytes([i % 251]) * size for i, size in enumerate(sizes)]
+    a, b = socket.socketpair()
+    with a, b:
+        sender = threading.Thread(target=a.sendall, args=(b"".join(server_frame(2, x) for x in payloads),))
+        sender.start()
+        got, fast = [], 0
+        while len(got) < len(payloads):
+            msg = ready(p, lock, fd=b.fileno()) if not lock.locked() else None
+            if msg is None:
+                lock.acquire()
+                msg = full_receive(p, b)
+                lock.release()
+            else:
+                fast += 1
+            got.append(msg["data"])
+        sender.join(10)
+    assert [len(x) for x in got] == sizes and got == payloads
+    assert fast > 0
+
+
+def test_receive_ready_reads_a_big_frame_into_its_own_memory(codec):
+    # Once a big frame's header is parsed and none of its payload is here,
+    # the fast path's read goes straight into the frame's own memory.
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    p = opened(codec)
+    lock = codec.FastLock()
+    frame = server_frame(2, bytes(range(256)) * 400)
+    a, b = socket.socketpair()
+    with a, b:
+        a.sendall(frame[:10])  # the header only
+        assert ready(p, lock, fd=b.fileno()) is None
+        assert p.next_message() is None and p.parser.buffered == 0
+        a.sendall(frame[10:5000])
+        assert ready(p, lock, fd=b.fileno()) is None
+        assert p.parser.buffered == 4990
+        a.sendall(frame[5000:])
+        lock.acquire()
+        assert full_receive(p, b) == {"type": "binary", "data": bytes(range(256)) * 400}
+        lock.release()
+        a.sendall(server_frame(2, b"next"))
+        assert ready(p, lock, fd=b.fileno()) == {"type": "binary", "data": b"next"}
+
+
+def test_receive_ready_descriptor_eof_and_errors_leave_it_to_the_full_receive(codec):
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    p = opened(codec)
+    lock = codec.FastLock()
+    a, b = socket.socketpair()
+    with a, b:
+        a.sendall(server_frame(2, b"last"))
+        a.close()
+        assert ready(p, lock, fd=b.fileno()) == {"type": "binary", "data": b"last"}
+        assert ready(p, lock, fd=b.fileno()) is None  # EOF: nothing buffered
+        assert p.state is State.OPEN and p.parser.buffered == 0
+    # A closed descriptor (EBADF): the same, nothing raised or lost.
+    assert ready(p, lock, fd=b.fileno()) is None
+    assert p.state is State.OPEN and p.parser.buffered == 0
+
+
+def test_receive_ready_descriptor_read_obeys_signal_handlers(codec, alarm):
+    # A blocking read interrupted by a signal runs the handler: its
+    # exception leaves receive_ready with the lock released and nothing
+    # lost; a handler that returns lets the read go on (PEP 475).
+    import socket
+    import threading
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    p = opened(codec)
+    lock = codec.FastLock()
+    arm, calls = alarm
+    a, b = socket.socketpair()
+    with a, b:
+        arm(0.05)
+        with pytest.raises(KeyboardInterrupt):
+            p.receive_ready(lock, b.fileno(), None)
+        assert not lock.locked() and p.state is State.OPEN
+        # The handler returns this time: the read waits on, until the
+        # frame comes.
+        timer = threading.Timer(0.3, a.sendall, (server_frame(2, b"after"),))
+        timer.start()
+        arm(0.05)
+        assert ready(p, lock, fd=b.fileno()) == {"type": "binary", "data": b"after"}
+        timer.join()
+    assert len(calls) == 2
 
 
 # -- send_ready(): WsClient.send()'s fast path ------------------------------

@@ -35,6 +35,7 @@ import os
 import select
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -78,6 +79,15 @@ if protocol.COMPILED:
     from ._speedups import HAVE_FD_IO, FastLock
 else:
     from ._speedups_py import HAVE_FD_IO, FastLock  # type: ignore[assignment]
+
+# receive()'s fast path reads the descriptor itself (recv_into, set up in
+# __init__) in the compiled build with a GIL only: there no thread runs
+# between its check that the connection is open and its recv(), so a
+# close() in another thread cannot close the descriptor (and the OS give
+# its number to another socket) in between.  Pure Python and free-threaded
+# builds could switch threads there; they read through socket.recv_into,
+# which takes the descriptor from the socket object at the system call.
+_FD_READS = protocol.COMPILED and getattr(sys, "_is_gil_enabled", lambda: True)()
 
 ClientProtocol = protocol.ClientProtocol
 
@@ -794,13 +804,19 @@ class WsClient:
             # Without keepalive: when nothing is buffered, the fast path also
             # makes receive()'s blocking read (see receive_ready).
             tls = self._tls
+            fd = -1
+            reader: Any = None  # TLS in TLS: the full receive
             if tls is None:
-                reader: Any = self._sock.recv_into
+                if HAVE_FD_IO and _FD_READS:
+                    # The read is made on the descriptor, in C (see _FD_READS):
+                    # close() (_abort) marks the connection closed before it
+                    # closes the socket.
+                    fd = self._fd
+                else:
+                    reader = self._sock.recv_into
             elif tls.under is None:
                 reader = tls.read_ready
-            else:
-                reader = None  # TLS in TLS: the full receive
-            self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, reader)
+            self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, fd, reader)
         if frames_logger.isEnabledFor(logging.DEBUG):
             trace_frames(self)  # rebinds the per-message callables (see _trace)
 
@@ -838,7 +854,7 @@ class WsClient:
         self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1, None)
         self._recv_lock = FastLock()
         # receive()'s fast path (set again once the connection is open).
-        self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, None)
+        self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, -1, None)
         self._done = False  # the end was reported; later receives raise
         self._sock_closed = False
         self._tls: _TLS | None = None

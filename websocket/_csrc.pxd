@@ -17,3 +17,4 @@ cdef extern from "ws_utf8.h":
 cdef extern from "ws_io.h":
     int WS_HAVE_FD_IO
     int ws_send_all(int fd, const unsigned char *buf, size_t length, size_t *done) nogil
+    int ws_recv(int fd, unsigned char *buf, size_t length, size_t *got) nogil

@@ -9,7 +9,7 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.string cimport memcpy
 
 from websocket._csrc cimport WS_UTF8_ACCEPT, ws_mask, ws_utf8_feed
-from websocket._speedups cimport FastLock
+from websocket._speedups cimport FastLock, recv_into
 # The encoder's type, under another name: _protocol.py imports FrameEncoder
 # at run time too (a module attribute others read).
 from websocket._speedups cimport FrameEncoder as _CFrameEncoder
@@ -103,9 +103,10 @@ cdef class FrameParser:
     cdef readonly long long stream_serial
 
     cpdef set_inflater(self, _Inflater inflater)
+    @cython.locals(at=Py_ssize_t)
     cpdef object get_buffer(self)
     @cython.locals(size=Py_ssize_t, keep=Py_ssize_t, want=Py_ssize_t)
-    cdef object _get_buffer(self)
+    cdef Py_ssize_t _offer(self) except -2
     @cython.locals(keep=Py_ssize_t, buf=bytearray)
     cdef _move(self, Py_ssize_t size)
     cpdef buffer_updated(self, Py_ssize_t nbytes)
@@ -186,7 +187,7 @@ cdef class ClientProtocol:
     cpdef bint is_closed(self)
     @cython.locals(compressed=bint)
     cpdef bint send_ready(self, FastLock lock, int fd, object writer, int opcode, object payload) except -1
-    @cython.locals(parser=FrameParser)
-    cpdef object receive_ready(self, FastLock lock, object reader=*)
+    @cython.locals(parser=FrameParser, at=Py_ssize_t, n=Py_ssize_t)
+    cpdef object receive_ready(self, FastLock lock, int fd=*, object reader=*)
     cpdef check_open(self)
     cpdef object next_message(self)

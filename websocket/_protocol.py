@@ -57,6 +57,7 @@ from ._handshake import (
 )
 
 if cython.compiled:
+    # (recv_into too, called in C: _protocol.pxd cimports it.)
     from ._speedups import FrameEncoder, Utf8Validator, frame_header, mask, writable_bytes
 else:
     from ._speedups_py import (  # type: ignore[assignment]
@@ -65,6 +66,7 @@ else:
         frame_header,
         mask,
         mask_into,
+        recv_into,
         validate_utf8,
     )
 
@@ -757,18 +759,27 @@ class FrameParser:
 
     def get_buffer(self) -> memoryview:
         """A writable buffer to receive the next bytes into (never empty)."""
-        view = self._get_buffer()
-        # Its length kept as a C integer: cheaper to check per read than
-        # asking the view (measured: 340 instructions a round trip).
-        self._offered = len(view)
+        at = self._offer()
+        if at < 0:
+            view = self._direct_view(min(self._h.length - self._direct_filled, READ_MAX))
+            # (Shorter when memory ran out: see _direct_view.)
+            self._offered = len(view)
+        else:
+            view = self._view[at : at + self._offered]
         self._offered_view = view
         return view
 
-    def _get_buffer(self) -> memoryview:
+    def _offer(self) -> int:
+        """Make room for the next read: where in ``_buf`` it goes, with its
+        size in ``_offered`` (kept as a C integer: cheaper to check per read
+        than asking a view, measured: 340 instructions a round trip); -1
+        when it goes into a big frame's own memory instead (get_buffer()
+        offers a view of that).  The receive fast path reads into ``_buf``
+        at the offset it returns, with no view made (receive_ready)."""
         self._into_direct = False
         if self._direct is not None and self._direct_filled < self._h.length:
             self._into_direct = True
-            return self._direct_view(min(self._h.length - self._direct_filled, READ_MAX))
+            return -1
         # (A big frame complete but not yet parsed, as when feed() is given
         # its end and more: what follows goes to the buffer, after it.)
         size = len(self._buf)
@@ -781,7 +792,8 @@ class FrameParser:
                 # After a big frame, read one header's worth only: if the
                 # next frame is big too, its payload then goes straight into
                 # its own memory instead of being copied there from ours.
-                return self._view[:HEADER_MAX]
+                self._offered = HEADER_MAX
+                return 0
         elif size - self._end < BIG_FRAME // 4 or size < want:
             # Little room left: move the unparsed bytes to the front.  After
             # next_message() returned None they are one partial frame shorter
@@ -796,7 +808,8 @@ class FrameParser:
                 view = self._view
                 view[:keep] = view[self._start : self._end]
                 self._start, self._end = 0, keep
-        return self._view[self._end : self._end + self._read]
+        self._offered = min(self._read, len(self._buf) - self._end)
+        return self._end
 
     def _move(self, size: int) -> None:
         """Replace the buffer with a new one of ``size`` bytes holding the
@@ -1811,7 +1824,7 @@ class ClientProtocol:
         lock.release()
         return True
 
-    def receive_ready(self, lock: Any, reader: Any = None) -> Message | bool | None:
+    def receive_ready(self, lock: Any, fd: int = -1, reader: Any = None) -> Message | bool | None:
         """The receive fast path: the next message when it is one whole data
         frame, taken under the shell's receive ``lock`` while the connection
         is open.  The lock is tried once, never waited for.
@@ -1828,11 +1841,15 @@ class ClientProtocol:
                 (found by tests/test_cli.py: the close frame went to close()
                 instead of the receiving thread).
 
-        ``reader`` (a blocking ``socket.recv_into``, the shell's TLS
-        ``_TLS.read_ready``, or None; any callable with recv_into's
-        contract, 0 meaning "leave it to the full receive"): when nothing
-        at all is buffered, one read into the parser's buffer is made here
-        too, so that a round trip's receive is also one call.  It is only
+        ``fd`` (a blocking socket's descriptor, plain TCP) or else
+        ``reader`` (the shell's TLS ``_TLS.read_ready``; any callable with
+        ``socket.recv_into``'s contract, 0 meaning "leave it to the full
+        receive"; None with ``fd`` -1 for no read): when nothing at all is
+        buffered, one read into the parser's buffer is made here too, so
+        that a round trip's receive is also one call.  From ``fd`` it is
+        the primitive ``recv_into``, called in C in the compiled build,
+        into the buffer's free region with no view made (bench/README.md
+        has the 1,900 instructions a ``socket.recv_into`` of a view cost).  It is only
         made with an empty buffer: a whole control frame or fragment
         waiting in it is the full receive's to take, without blocking.
 
@@ -1858,9 +1875,27 @@ class ClientProtocol:
             msg = parser.next_whole()
             # parser.buffered == 0, in C: the property would be a Python
             # attribute lookup and an int per read in the compiled build.
-            if msg is None and reader is not None and parser._start == parser._end and parser._direct_filled == 0:
+            if (
+                msg is None
+                and (fd >= 0 or reader is not None)
+                and parser._start == parser._end
+                and parser._direct_filled == 0
+            ):
                 try:
-                    n = reader(parser.get_buffer())
+                    if fd >= 0:
+                        at = parser._offer()
+                        buf = parser._view
+                        if at < 0:  # into a big frame's own memory
+                            buf = parser.get_buffer()
+                            at = 0
+                        # Checked again right before the read: a close() in
+                        # another thread marks the connection closed before
+                        # it closes the socket, and in the compiled build no
+                        # Python code runs from here to the recv() (no GIL
+                        # switch), so ``fd`` is still this connection's.
+                        n = recv_into(fd, buf, at, parser._offered) if self.state is _OPEN else 0
+                    else:
+                        n = reader(parser.get_buffer())
                 except (OSError, ValueError):
                     # A reset, or closed by close(): the full receive reads
                     # again and reports it.

@@ -1,7 +1,8 @@
-# What other compiled modules see of _speedups.pyx: the lock and the frame
-# encoder, so that the protocol's fast paths (ClientProtocol.receive_ready
-# and send_ready) take and release the shell's locks and encode and write
-# frames with C calls, not Python method calls.
+# What other compiled modules see of _speedups.pyx: the lock, the frame
+# encoder and the descriptor read, so that the protocol's fast paths
+# (ClientProtocol.receive_ready and send_ready) take and release the shell's
+# locks, encode and write frames and read bytes with C calls, not Python
+# method calls.
 
 cimport cython
 
@@ -35,3 +36,6 @@ cdef class FrameEncoder:
 
     cpdef send_to(self, int fd, int opcode, object payload, bint fin=*, bint rsv1=*)
     cpdef encode(self, int opcode, object payload, bint fin=*, bint rsv1=*)
+
+
+cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t size) except -1

@@ -2,7 +2,8 @@
 
 Only primitives live here and in the compiled twin: XOR masking with a key
 phase (RFC 6455 §5.3), incremental UTF-8 validation (§8.1), frame-header
-encoding and masked frame building, the fd write path and a lock.  Every
+encoding and masked frame building, the fd write and read paths and a
+lock.  Every
 protocol rule is in ``_protocol.py``.  Both twins export the same names
 with the same signatures, return the same results and raise the same
 exceptions; ``_speedups.pyi`` is the contract and the tests run on both.
@@ -27,6 +28,7 @@ __all__ = [
     "Utf8Validator",
     "FrameEncoder",
     "FastLock",
+    "recv_into",
 ]
 
 #: Encoded frames up to this size get a fresh bytes object; larger ones are
@@ -204,6 +206,28 @@ def validate_utf8(data: Any) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def recv_into(fd: int, buffer: Any, start: int, size: int) -> int:
+    """Receive once from the blocking socket ``fd`` into
+    ``buffer[start:start + size]``: the count, 0 at EOF.
+
+    A signal that interrupts the wait runs Python's handlers (PEP 475):
+    their exception propagates with nothing read, else it waits again.
+    """
+    if not HAVE_FD_IO:
+        raise OSError(38, "recv_into() is not available on this platform")
+    try:
+        view = buffer if type(buffer) is memoryview else memoryview(buffer)
+    except TypeError:
+        raise TypeError("buffer must be a writable buffer") from None
+    if view.readonly:
+        raise TypeError("buffer must be a writable buffer")
+    if view.format != "B" or view.ndim != 1:
+        view = view.cast("B")
+    if start < 0 or size < 1 or start > len(view) - size:
+        raise ValueError(f"region {start}+{size} is outside the buffer's {len(view)} bytes")
+    return os.readv(fd, [view[start : start + size]])
 
 
 class FrameEncoder:
