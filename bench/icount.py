@@ -18,8 +18,11 @@ TLS, one record each, as the bench's TLS server writes them; its count
 includes OpenSSL's decryption) and ``tls-rtt`` (``rtt`` over TLS, with
 OpenSSL's work).  ``tls-rtt-raw`` is ``tls-rtt``'s floor: pre-built frames
 through ``ssl.MemoryBIO`` with no WebSocket client at all (the bench's
-``raw-tls-bio`` peer, ``clients/common.py`` ``BioSocket``).  Needs valgrind (Debian package ``valgrind``) and, for
-the TLS modes, openssl.
+``raw-tls-bio`` peer, ``clients/common.py`` ``BioSocket``).  ``z-recv``
+is the bench's ``z-recv-json-1k``: 1 KiB JSON-like text messages with
+permessage-deflate, each compressed on its own as the bench server does;
+its count includes zlib's inflation.  Needs valgrind (Debian package
+``valgrind``) and, for the TLS modes, openssl.
 """
 
 from __future__ import annotations
@@ -66,9 +69,10 @@ def serve(mode: str, count: int) -> None:
         if line.lower().startswith(b"sec-websocket-key")
     )
     accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    extension = b"Sec-WebSocket-Extensions: permessage-deflate\r\n" if mode.startswith("z-") else b""
     conn.sendall(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        b"Sec-WebSocket-Accept: " + accept + b"\r\n" + extension + b"\r\n"
     )
     rest = b""
 
@@ -90,6 +94,9 @@ def serve(mode: str, count: int) -> None:
 
     if mode in ("recv", "recv-into"):
         conn.sendall(FRAME * count)
+    elif mode == "z-recv":
+        frames = z_frames()
+        conn.sendall(b"".join(frames[i % len(frames)] for i in range(count)))
     elif mode == "tls-recv":
         for _ in range(count):  # one record each
             conn.sendall(TLS_FRAME)
@@ -104,6 +111,26 @@ def serve(mode: str, count: int) -> None:
     conn.close()
 
 
+def z_frames() -> list[bytes]:
+    """The bench's z-recv-json-1k messages (clients/common.py), each
+    deflated on its own (RFC 7692 §7.2.1: the tail 00 00 ff ff removed) in
+    an unmasked text frame with RSV1."""
+    import zlib
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients"))
+    from common import CYCLE, zpayload, zset_index
+
+    template = zpayload("json", 1024)
+    frames = []
+    for i in range(CYCLE):
+        z = zlib.compressobj(1, zlib.DEFLATED, -15, 8)
+        data = z.compress(zset_index(template, i).encode()) + z.flush(zlib.Z_SYNC_FLUSH)
+        data = data[:-4]
+        assert 126 <= len(data) < 65536
+        frames.append(bytes([0xC1, 126]) + len(data).to_bytes(2, "big") + data)
+    return frames
+
+
 def client(mode: str, count: int, port: str) -> None:
     if mode == "tls-rtt-raw":
         return raw_tls_client(count, port)
@@ -114,6 +141,8 @@ def client(mode: str, count: int, port: str) -> None:
 
         context = ssl.create_default_context(cafile=os.environ["ICOUNT_CERT"])
         ws = WsClient(f"wss://127.0.0.1:{port}/", ssl_context=context)
+    elif mode.startswith("z-"):
+        ws = WsClient(f"ws://127.0.0.1:{port}/", compression="deflate", compression_level=1)
     else:
         ws = WsClient(f"ws://127.0.0.1:{port}/")
     msg = b"y" * 64
