@@ -486,12 +486,13 @@ def test_message_too_big_is_reported_as_our_1009_afterwards():
     assert parse_close_frame(close["payload"])["code"] == 1009
 
 
-def blocked_receiver(ws, got):
-    """A thread in receive(), holding the receive lock until a message."""
+def blocked_receiver(ws, got, timeout=T):
+    """A thread in receive(), holding the receive lock until a message
+    (``timeout`` None: the fast path's blocking read)."""
 
     def run():
         try:
-            got.append(ws.receive(timeout=T))
+            got.append(ws.receive(timeout=timeout))
         except BaseException as exc:  # noqa: BLE001 - the test looks at it
             got.append(exc)
 
@@ -570,6 +571,47 @@ def test_a_receive_while_close_waits_gets_connection_closed_not_concurrency_erro
         # exception, depending on which thread read it).
         (first,) = got
         assert isinstance(first, ConnectionClosed) or first["type"] == "close"
+
+
+def test_a_close_from_another_thread_never_leaves_a_read_on_a_reused_descriptor():
+    # receive() with no timeout blocks in the fast path's read of the
+    # socket's descriptor (in C in the compiled build).  close() from
+    # another thread, with no answer from the server, ends TCP under it;
+    # the OS then gives the descriptor's number to the next socket made.
+    # The woken receiver must report the close and never read again: a
+    # read on the reused number would take another connection's bytes.
+    import socket
+
+    def script(peer):
+        peer.accept()
+        peer.recv_until_eof()  # never answers the close frame
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T)
+        number = ws._sock.fileno()
+        got: list = []
+        thread = blocked_receiver(ws, got, timeout=None)
+        time.sleep(0.1)  # in the blocking read
+        ws.close(timeout=0.2)
+        pairs = [socket.socketpair() for _ in range(4)]
+        try:
+            reused = [(a, b) for a, b in pairs if number in (a.fileno(), b.fileno())]
+            for a, b in pairs:
+                a.sendall(b"not yours")
+                b.sendall(b"not yours")
+            thread.join(T)
+            assert not thread.is_alive()
+            (outcome,) = got
+            assert isinstance(outcome, ConnectionClosed)
+            assert reused, f"descriptor {number} was not reused: the test proves nothing"
+            for a, b in pairs:
+                for end in (a, b):
+                    end.setblocking(False)
+                    assert end.recv(100) == b"not yours"
+        finally:
+            for a, b in pairs:
+                a.close()
+                b.close()
 
 
 class FrameChecker:
