@@ -6,6 +6,11 @@
  * keeps a closed peer from raising SIGPIPE (Python ignores it anyway).
  * ws_recv() makes one recv() and returns 0 with the count in *got (0 at
  * EOF), or the errno (EINTR: the caller runs the signal handlers first).
+ * ws_readable() waits up to timeout_ms for bytes to read (poll): 1 when
+ * they are there (or the socket failed: the recv then says so), 0 when
+ * none came in time, or -errno.  ws_monotonic() is CLOCK_MONOTONIC in
+ * seconds, for the remaining wait after a signal (only differences of it
+ * are used).
  * POSIX only: on Windows the Python-level path is used (WS_HAVE_FD_IO 0).
  */
 #ifndef WS_IO_H
@@ -25,10 +30,21 @@ WS_INLINE int ws_recv(int fd, unsigned char *buf, size_t len, size_t *got)
     (void)fd; (void)buf; (void)len; (void)got;
     return 38; /* ENOSYS */
 }
+WS_INLINE int ws_readable(int fd, int timeout_ms)
+{
+    (void)fd; (void)timeout_ms;
+    return -38; /* ENOSYS */
+}
+WS_INLINE double ws_monotonic(void)
+{
+    return 0.0;
+}
 #else
 #define WS_HAVE_FD_IO 1
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/types.h>
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0
@@ -61,6 +77,26 @@ WS_INLINE int ws_recv(int fd, unsigned char *buf, size_t len, size_t *got)
         return errno ? errno : EIO;
     *got = (size_t)n;
     return 0;
+}
+
+WS_INLINE int ws_readable(int fd, int timeout_ms)
+{
+    struct pollfd p;
+    int n;
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    n = poll(&p, 1, timeout_ms);
+    if (n < 0)
+        return -(errno ? errno : EIO);
+    return n > 0;
+}
+
+WS_INLINE double ws_monotonic(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 #endif
 

@@ -595,9 +595,33 @@ def test_recv_into_counts_bytes_of_wider_items(codec):
         assert items.tolist() == [0, 1, 0]
 
 
-def test_recv_into_runs_signal_handlers(codec, alarm):
+def test_recv_into_waits_at_most_timeout(codec):
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    a, b = socket.socketpair()
+    with a, b:
+        buf = bytearray(8)
+        started = time.monotonic()
+        assert codec.recv_into(b.fileno(), buf, 0, 8, 0.1) == -1  # nothing came
+        assert time.monotonic() - started >= 0.099  # never cut short
+        assert codec.recv_into(b.fileno(), buf, 0, 8, 0.0) == -1
+        a.sendall(b"here")
+        assert codec.recv_into(b.fileno(), buf, 0, 8, 0.0) == 4
+        timer = threading.Timer(0.1, a.sendall, (b"later",))
+        timer.start()
+        assert codec.recv_into(b.fileno(), buf, 0, 8, 10.0) == 5  # as soon as it comes
+        timer.join()
+        assert buf[:5] == b"later"
+        a.close()
+        assert codec.recv_into(b.fileno(), buf, 0, 8, 10.0) == 0  # EOF
+
+
+@pytest.mark.parametrize("timeout", [-1.0, 10.0])
+def test_recv_into_runs_signal_handlers(codec, alarm, timeout):
     # PEP 475: a handler's exception propagates with nothing read; a
-    # handler that returns lets the wait go on.
+    # handler that returns lets the wait go on (with a timeout too).
     import socket
 
     if not codec.HAVE_FD_IO:
@@ -608,11 +632,11 @@ def test_recv_into_runs_signal_handlers(codec, alarm):
         buf = bytearray(8)
         arm(0.05)
         with pytest.raises(KeyboardInterrupt):
-            codec.recv_into(b.fileno(), buf, 0, 8)
+            codec.recv_into(b.fileno(), buf, 0, 8, timeout)
         timer = threading.Timer(0.3, a.sendall, (b"late",))
         timer.start()
         arm(0.05)
-        assert codec.recv_into(b.fileno(), buf, 0, 8) == 4
+        assert codec.recv_into(b.fileno(), buf, 0, 8, timeout) == 4
         timer.join()
         assert buf[:4] == b"late"
     assert len(calls) == 2

@@ -11,7 +11,7 @@ import pytest
 
 from websocket import ConnectionClosed, HandshakeError, MessageTooBig, ProtocolError, State
 
-from .servers import request_key, server_frame, switching_protocols
+from .servers import T, request_key, server_frame, switching_protocols
 
 
 def opened(codec, **options):
@@ -557,6 +557,43 @@ def test_receive_ready_reads_a_big_frame_into_its_own_memory(codec):
         lock.release()
         a.sendall(server_frame(2, b"next"))
         assert ready(p, lock, fd=b.fileno()) == {"type": "binary", "data": b"next"}
+
+
+def test_receive_ready_with_keepalive_reads_until_the_keepalive_decision(codec):
+    # With keepalive the fast path's read waits only until the next
+    # keepalive decision, then leaves it (and the ping) to the full
+    # receive; bytes it reads restart the silence clock.
+    import socket
+    import threading
+    import time
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    p = opened(codec, ping_interval=0.2, ping_timeout=5.0)
+    lock = codec.FastLock()
+    a, b = socket.socketpair()
+    with a, b:
+        p.data_received(time.monotonic())
+        started = time.monotonic()
+        assert ready(p, lock, fd=b.fileno()) is None  # silence: it gave up at the decision
+        assert 0.18 <= time.monotonic() - started < T
+        assert p.keepalive(time.monotonic()) == 5.0  # due: the full receive queues the ping
+        (ping,) = sent(codec, p)
+        assert ping["opcode"] == 9
+        a.sendall(server_frame(2, b"data"))
+        # While the ping waits for its pong, the read is the full receive's.
+        assert ready(p, lock, fd=b.fileno()) is None and p.parser.buffered == 0
+        p.receive_data(b.recv(100) + server_frame(10, ping["payload"]))
+        p.data_received(time.monotonic())  # as the full receive does
+        assert p.next_message() == {"type": "binary", "data": b"data"}
+        assert p.next_message() is None  # the keepalive pong, consumed
+        # The pong came: the fast path reads again, and what it reads
+        # restarts the silence clock.
+        timer = threading.Timer(0.1, a.sendall, (server_frame(2, b"more"),))
+        timer.start()
+        assert ready(p, lock, fd=b.fileno()) == {"type": "binary", "data": b"more"}
+        assert p.keepalive(time.monotonic()) == pytest.approx(0.2, abs=0.05)
+        timer.join()
 
 
 def test_receive_ready_descriptor_eof_and_errors_leave_it_to_the_full_receive(codec):

@@ -800,22 +800,23 @@ class WsClient:
             # keepalive decision (see _fill_keepalive).  No thread.
             proto.data_received(time.monotonic())
             self._fill = self._fill_keepalive  # type: ignore[method-assign]
-        if proto.ping_interval is None:
-            # Without keepalive: when nothing is buffered, the fast path also
-            # makes receive()'s blocking read (see receive_ready).
-            tls = self._tls
-            fd = -1
-            reader: Any = None  # TLS in TLS: the full receive
-            if tls is None:
-                if HAVE_FD_IO and _FD_READS:
-                    # The read is made on the descriptor, in C (see _FD_READS):
-                    # close() (_abort) marks the connection closed before it
-                    # closes the socket.
-                    fd = self._fd
-                else:
-                    reader = self._sock.recv_into
-            elif tls.under is None:
-                reader = tls.read_ready
+        # When nothing is buffered, the fast path also makes receive()'s
+        # blocking read (see receive_ready); with keepalive only from the
+        # descriptor, whose read it bounds by the next keepalive decision.
+        tls = self._tls
+        fd = -1
+        reader: Any = None  # TLS in TLS: the full receive
+        if tls is None:
+            if HAVE_FD_IO and _FD_READS:
+                # The read is made on the descriptor, in C (see _FD_READS):
+                # close() (_abort) marks the connection closed before it
+                # closes the socket.
+                fd = self._fd
+            elif proto.ping_interval is None:
+                reader = self._sock.recv_into
+        elif tls.under is None and proto.ping_interval is None:
+            reader = tls.read_ready
+        if fd >= 0 or reader is not None:
             self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, fd, reader)
         if frames_logger.isEnabledFor(logging.DEBUG):
             trace_frames(self)  # rebinds the per-message callables (see _trace)

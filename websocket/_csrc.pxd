@@ -18,3 +18,5 @@ cdef extern from "ws_io.h":
     int WS_HAVE_FD_IO
     int ws_send_all(int fd, const unsigned char *buf, size_t length, size_t *done) nogil
     int ws_recv(int fd, unsigned char *buf, size_t length, size_t *got) nogil
+    int ws_readable(int fd, int timeout_ms) nogil
+    double ws_monotonic() nogil

@@ -187,7 +187,9 @@ cdef class ClientProtocol:
     cpdef bint is_closed(self)
     @cython.locals(compressed=bint)
     cpdef bint send_ready(self, FastLock lock, int fd, object writer, int opcode, object payload) except -1
-    @cython.locals(parser=FrameParser, at=Py_ssize_t, n=Py_ssize_t)
+    @cython.locals(parser=FrameParser, at=Py_ssize_t, n=Py_ssize_t, wait=double)
     cpdef object receive_ready(self, FastLock lock, int fd=*, object reader=*)
+    @cython.locals(due=double)
+    cdef double _read_wait(self, double now)
     cpdef check_open(self)
     cpdef object next_message(self)

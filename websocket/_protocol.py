@@ -1849,7 +1849,11 @@ class ClientProtocol:
         that a round trip's receive is also one call.  From ``fd`` it is
         the primitive ``recv_into``, called in C in the compiled build,
         into the buffer's free region with no view made (bench/README.md
-        has the 1,900 instructions a ``socket.recv_into`` of a view cost).  It is only
+        has the 1,900 instructions a ``socket.recv_into`` of a view cost).
+        With keepalive (``ping_interval``) that read waits only until the
+        next keepalive decision (:meth:`_read_wait`), and bytes it gets
+        count as received (:meth:`data_received`); the decision itself,
+        and any wait after it, are the full receive's.  It is only
         made with an empty buffer: a whole control frame or fragment
         waiting in it is the full receive's to take, without blocking.
 
@@ -1883,6 +1887,9 @@ class ClientProtocol:
             ):
                 try:
                     if fd >= 0:
+                        wait = -1.0  # no keepalive: as long as it takes
+                        if self.ping_interval is not None:
+                            wait = self._read_wait(time.monotonic())
                         at = parser._offer()
                         buf = parser._view
                         if at < 0:  # into a big frame's own memory
@@ -1893,7 +1900,13 @@ class ClientProtocol:
                         # it closes the socket, and in the compiled build no
                         # Python code runs from here to the recv() (no GIL
                         # switch), so ``fd`` is still this connection's.
-                        n = recv_into(fd, buf, at, parser._offered) if self.state is _OPEN else 0
+                        n = 0
+                        if wait != 0.0 and self.state is _OPEN:
+                            n = recv_into(fd, buf, at, parser._offered, wait)
+                        if n < 0:
+                            n = 0  # nothing before the keepalive decision: the full receive's
+                        elif n > 0 and wait > 0.0:
+                            self._last_received = time.monotonic()
                     else:
                         n = reader(parser.get_buffer())
                 except (OSError, ValueError):
@@ -2133,6 +2146,17 @@ class ClientProtocol:
     def data_received(self, now: float) -> None:
         """Bytes arrived at ``now``: the connection is not silent."""
         self._last_received = now
+
+    def _read_wait(self, now: float) -> float:
+        """How long receive_ready's read may wait for bytes with keepalive
+        on: until the next keepalive decision, which is the full
+        receive's (:meth:`keepalive`); 0.0 when that is now, or while a
+        keepalive ping waits for its pong."""
+        interval = self.ping_interval
+        if interval is None or self._keepalive_ping is not None or self._last_received < 0.0:
+            return 0.0
+        due: float = self._last_received + interval - now
+        return due if due > 0.0 else 0.0
 
     def keepalive(self, now: float) -> float | None:
         """The keepalive decision at ``now`` (only while a receive waits).

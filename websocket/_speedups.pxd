@@ -38,4 +38,5 @@ cdef class FrameEncoder:
     cpdef encode(self, int opcode, object payload, bint fin=*, bint rsv1=*)
 
 
-cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t size) except -1
+cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t size,
+                           double timeout=*) except -2

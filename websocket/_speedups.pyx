@@ -20,7 +20,7 @@ from libc.string cimport memcpy, strerror
 import os
 
 from websocket._csrc cimport (WS_HAVE_FD_IO, WS_UTF8_ACCEPT, WS_UTF8_REJECT, ws_mask,
-                              ws_recv, ws_send_all, ws_utf8_feed)
+                              ws_monotonic, ws_readable, ws_recv, ws_send_all, ws_utf8_feed)
 
 cdef extern from "Python.h":
     int PyErr_CheckSignals() except -1
@@ -237,12 +237,15 @@ cdef int _send_all(int fd, const unsigned char *buf, size_t length, size_t *done
         PyErr_CheckSignals()
 
 
-cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t size) except -1:
+cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t size,
+                           double timeout=-1.0) except -2:
     """Receive once from the blocking socket ``fd`` into
     ``buffer[start:start + size]``, without the GIL: the count, 0 at EOF.
 
-    A signal that interrupts the wait runs Python's handlers (PEP 475):
-    their exception propagates with nothing read, else it waits again.
+    ``timeout`` (seconds, when >= 0): wait at most that long for bytes
+    (poll), and return -1 if none came.  A signal that interrupts the wait
+    runs Python's handlers (PEP 475): their exception propagates with
+    nothing read, else it waits on (for what is left of ``timeout``).
     The protocol's receive fast path calls this in C (``_speedups.pxd``),
     where ``socket.recv_into`` plus a memoryview of the region cost about
     1,900 instructions per read in argument parsing and view slicing.
@@ -250,6 +253,8 @@ cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t s
     cdef Py_buffer view
     cdef size_t got = 0
     cdef int err
+    cdef int ms
+    cdef double deadline = 0.0, left
     if not WS_HAVE_FD_IO:
         raise OSError(38, "recv_into() is not available on this platform")
     try:
@@ -259,6 +264,24 @@ cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t s
     try:
         if start < 0 or size < 1 or start > view.len - size:
             raise ValueError(f"region {start}+{size} is outside the buffer's {view.len} bytes")
+        if timeout >= 0.0:
+            deadline = ws_monotonic() + timeout
+            left = timeout
+            while True:
+                # Whole milliseconds, rounded up: a wait is never cut short.
+                ms = <int>min(left * 1000.0 + 0.999999, 2147483647.0)
+                with nogil:
+                    err = ws_readable(fd, ms)
+                if err > 0:
+                    break
+                if err == 0:
+                    return -1
+                if err != -4:  # EINTR
+                    raise OSError(-err, strerror(-err).decode("utf-8", "replace"))
+                PyErr_CheckSignals()
+                left = deadline - ws_monotonic()
+                if left <= 0.0:
+                    return -1
         while True:
             with nogil:
                 err = ws_recv(fd, <unsigned char *>view.buf + start, <size_t>size, &got)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import _thread
 import codecs
 import os
+import select
 import struct
 import sys
 from collections.abc import Iterator
@@ -208,12 +209,14 @@ def validate_utf8(data: Any) -> bool:
     return True
 
 
-def recv_into(fd: int, buffer: Any, start: int, size: int) -> int:
+def recv_into(fd: int, buffer: Any, start: int, size: int, timeout: float = -1.0) -> int:
     """Receive once from the blocking socket ``fd`` into
     ``buffer[start:start + size]``: the count, 0 at EOF.
 
-    A signal that interrupts the wait runs Python's handlers (PEP 475):
-    their exception propagates with nothing read, else it waits again.
+    ``timeout`` (seconds, when >= 0): wait at most that long for bytes,
+    and return -1 if none came.  A signal that interrupts the wait runs
+    Python's handlers (PEP 475): their exception propagates with nothing
+    read, else it waits on (for what is left of ``timeout``).
     """
     if not HAVE_FD_IO:
         raise OSError(38, "recv_into() is not available on this platform")
@@ -227,6 +230,12 @@ def recv_into(fd: int, buffer: Any, start: int, size: int) -> int:
         view = view.cast("B")
     if start < 0 or size < 1 or start > len(view) - size:
         raise ValueError(f"region {start}+{size} is outside the buffer's {len(view)} bytes")
+    if timeout >= 0.0:
+        poller = select.poll()  # (POSIX, as HAVE_FD_IO; no FD_SETSIZE limit)
+        poller.register(fd, select.POLLIN)
+        # Whole milliseconds, rounded up: a wait is never cut short.
+        if not poller.poll(min(int(timeout * 1000.0 + 0.999999), 2**31 - 1)):
+            return -1
     return os.readv(fd, [view[start : start + size]])
 
 
