@@ -21,7 +21,8 @@ through ``ssl.MemoryBIO`` with no WebSocket client at all (the bench's
 ``raw-tls-bio`` peer, ``clients/common.py`` ``BioSocket``).  ``z-recv``
 is the bench's ``z-recv-json-1k``: 1 KiB JSON-like text messages with
 permessage-deflate, each compressed on its own as the bench server does;
-its count includes zlib's inflation.  Needs valgrind (Debian package
+its count includes zlib's inflation.  ``--ping-interval 20`` measures
+the plain modes with keepalive on.  Needs valgrind (Debian package
 ``valgrind``) and, for the TLS modes, openssl.
 """
 
@@ -144,7 +145,8 @@ def client(mode: str, count: int, port: str) -> None:
     elif mode.startswith("z-"):
         ws = WsClient(f"ws://127.0.0.1:{port}/", compression="deflate", compression_level=1)
     else:
-        ws = WsClient(f"ws://127.0.0.1:{port}/")
+        ping_interval = float(os.environ.get("ICOUNT_PING_INTERVAL", "0")) or None
+        ws = WsClient(f"ws://127.0.0.1:{port}/", ping_interval=ping_interval)
     msg = b"y" * 64
     if mode == "recv-into":
         buf = bytearray(64)
@@ -206,6 +208,8 @@ def main() -> None:
     ap.add_argument("--python", action="append", help="interpreter(s) to measure (default: this one)")
     ap.add_argument("--modes", default="recv,send,rtt")
     ap.add_argument("--count", type=int, default=20000)
+    ap.add_argument("--ping-interval", type=float, default=0.0,
+                    help="keepalive for the plain modes (seconds; 0: none, the default)")
     ap.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--client", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -213,6 +217,8 @@ def main() -> None:
         return serve(args.serve[0], int(args.serve[1]))
     if args.client:
         return client(args.client[0], int(args.client[1]), args.client[2])
+    if args.ping_interval:
+        os.environ["ICOUNT_PING_INTERVAL"] = str(args.ping_interval)
     where = tempfile.mkdtemp()
     os.environ["ICOUNT_CERT"], os.environ["ICOUNT_KEY"] = certificate(where)
     impl = "pure" if os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0") else "compiled"
