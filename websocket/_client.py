@@ -87,7 +87,7 @@ else:
 # its number to another socket) in between.  Pure Python and free-threaded
 # builds could switch threads there; they read through socket.recv_into,
 # which takes the descriptor from the socket object at the system call.
-_FD_READS = protocol.COMPILED and getattr(sys, "_is_gil_enabled", lambda: True)()
+_FD_READS = HAVE_FD_IO and protocol.COMPILED and getattr(sys, "_is_gil_enabled", lambda: True)()
 
 ClientProtocol = protocol.ClientProtocol
 
@@ -807,7 +807,7 @@ class WsClient:
         fd = -1
         reader: Any = None  # TLS in TLS: the full receive
         if tls is None:
-            if HAVE_FD_IO and _FD_READS:
+            if _FD_READS:
                 # The read is made on the descriptor, in C (see _FD_READS):
                 # close() (_abort) marks the connection closed before it
                 # closes the socket.

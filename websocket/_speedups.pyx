@@ -221,6 +221,11 @@ def validate_utf8(data):
         PyBuffer_Release(&view)
 
 
+cdef int _os_error(int err) except -1:
+    """Raise OSError for the errno ``err``, with the system's message."""
+    raise OSError(err, strerror(err).decode("utf-8", "replace"))
+
+
 cdef int _send_all(int fd, const unsigned char *buf, size_t length, size_t *done) except -1:
     """Write all of buf to fd, releasing the GIL; signals are checked on
     EINTR (a handler's exception propagates, the frame then half-sent).
@@ -233,7 +238,7 @@ cdef int _send_all(int fd, const unsigned char *buf, size_t length, size_t *done
         if err == 0:
             return 0
         if err != 4:  # EINTR
-            raise OSError(err, strerror(err).decode("utf-8", "replace"))
+            _os_error(err)
         PyErr_CheckSignals()
 
 
@@ -277,7 +282,7 @@ cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t s
                 if err == 0:
                     return -1
                 if err != -4:  # EINTR
-                    raise OSError(-err, strerror(-err).decode("utf-8", "replace"))
+                    _os_error(-err)
                 PyErr_CheckSignals()
                 left = deadline - ws_monotonic()
                 if left <= 0.0:
@@ -288,7 +293,7 @@ cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t s
             if err == 0:
                 return <Py_ssize_t>got
             if err != 4:  # EINTR
-                raise OSError(err, strerror(err).decode("utf-8", "replace"))
+                _os_error(err)
             PyErr_CheckSignals()
     finally:
         PyBuffer_Release(&view)
