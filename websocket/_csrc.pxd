@@ -20,3 +20,5 @@ cdef extern from "ws_io.h":
     int ws_recv(int fd, unsigned char *buf, size_t length, size_t *got) nogil
     int ws_readable(int fd, int timeout_ms) nogil
     double ws_monotonic() nogil
+    unsigned char *ws_chunk_alloc(size_t length) nogil
+    void ws_chunk_free(unsigned char *p, size_t length) nogil

@@ -14,13 +14,13 @@ Same names, signatures, results and exceptions as the twin
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_FillInfo, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, strerror
 
 import os
 
 from websocket._csrc cimport (WS_HAVE_FD_IO, WS_UTF8_ACCEPT, WS_UTF8_REJECT, ws_mask,
-                              ws_monotonic, ws_readable, ws_recv, ws_send_all, ws_utf8_feed)
+                              ws_chunk_alloc, ws_chunk_free, ws_monotonic, ws_readable, ws_recv,
+                              ws_send_all, ws_utf8_feed)
 
 cdef extern from "Python.h":
     int PyErr_CheckSignals() except -1
@@ -310,7 +310,7 @@ cdef class FrameEncoder:
         self._buf = bytearray()
 
     def __dealloc__(self):
-        free(self._chunk)
+        ws_chunk_free(self._chunk, _SEND_CHUNK)
 
     cpdef send_to(self, int fd, int opcode, object payload, bint fin=True, bint rsv1=False):
         """Encode one frame and write all of it to the blocking socket fd.
@@ -335,7 +335,7 @@ cdef class FrameEncoder:
         if not WS_HAVE_FD_IO:
             raise OSError(38, "send_to() is not available on this platform")
         if self._chunk == NULL:
-            self._chunk = <unsigned char *>malloc(_SEND_CHUNK)
+            self._chunk = ws_chunk_alloc(_SEND_CHUNK)
             if self._chunk == NULL:
                 raise MemoryError()
         if isinstance(payload, str):
