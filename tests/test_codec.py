@@ -259,6 +259,61 @@ def test_large_frames_share_a_buffer_valid_until_the_next_call(codec):
         view.release()
 
 
+@pytest.mark.parametrize("text", ["", "a", "x" * 125, "abc" * 30_000, "é" * 40_000, "x" * 70_000 + "é"],
+                         ids=["empty", "one", "125", "ascii-90k", "latin-80k", "mixed-70k"])
+def test_encoder_sends_str_as_utf8_read_in_place_when_ascii(codec, text):
+    """A str payload is its UTF-8 (an ASCII one read in place by the
+    compiled twin, without encoding it): through encode() and send_to(),
+    masked or not, and the str is unchanged."""
+    import socket
+
+    want = text.encode()
+    for mask in (True, False):
+        encoder = codec.FrameEncoder(mask=mask)
+        frame = codec.decode_frame(bytes(encoder.encode(1, text)))
+        assert (frame["masked"], frame["payload"]) == (mask, want)
+        if codec.HAVE_FD_IO:
+            a, b = socket.socketpair()
+            with a, b:
+                b.settimeout(10)
+                encoder.send_to(a.fileno(), 1, text)
+                a.shutdown(socket.SHUT_WR)
+                received = bytearray()
+                while chunk := b.recv(1 << 20):
+                    received += chunk
+            assert codec.decode_frame(received)["payload"] == want
+    assert text.encode() == want
+    with pytest.raises(UnicodeEncodeError):
+        codec.FrameEncoder().encode(1, text + "\ud800")
+
+
+def test_ascii_slice_is_the_ascii_of_a_slice(codec):
+    """ascii_slice(text, start, stop) == text[start:stop].encode("ascii"),
+    clamped as a slice is; the compiled twin's is a read-only view of the
+    str that keeps it alive.  Not ASCII, or a negative index: ValueError
+    naming it."""
+    ascii_slice = codec.primitives.ascii_slice
+    text = "".join(chr(32 + i % 95) for i in range(300_001))
+    for start, stop in [(0, 0), (0, 1), (5, 17), (0, 262_144), (262_144, 524_288), (299_999, 400_000),
+                        (400_000, 500_000), (10, 3), (0, 300_001)]:
+        piece = ascii_slice(text, start, stop)
+        assert bytes(piece) == text[start:stop].encode("ascii"), (start, stop)
+    view = memoryview(ascii_slice("k" * 1000 + "end", 1000, 2000))
+    assert view.readonly and bytes(view) == b"end"
+    del view
+    kept = memoryview(ascii_slice("".join(["q"] * 5000), 4990, 5000))
+    import gc
+
+    gc.collect()  # the str's only reference is the slice's
+    assert bytes(kept) == b"q" * 10
+    with pytest.raises(ValueError, match="ASCII str, got one of 4 characters"):
+        ascii_slice("abcé", 0, 2)
+    with pytest.raises(ValueError, match="slice -1:3 has a negative index"):
+        ascii_slice("abc", -1, 3)
+    with pytest.raises(TypeError):
+        ascii_slice(b"abc", 0, 3)
+
+
 def test_frame_encoder_unmasked_flags_and_text(codec):
     encoder = codec.FrameEncoder(mask=False)
     wire = bytes(encoder.encode(1, "hé", fin=False, rsv1=True))

@@ -391,6 +391,26 @@ def test_deflater_refuses_a_str_with_no_utf8_before_taking_any(codec, size):
     assert d.decompress(bytes(deflater.compress("after")) + TAIL) == b"after"
 
 
+def test_deflater_reads_a_big_ascii_str_in_pieces_as_its_bytes(codec):
+    """A big ASCII str is compressed from its own characters in pieces
+    (ascii_slice) instead of encoded whole: the output is the same bytes as
+    for its UTF-8 given as bytes, as a fragmented message's piece and as
+    its last, for sizes around the piece size."""
+    chunk = 256 * 1024  # _protocol.INFLATE_CHUNK
+    with_str = codec.protocol._Deflater(6, 15, 8, False)
+    with_bytes = codec.protocol._Deflater(6, 15, 8, False)
+    d = zlib.decompressobj(-15)
+    for size in [16 * 1024 + 1, chunk - 1, chunk, chunk + 1, 3 * chunk + 7]:
+        text = "".join(f'{{"i":{i},"p":"{i * 7919 % 100_003}"}},' for i in range(size // 8))[:size]
+        assert len(text) == size and text.isascii()
+        wire = b""
+        for final in (False, True):  # a message of two pieces: the text twice
+            out = bytes(with_str.compress(text, final))
+            assert out == bytes(with_bytes.compress(text.encode(), final)), (size, final)
+            wire += out
+        assert d.decompress(wire + TAIL) == text.encode() * 2
+
+
 def test_deflater_small_and_large_messages_make_one_stream(codec):
     """Small bytes and bytearray messages (up to JOIN_MAX) are compressed
     without the reused buffer; every size and type around that bound, in

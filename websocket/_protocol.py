@@ -58,11 +58,19 @@ from ._handshake import (
 
 if cython.compiled:
     # (recv_into too, called in C: _protocol.pxd cimports it.)
-    from ._speedups import FrameEncoder, Utf8Validator, frame_header, mask, writable_bytes
+    from ._speedups import (
+        FrameEncoder,
+        Utf8Validator,
+        ascii_slice,
+        frame_header,
+        mask,
+        writable_bytes,
+    )
 else:
     from ._speedups_py import (  # type: ignore[assignment]
         FrameEncoder,
         Utf8Validator,
+        ascii_slice,
         frame_header,
         mask,
         mask_into,
@@ -592,12 +600,19 @@ class _Deflater:
         """
         z = self._z
         cls = payload.__class__
+        text: str | None = None
         if cls is str:
-            # Whole, first.  Encoded in pieces, the pieces before a bad
-            # code point were in the compressor's history but never sent,
-            # and the server then inflated the next message wrong.
-            payload = payload.encode("utf-8")
-            cls = bytes
+            if len(payload) > JOIN_MAX and payload.isascii():
+                # A big ASCII str is its own UTF-8, read in pieces
+                # (ascii_slice: views of it in the compiled twin) instead
+                # of encoded into a new megabyte per message.
+                text = payload
+            else:
+                # Whole, first.  Encoded in pieces, the pieces before a bad
+                # code point were in the compressor's history but never
+                # sent, and the server then inflated the next message wrong.
+                payload = payload.encode("utf-8")
+                cls = bytes
         if final and (cls is bytes or cls is bytearray) and len(payload) <= JOIN_MAX:
             # A small message, the usual one: its two zlib results joined,
             # without the buffer's bookkeeping (two calls of _append).
@@ -605,20 +620,25 @@ class _Deflater:
             return memoryview(out)[: len(out) - 4]
         if len(self._out) > INFLATE_KEEP:
             self._out = bytearray()
-        data = _as_buffer(payload, "payload")
-        total = len(data)
+        data: Any = _as_buffer(payload, "payload") if text is None else None
+        total = len(payload) if data is None else len(data)
         size = 0
         try:
             at = 0
             while True:
-                size = self._append(size, z.compress(data[at : at + INFLATE_CHUNK]))
+                if text is None:
+                    piece = data[at : at + INFLATE_CHUNK]
+                else:
+                    piece = ascii_slice(text, at, at + INFLATE_CHUNK)
+                size = self._append(size, z.compress(piece))
                 at += INFLATE_CHUNK
                 if at >= total:
                     break
             if final:
                 size = self._append(size, z.flush(self._flush))
         finally:
-            data.release()
+            if data is not None:
+                data.release()
         if not final:
             return memoryview(self._out)[:size]
         # §7.2.1: a sync (or full) flush always ends with the empty stored

@@ -17,6 +17,7 @@ __all__ = [
     "FastLock",
     "recv_into",
     "writable_bytes",
+    "ascii_slice",
 ]
 
 HAVE_FD_IO: bool
@@ -28,6 +29,10 @@ def mask_into(dst: _BytesLike, src: _BytesLike, key: _BytesLike, phase: int = 0)
 def frame_header(b0: int, length: int, masked: bool) -> bytes: ...
 def validate_utf8(data: _BytesLike) -> bool: ...
 def recv_into(fd: int, buffer: _BytesLike, start: int, size: int, timeout: float = -1.0) -> int: ...
+def ascii_slice(text: str, start: int, stop: int) -> _BytesLike:
+    """``text[start:stop].encode("ascii")`` of an ASCII str (ValueError
+    otherwise); the compiled twin's is a view of the str, without a copy."""
+
 def writable_bytes(owner: bytes, offset: int, size: int) -> memoryview:
     """Compiled twin only: a writable view into a bytes object being filled."""
 

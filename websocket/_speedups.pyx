@@ -24,6 +24,10 @@ from websocket._csrc cimport (WS_HAVE_FD_IO, WS_UTF8_ACCEPT, WS_UTF8_REJECT, ws_
 
 cdef extern from "Python.h":
     int PyErr_CheckSignals() except -1
+    # PEP 393: an ASCII str stores one byte per character, its UTF-8.
+    bint PyUnicode_IS_ASCII(object text)
+    void *PyUnicode_DATA(object text)
+    Py_ssize_t PyUnicode_GET_LENGTH(object text)
 
 __all__ = [
     "HAVE_FD_IO",
@@ -36,6 +40,7 @@ __all__ = [
     "FastLock",
     "recv_into",
     "writable_bytes",
+    "ascii_slice",
 ]
 
 cdef enum:
@@ -63,6 +68,17 @@ cdef int _get_buffer(object obj, Py_buffer *view, str what) except -1:
     # A non-contiguous buffer: the twin copies it too.
     PyObject_GetBuffer(memoryview(obj).tobytes(), view, PyBUF_SIMPLE)
     return 0
+
+
+cdef int _get_payload(object payload, Py_buffer *view) except -1:
+    """A frame's payload as a buffer: a str is its UTF-8, an ASCII one read
+    in place (see ascii_slice) instead of encoded into a new bytes object."""
+    if isinstance(payload, str):
+        if PyUnicode_IS_ASCII(payload):
+            PyBuffer_FillInfo(view, payload, PyUnicode_DATA(payload), PyUnicode_GET_LENGTH(payload), 1, PyBUF_SIMPLE)
+            return 0
+        payload = (<str>payload).encode("utf-8")
+    return _get_buffer(payload, view, "payload")
 
 
 cdef int _get_key(object key, unsigned char *out) except -1:
@@ -338,9 +354,7 @@ cdef class FrameEncoder:
             self._chunk = ws_chunk_alloc(_SEND_CHUNK)
             if self._chunk == NULL:
                 raise MemoryError()
-        if isinstance(payload, str):
-            payload = (<str>payload).encode("utf-8")
-        _get_buffer(payload, &view, "payload")
+        _get_payload(payload, &view)
         try:
             p = self._chunk
             src = <const unsigned char *>view.buf
@@ -382,9 +396,7 @@ cdef class FrameEncoder:
         cdef Py_ssize_t hlen, total
         cdef unsigned char *p
         cdef int b0 = _b0_checked(opcode, fin, rsv1)
-        if isinstance(payload, str):
-            payload = (<str>payload).encode("utf-8")
-        _get_buffer(payload, &view, "payload")
+        _get_payload(payload, &view)
         try:
             if self._mask:
                 key = self._next_key()
@@ -444,6 +456,47 @@ def writable_bytes(bytes owner, Py_ssize_t offset, Py_ssize_t size):
     w.ptr = PyBytes_AS_STRING(owner) + offset
     w.size = size
     return memoryview(w)
+
+
+cdef class _AsciiText:
+    """Exports a read-only buffer over an ASCII str's own characters, which
+    are its UTF-8.  Holding ``owner`` keeps them alive while exported."""
+    cdef object owner
+    cdef const char *ptr
+    cdef Py_ssize_t size
+
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        PyBuffer_FillInfo(buffer, self, <void *>self.ptr, self.size, 1, flags)
+
+    def __releasebuffer__(self, Py_buffer *buffer):
+        pass
+
+    def __len__(self):
+        return self.size
+
+
+def ascii_slice(str text, Py_ssize_t start, Py_ssize_t stop):
+    """``text[start:stop].encode("ascii")`` of an ASCII str, as a read-only
+    buffer over the str's own characters: no copy.
+
+    An ASCII str stores one byte per character (PEP 393), which is its
+    UTF-8.  A 1 MiB text message compressed in pieces this way allocates
+    nothing per piece; encoded whole, it allocated, filled and freed 1 MiB
+    per message.  ``start`` and ``stop`` are clamped as a slice's are
+    (no negative indices).
+    """
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+    if not PyUnicode_IS_ASCII(text):
+        raise ValueError(f"ascii_slice() needs an ASCII str, got one of {n} characters that is not")
+    if start < 0 or stop < 0:
+        raise ValueError(f"slice {start}:{stop} has a negative index")
+    stop = min(stop, n)
+    start = min(start, stop)
+    cdef _AsciiText view = _AsciiText.__new__(_AsciiText)
+    view.owner = text
+    view.ptr = <const char *>PyUnicode_DATA(text) + start
+    view.size = stop - start
+    return memoryview(view)
 
 
 # -- a lock for the per-message path ------------------------------------------

@@ -30,6 +30,7 @@ __all__ = [
     "FrameEncoder",
     "FastLock",
     "recv_into",
+    "ascii_slice",
 ]
 
 #: Encoded frames up to this size get a fresh bytes object; larger ones are
@@ -197,6 +198,18 @@ class Utf8Validator:
     def complete(self) -> bool:
         """True when valid so far and not inside a multi-byte character."""
         return self._ok and not self._decoder.getstate()[0]
+
+
+def ascii_slice(text: str, start: int, stop: int) -> bytes:
+    """``text[start:stop].encode("ascii")`` of an ASCII str (the compiled
+    twin returns a view of the str's own bytes instead of this copy)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}")
+    if not text.isascii():
+        raise ValueError(f"ascii_slice() needs an ASCII str, got one of {len(text)} characters that is not")
+    if start < 0 or stop < 0:
+        raise ValueError(f"slice {start}:{stop} has a negative index")
+    return text[start:stop].encode("ascii")
 
 
 def validate_utf8(data: Any) -> bool:
