@@ -433,6 +433,33 @@ def test_deflater_small_and_large_messages_make_one_stream(codec):
             assert d.decompress(wire) == want, (len(want), type(message).__name__)
 
 
+def test_whole_frame_tail_written_in_the_buffer_leaves_the_next_frame_intact(codec):
+    """A small compressed message in one frame is inflated with the §7.2.2
+    tail written over the 4 bytes after its payload in the parser's
+    buffer, which are put back: the next frame's header and payload there
+    (of every kind, whole or cut at each byte) and free space."""
+    z = zlib.compressobj(6, zlib.DEFLATED, -15)
+    frames = [
+        server_frame(1, deflate(b'{"a": 1}', z=z), rsv1=True),
+        server_frame(2, b"\x00\x00\xff\xffplain"),  # a tail's bytes, uncompressed
+        server_frame(2, deflate(b"second", z=z), rsv1=True),
+        server_frame(9, b"ping"),
+        server_frame(2, deflate(b"x" * 3000, z=z), rsv1=True),
+        server_frame(1, "é".encode()),
+        server_frame(2, deflate(b"", z=z), rsv1=True),
+    ]
+    want = ['{"a": 1}', b"\x00\x00\xff\xffplain", b"second", b"ping", b"x" * 3000, "é", b""]
+    wire = b"".join(frames)
+    for cut in range(len(wire) + 1):
+        parser = compressed_parser(codec)
+        got = messages(parser, wire[:cut]) + messages(parser, wire[cut:])
+        assert [m["data"] for m in got] == want, cut
+    # A payload that does not inflate fails as before.
+    parser = compressed_parser(codec)
+    with pytest.raises(ProtocolError, match="invalid compressed data"):
+        messages(parser, server_frame(2, b"\xff\xff\xff", rsv1=True) + frames[1])
+
+
 def test_small_messages_inflated_in_one_call_and_the_ones_after_them(codec):
     """A small message in one frame that one zlib call inflates is returned
     without the message buffer (_Inflater.whole); one whose output is

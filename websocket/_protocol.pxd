@@ -52,7 +52,8 @@ cdef class _Inflater:
     cdef bytearray _join
 
     @cython.locals(joined=bint, join=bytearray)
-    cpdef Py_ssize_t inflate(self, object data, long long limit, bint final, bint whole=*) except -1
+    cpdef Py_ssize_t inflate(self, object data, long long limit, bint final, bint whole=*,
+                             bint tailed=*) except -1
     @cython.locals(size=Py_ssize_t, want=Py_ssize_t, got=Py_ssize_t)
     cdef bint _pump(self, object z, object data, long long limit, bint whole=*) except -1
     cpdef done(self)
@@ -114,7 +115,8 @@ cdef class FrameParser:
     cpdef object next_whole(self)
     cdef _failed(self, object exc)
     @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
-                   start=Py_ssize_t, avail=Py_ssize_t, msg=dict, zmsg=bint)
+                   start=Py_ssize_t, avail=Py_ssize_t, msg=dict, zmsg=bint, end=Py_ssize_t,
+                   w=cython.p_uchar, s0=cython.uchar, s1=cython.uchar, s2=cython.uchar, s3=cython.uchar)
     cdef object _whole_frame(self)
     cdef object _decode(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t length)
     @cython.locals(h=_Header, opcode=int, length=cython.longlong, avail=Py_ssize_t, limit=cython.longlong,
@@ -132,7 +134,7 @@ cdef class FrameParser:
     cdef object _next_frame(self)
     @cython.locals(inflater=_Inflater, before=Py_ssize_t, size=Py_ssize_t, text=bint,
                    p='const unsigned char *')
-    cdef object _inflate_frame(self, object src, bint fin)
+    cdef object _inflate_frame(self, object src, bint fin, bint tailed=*)
     cdef dict _control_message(self, int opcode, bytes data)
     @cython.locals(opcode=int)
     cdef dict _finish_message(self)
