@@ -422,25 +422,33 @@ cdef class FrameEncoder:
             PyBuffer_Release(&view)
 
 
-cdef class _WritableBytes:
-    """Exports a writable buffer over part of a bytes object being filled.
-
-    The parser receives a big frame's payload straight into the bytes object
-    it will return, before anyone else has a reference to it.  Holding
-    ``owner`` keeps the memory alive for as long as the buffer is exported.
-    """
+cdef class _Region:
+    """Exports a buffer over memory that ``owner`` holds, read-only or not:
+    part of a bytes object being filled (writable_bytes) or an ASCII str's
+    own characters (ascii_slice).  Holding ``owner`` keeps the memory alive
+    for as long as the buffer is exported."""
     cdef object owner
     cdef char *ptr
     cdef Py_ssize_t size
+    cdef bint readonly
 
     def __getbuffer__(self, Py_buffer *buffer, int flags):
-        PyBuffer_FillInfo(buffer, self, self.ptr, self.size, 0, flags)
+        PyBuffer_FillInfo(buffer, self, self.ptr, self.size, self.readonly, flags)
 
     def __releasebuffer__(self, Py_buffer *buffer):
         pass
 
     def __len__(self):
         return self.size
+
+
+cdef object _region(object owner, char *ptr, Py_ssize_t size, bint readonly):
+    cdef _Region r = _Region.__new__(_Region)
+    r.owner = owner
+    r.ptr = ptr
+    r.size = size
+    r.readonly = readonly
+    return memoryview(r)
 
 
 def writable_bytes(bytes owner, Py_ssize_t offset, Py_ssize_t size):
@@ -451,28 +459,7 @@ def writable_bytes(bytes owner, Py_ssize_t offset, Py_ssize_t size):
     """
     if offset < 0 or size < 0 or offset + size > len(owner):
         raise ValueError(f"range {offset}+{size} outside bytes of {len(owner)}")
-    cdef _WritableBytes w = _WritableBytes.__new__(_WritableBytes)
-    w.owner = owner
-    w.ptr = PyBytes_AS_STRING(owner) + offset
-    w.size = size
-    return memoryview(w)
-
-
-cdef class _AsciiText:
-    """Exports a read-only buffer over an ASCII str's own characters, which
-    are its UTF-8.  Holding ``owner`` keeps them alive while exported."""
-    cdef object owner
-    cdef const char *ptr
-    cdef Py_ssize_t size
-
-    def __getbuffer__(self, Py_buffer *buffer, int flags):
-        PyBuffer_FillInfo(buffer, self, <void *>self.ptr, self.size, 1, flags)
-
-    def __releasebuffer__(self, Py_buffer *buffer):
-        pass
-
-    def __len__(self):
-        return self.size
+    return _region(owner, PyBytes_AS_STRING(owner) + offset, size, False)
 
 
 def ascii_slice(str text, Py_ssize_t start, Py_ssize_t stop):
@@ -492,11 +479,7 @@ def ascii_slice(str text, Py_ssize_t start, Py_ssize_t stop):
         raise ValueError(f"slice {start}:{stop} has a negative index")
     stop = min(stop, n)
     start = min(start, stop)
-    cdef _AsciiText view = _AsciiText.__new__(_AsciiText)
-    view.owner = text
-    view.ptr = <const char *>PyUnicode_DATA(text) + start
-    view.size = stop - start
-    return memoryview(view)
+    return _region(text, <char *>PyUnicode_DATA(text) + start, stop - start, True)
 
 
 # -- a lock for the per-message path ------------------------------------------
