@@ -24,7 +24,6 @@ environments ``run.py`` creates (run it once first).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
 import sys
@@ -32,20 +31,25 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run  # noqa: E402  (bench/run.py: peers, environments, server)
-from run import HERE, PEERS, WORKLOADS, env_python, make_certificate, real_workload, runs_workload  # noqa: E402
+# bench/run.py: the peers, their environments and clients, the server.
+from run import (  # noqa: E402
+    CLIENTS,
+    PEERS,
+    WORKLOADS,
+    client_command,
+    make_certificate,
+    real_workload,
+    runs_workload,
+    start_server,
+)
 
 
 def instructions(peer: str, workload: str, port: int, scale: float) -> int:
     """Total instructions of one client run under callgrind."""
-    env_name, script, extra = PEERS[peer]
-    cmd = [str(env_python(env_name)), str(HERE / "clients" / script),
-           "--url", f"ws://127.0.0.1:{port}", "--workload", real_workload(workload), "--scale", str(scale)]
-    env = dict(os.environ, PYTHONPATH=str(HERE / "clients"), **extra)
-    env.pop("VIRTUAL_ENV", None)
+    cmd, env = client_command(peer, workload, port, scale)
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg", *cmd],
-                              capture_output=True, text=True, env=env, timeout=1800, cwd=str(HERE / "clients"))
+                              capture_output=True, text=True, env=env, timeout=1800, cwd=str(CLIENTS))
     if proc.returncode != 0:
         raise RuntimeError(f"{peer} {workload} failed: {proc.stderr.strip()[-600:]}")
     found = re.search(r"Collected : (\d+)", proc.stderr)  # every thread of the client
@@ -78,7 +82,7 @@ def main() -> None:
         for peer in peers:
             if not runs_workload(peer, workload):
                 continue
-            server, port = run.start_server()
+            server, port = start_server()
             try:
                 many = instructions(peer, workload, port, scale)
                 # Two messages: start-up, imports, handshake and close.

@@ -29,7 +29,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENVS = HERE / ".venvs"
 RESULTS = HERE / "results"
-sys.path.insert(0, str(HERE / "clients"))
+CLIENTS = HERE / "clients"
+sys.path.insert(0, str(CLIENTS))
 from common import FEED_RATE, WORKLOADS, compressed, tls  # noqa: E402
 
 #: env name: (needs Python >= 3.12, packages)
@@ -182,18 +183,23 @@ def start_server() -> tuple[subprocess.Popen, int]:
     return proc, int(line[1])
 
 
-def run_client(peer: str, workload: str, port: int, scale: float, server: subprocess.Popen) -> dict:
-    server_pid = server.pid
+def client_command(peer: str, workload: str, port: int, scale: float) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of ``peer``'s bench client (also
+    peer_icount.py's, which runs it under valgrind); cwd: ``CLIENTS``."""
     env_name, script, extra = PEERS[peer]
-    real = real_workload(workload)
-    os.sched_setaffinity(server_pid, {CLIENT_CPU} if workload == ONE_CORE else {SERVER_CPU})
-    cmd = [str(env_python(env_name)), str(HERE / "clients" / script),
-           "--url", f"ws://127.0.0.1:{port}", "--workload", real, "--scale", str(scale)]
-    env = dict(os.environ, PYTHONPATH=str(HERE / "clients"), **extra)
+    cmd = [str(env_python(env_name)), str(CLIENTS / script),
+           "--url", f"ws://127.0.0.1:{port}", "--workload", real_workload(workload), "--scale", str(scale)]
+    env = dict(os.environ, PYTHONPATH=str(CLIENTS), **extra)
     env.pop("VIRTUAL_ENV", None)
+    return cmd, env
+
+
+def run_client(peer: str, workload: str, port: int, scale: float, server: subprocess.Popen) -> dict:
+    os.sched_setaffinity(server.pid, {CLIENT_CPU} if workload == ONE_CORE else {SERVER_CPU})
+    cmd, env = client_command(peer, workload, port, scale)
     before = os.times()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900,
-                         preexec_fn=lambda: os.sched_setaffinity(0, {CLIENT_CPU}), cwd=str(HERE / "clients"))
+                         preexec_fn=lambda: os.sched_setaffinity(0, {CLIENT_CPU}), cwd=str(CLIENTS))
     after = os.times()
     if out.returncode != 0:
         return {"error": out.stderr.strip()[-600:]}
