@@ -10,7 +10,8 @@ shared machine.  This script runs one peer's bench client (``clients/``,
 in its ``run.py`` environment, against ``servers.py``) under ``valgrind
 --tool=callgrind`` twice, for about ``--messages`` messages and for two,
 and prints the difference divided by the message count: the user-space
-instructions one message costs that client, deterministic to about 1%.
+instructions one message costs that client, repeatable to within about
+3% between invocations (bench/README.md).
 Kernel work (the system calls themselves) is not in it: compare system
 call counts with ``strace -c`` (bench/README.md has both).
 
