@@ -1,9 +1,10 @@
 """Declares the compiled extensions; everything else is in pyproject.toml.
 
-Two extensions: the primitives (``_speedups.pyx``, hand-written Cython over
-``csrc/``) and the protocol (``_protocol.py``, the same file that runs as
+Three extensions: the primitives (``_speedups.pyx``, hand-written Cython
+over ``csrc/``), the protocol (``_protocol.py``, the same file that runs as
 plain Python, compiled in Cython's pure-Python mode through
-``_protocol.pxd``).  WEBSOCKET_NO_EXTENSIONS=1 (anything but "" or "0")
+``_protocol.pxd``) and the TLS layer (``_tls.py``, the same way through
+``_tls.pxd``).  WEBSOCKET_NO_EXTENSIONS=1 (anything but "" or "0")
 builds pure Python, as does any interpreter other than CPython.  Otherwise
 a failed compile fails the install: a silent fallback would ship a slow
 wheel.
@@ -44,10 +45,16 @@ if _want_extension():
                 depends=headers + ["websocket/_csrc.pxd", "websocket/_protocol.pxd", "websocket/_speedups.pxd"],
                 extra_compile_args=compile_args,
             ),
+            Extension(
+                "websocket._tls",
+                ["websocket/_tls.py"],
+                depends=["websocket/_tls.pxd", "websocket/_speedups.pxd"],
+                extra_compile_args=compile_args,
+            ),
         ],
         compiler_directives={
             "language_level": 3,
-            # Types come from _protocol.pxd; annotations are for mypy.
+            # Types come from _protocol.pxd and _tls.pxd; annotations are for mypy.
             "annotation_typing": False,
             "boundscheck": False,
             "wraparound": False,

@@ -697,6 +697,99 @@ def test_recv_into_runs_signal_handlers(codec, alarm, timeout):
     assert len(calls) == 2
 
 
+# -- send_all: the TLS send fast path's write ---------------------------------
+
+
+@pytest.mark.parametrize("kind", ["bytes", "bytearray", "memoryview", "array", "empty"])
+def test_send_all_writes_everything(codec, kind):
+    # 4 MiB is many times the socket buffer: the write is made in parts,
+    # with a reader draining the other end meanwhile.
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    payload = bytes(range(256)) * (4 * 4096) if kind != "empty" else b""
+    data = {
+        "bytes": payload,
+        "bytearray": bytearray(payload),
+        "memoryview": memoryview(bytearray(payload)),
+        "array": array.array("i", payload),  # 4-byte items: every byte counts
+        "empty": payload,
+    }[kind]
+    a, b = socket.socketpair()
+    got = bytearray()
+
+    def drain():
+        while chunk := b.recv(65536):
+            got.extend(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    with a, b:
+        codec.send_all(a.fileno(), data)
+        a.shutdown(socket.SHUT_WR)
+        reader.join(10)
+    assert not reader.is_alive()
+    assert got == payload
+
+
+def test_send_all_refuses_bad_arguments(codec):
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    a, b = socket.socketpair()
+    with a, b:
+        for data in ("text", None, 5):
+            with pytest.raises(TypeError, match=f"data must be a bytes-like object, not {type(data).__name__}"):
+                codec.send_all(a.fileno(), data)
+        b.close()  # the peer is gone: EPIPE (Python ignores SIGPIPE)
+        with pytest.raises(OSError) as gone:
+            codec.send_all(a.fileno(), b"x" * 100_000)
+        assert gone.value.errno in (errno.EPIPE, errno.ECONNRESET)
+    with pytest.raises(OSError) as closed:
+        codec.send_all(a.fileno(), b"x")
+    assert closed.value.errno == errno.EBADF
+
+
+def test_send_all_runs_signal_handlers(codec, alarm):
+    # PEP 475: a write blocked on a full socket buffer runs the handler;
+    # its exception propagates (part of the data written), and a handler
+    # that returns lets the write go on until everything is written.
+    import socket
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    arm, calls = alarm
+    a, b = socket.socketpair()
+    with a, b:
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        arm(0.05)
+        with pytest.raises(KeyboardInterrupt):
+            codec.send_all(a.fileno(), b"x" * 4_000_000)  # nobody reads
+        b.setblocking(False)
+        try:
+            while b.recv(1 << 20):
+                pass
+        except BlockingIOError:
+            pass
+        b.setblocking(True)
+        got = bytearray()
+
+        def drain_later():
+            time.sleep(0.3)
+            while len(got) < 1_000_000:
+                got.extend(b.recv(65536))
+
+        reader = threading.Thread(target=drain_later)
+        reader.start()
+        arm(0.05)
+        codec.send_all(a.fileno(), b"y" * 1_000_000)
+        reader.join(10)
+        assert got == b"y" * 1_000_000
+    assert len(calls) == 2
+
+
 @pytest.mark.parametrize("opcode", [-1, 16, 300])
 def test_encoder_refuses_opcodes_outside_4_bits(codec, opcode):
     # The compiled encoder used to put 300 on the wire as 0xC with RSV bits.

@@ -39,9 +39,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NoReturn, ParamSpec
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec
 
 from ._codec import protocol
+from ._codec import tls as _tls_module
 from ._deflate import DeflateSettings
 from ._exceptions import (
     ConcurrencyError,
@@ -90,6 +91,9 @@ else:
 _FD_READS = HAVE_FD_IO and protocol.COMPILED and getattr(sys, "_is_gil_enabled", lambda: True)()
 
 ClientProtocol = protocol.ClientProtocol
+if TYPE_CHECKING:
+    from ._tls import TLSLayer
+_TLS: type[TLSLayer] = _tls_module.TLSLayer
 
 __all__ = ["WsClient", "MessageStream", "connect"]
 
@@ -108,7 +112,7 @@ _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 # send_many() writes once this much is collected: large enough that the
 # system call costs little per message, small enough to stay in cache.
 _BATCH_BYTES = 256 * 1024
-_TLS_READ = 256 * 1024
+_TLS_READ = _tls_module.READ_SIZE
 # poll() takes milliseconds in a C int.
 _POLL_MAX_MS = 2**31 - 1
 
@@ -346,209 +350,6 @@ class _Poller:
                     return True
             elif select.select(fds, [], fds, wait)[0]:
                 return True
-
-
-class _TLS:
-    """TLS over memory BIOs: the SSL object is only touched under ``lock``,
-    never while a socket call blocks.
-
-    ``under`` is the TLS session with an ``https://`` proxy, when this one
-    runs inside it (TLS in TLS): bytes from the socket are decrypted by it
-    first, and what this layer writes is encrypted again by it.  Both
-    layers share one lock.
-    """
-
-    def __init__(
-        self, context: ssl.SSLContext, server_hostname: str, sock: socket.socket, under: _TLS | None = None
-    ) -> None:
-        self.incoming = ssl.MemoryBIO()
-        self.outgoing = ssl.MemoryBIO()
-        self.obj = context.wrap_bio(self.incoming, self.outgoing, server_hostname=server_hostname)
-        #: The C object that ssl.SSLObject's read(), write() and pending()
-        #: pass through to unchanged (read in CPython 3.10-3.13): one Python call
-        #: less per record and per frame on the hot paths.
-        self.sslobj: Any = getattr(self.obj, "_sslobj", self.obj)
-        self.under = under
-        # Taken with acquire() and release(), not ``with``, on the hot paths:
-        # a with-statement made two bound methods and parsed acquire()'s
-        # arguments, four times per round trip (bench/icount.py).
-        self.lock: Any = under.lock if under is not None else FastLock()
-        #: The receiving thread's buffer for ciphertext from the socket:
-        #: recv() of 256 KiB would allocate that much per read.
-        self.scratch = bytearray(_TLS_READ)
-        self._scratch = memoryview(self.scratch)
-        #: The socket of write_ready() and read_ready(), the fast paths'
-        #: writer and reader (bound methods, no functools.partial).
-        self.sock = sock
-        #: How the plaintext stream ended, once it has: every later read
-        #: reports the same (read_ready hands the end over to the full
-        #: receive by reading it twice).
-        self.ended = False
-        self.error: ssl.SSLError | None = None
-
-    def _wrap(self, data: Any) -> bytes:
-        # The lock is held: plaintext in, bytes for the socket out.
-        if data:
-            self.sslobj.write(data)
-        out = self.outgoing.read()
-        return out if self.under is None else self.under._wrap(out)
-
-    def output(self) -> bytes:
-        """What the SSL objects produced for the socket (handshake, alerts)."""
-        with self.lock:
-            return self._wrap(b"")
-
-    def encrypt(self, data: Any) -> bytes:
-        with self.lock:
-            return self._wrap(data)
-
-    def write_ready(self, data: bytes) -> None:
-        """send()'s writer on its fast path (ClientProtocol.send_ready, one
-        encoded frame, the send lock held): encrypt it, with any output
-        waiting, and write it whole to ``sock``.  Not for TLS in TLS.
-
-        Why: send() over TLS went through _send_frame, _write, encrypt,
-        _wrap and _send_raw around these three calls: 56,024 -> 50,576
-        instructions per 64-byte round trip (bench/icount.py --modes
-        tls-rtt), 47,288 with the calls on ``sslobj``.  A signal handler
-        that raises here fails the connection, as any failure once the
-        frame is encrypted (WsClient._send_failed)."""
-        lock = self.lock
-        lock.acquire()
-        try:
-            self.sslobj.write(data)
-            out = self.outgoing.read()
-        finally:
-            lock.release()
-        self.sock.sendall(out)
-
-    def has_output(self) -> bool:
-        return self.outgoing.pending > 0 or (self.under is not None and self.under.has_output())
-
-    def read_into(self, view: memoryview) -> int | None:
-        """Plaintext into ``view``: its size, 0 at the end of the stream,
-        None when more ciphertext must arrive first."""
-        lock = self.lock
-        lock.acquire()
-        try:
-            return self._read(view)
-        finally:
-            lock.release()
-
-    def _read(self, view: memoryview) -> int | None:
-        """read_into() with the lock held.
-
-        Every whole record buffered is read, up to the view's end: a feed of
-        4 KiB messages is one record each, and a read per record cost the
-        receive a pass through its Python loop per message.  An end or a
-        failure met after some plaintext is reported by the next call
-        (kept in ``ended`` and ``error``)."""
-        if self.error is not None:
-            raise self.error
-        if self.ended:
-            return 0
-        incoming = self.incoming
-        obj = self.sslobj
-        size = len(view)
-        n = 0
-        # Nothing to decrypt (no ciphertext, no record part read): the
-        # read could only raise SSLWantReadError, an exception per
-        # message on the hot path.
-        while n < size and (incoming.pending or incoming.eof or obj.pending()):
-            try:
-                # Given a buffer, read() returns the count.
-                got: int = obj.read(size - n, view[n:] if n else view)
-            except ssl.SSLWantReadError:
-                break  # half a record
-            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                # A close_notify, or the socket's real EOF fed in.
-                self.ended = True
-                break
-            except ssl.SSLError as exc:
-                self.error = exc
-                if n:
-                    break
-                raise
-            if not got:  # a close_notify (_ssl returns 0 for it)
-                self.ended = True
-                break
-            n += got
-        return n if n or self.ended else None
-
-    def read_ready(self, view: memoryview) -> int:
-        """ClientProtocol.receive_ready's reader over TLS (no proxy layer,
-        no keepalive): plaintext into ``view``, after one blocking read of
-        ``sock`` if no whole record is buffered.  0 leaves the rest to the
-        shell's full receive (_fill_tls), which reads again and sees the
-        same: output to send first (a key update's answer), the end of the
-        stream, half a record, a socket error.  A broken record raises
-        SSLError, an OSError: receive_ready hands that to the full receive
-        too, where read_into raises it again.
-
-        Why: a 4 KiB message over TLS cost 4.27 µs of client CPU against
-        picows's 3.26 (bench/RESULTS.md); most of the gap was the full
-        receive's Python loop around one record per message.  The socket
-        read and the decryption after it are one lock hold, not fill() and
-        read_into()'s two (bench/icount.py --modes tls-rtt)."""
-        if self.outgoing.pending or self.ended or self.error is not None:
-            return 0
-        incoming = self.incoming
-        lock = self.lock
-        lock.acquire()
-        try:
-            if incoming.pending or incoming.eof or self.sslobj.pending():
-                n = self._read(view)
-                if n is not None:
-                    return n
-        finally:
-            lock.release()
-        got = self.sock.recv_into(self.scratch, _TLS_READ)
-        if not got:
-            return 0  # EOF: the full receive reads it again
-        lock.acquire()
-        try:
-            incoming.write(self._scratch[:got])
-            return self._read(view) or 0
-        finally:
-            lock.release()
-
-    def fill(self, sock: socket.socket, flags: int = 0) -> int:
-        """One read of the socket into ``scratch``, fed in: its size.  0 is
-        the socket's end, not fed: the caller decides (feed(b""))."""
-        got = sock.recv_into(self.scratch, _TLS_READ, flags)
-        if got:
-            with self.lock:
-                self._feed(self._scratch[:got])
-        return got
-
-    def feed(self, data: bytes | memoryview) -> None:
-        """Bytes from the socket (b"" at its end)."""
-        with self.lock:
-            self._feed(data)
-
-    def _feed(self, data: bytes | memoryview) -> None:
-        under = self.under
-        if under is None:
-            if data:
-                self.incoming.write(data)
-            else:
-                self.incoming.write_eof()
-            return
-        under._feed(data)
-        # The proxy layer's plaintext is this layer's ciphertext.
-        while True:
-            try:
-                chunk = under.obj.read(_TLS_READ)
-            except ssl.SSLWantReadError:
-                return
-            except ssl.SSLError:
-                # The proxy's session ended or broke: so does ours (a
-                # broken record then reads as an unexpected EOF).
-                chunk = b""
-            if not chunk:
-                self.incoming.write_eof()
-                return
-            self.incoming.write(chunk)
 
 
 class _Opening:
@@ -791,7 +592,9 @@ class WsClient:
             self._send_ready = functools.partial(proto.send_ready, self._send_lock, self._fd, None)
         elif self._tls is not None and self._tls.under is None:
             # TLS: the frame is encoded by the same call, then encrypted and
-            # written by _TLS.write_ready.
+            # written by _TLS.write_ready (to the descriptor, in C, in the
+            # compiled build; reads too where _FD_READS allows).
+            self._tls.use_descriptor(HAVE_FD_IO and protocol.COMPILED, _FD_READS)
             self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1, self._tls.write_ready)
         self._rpoll = _Poller(self._sock, write=False)
         self._wpoll = _Poller(self._sock, write=True)
@@ -858,7 +661,7 @@ class WsClient:
         self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, -1, None)
         self._done = False  # the end was reported; later receives raise
         self._sock_closed = False
-        self._tls: _TLS | None = None
+        self._tls: TLSLayer | None = None
         self._tls_out = False  # TLS output waits (a receiver produced it)
         self._fd = -1
         self._deflater = None  # set after the handshake
@@ -2138,6 +1941,8 @@ class WsClient:
             return
         self._sock_closed = True
         self._proto.receive_eof()
+        if self._tls is not None:
+            self._tls.stop_reading()  # (before the descriptor can close)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("connection to %s ended: %s", _shown(self.url), self._proto.closed_exception())
         try:

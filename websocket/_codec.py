@@ -5,9 +5,10 @@ The compiled one is the Cython build of ``_protocol.py`` (through
 pure one is ``_protocol.py`` run as it is with the primitives of
 ``_speedups_py.py``.  ``WEBSOCKET_NO_EXTENSIONS`` set to anything but "" or
 "0" forces pure Python, as does an interpreter other than CPython; it then
-loads ``_protocol.py`` from source even where a compiled build sits beside
-it (an editable install), so that one process never mixes the two.
-Everything else in the package imports the protocol from here.
+loads ``_protocol.py`` and ``_tls.py`` (the TLS layer, compiled the same
+way) from source even where a compiled build sits beside them (an
+editable install), so that one process never mixes the two.  Everything
+else in the package imports the protocol and the TLS layer from here.
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ import platform
 import sys
 from types import ModuleType
 
-__all__ = ["implementation", "protocol", "load_pure_protocol", "clash_warning"]
+__all__ = ["implementation", "protocol", "tls", "load_pure_protocol", "clash_warning"]
 
 _FORCE_PURE = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 
 
-def load_pure_protocol(name: str = "websocket._protocol") -> ModuleType:
-    """Run ``_protocol.py`` from source as module ``name`` (plain Python)."""
+def load_pure_protocol(name: str = "websocket._protocol", source: str = "_protocol.py") -> ModuleType:
+    """Run ``source`` (``_protocol.py``, or ``_tls.py``) from source as
+    module ``name`` (plain Python)."""
     if name in sys.modules:
         return sys.modules[name]
-    path = os.path.join(os.path.dirname(__file__), "_protocol.py")
+    path = os.path.join(os.path.dirname(__file__), source)
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -41,10 +43,22 @@ def load_pure_protocol(name: str = "websocket._protocol") -> ModuleType:
 
 
 protocol: ModuleType
+tls: ModuleType
 if _FORCE_PURE or platform.python_implementation() != "CPython":
     protocol = load_pure_protocol()
+    tls = load_pure_protocol("websocket._tls", "_tls.py")
 else:
     from . import _protocol as protocol  # the compiled build when there is one
+    from . import _tls as tls
+
+if tls.COMPILED != protocol.COMPILED:
+    # One built and the other not (a build interrupted between the two):
+    # the compiled TLS layer takes the compiled lock, and would be slow
+    # Python beside a compiled protocol.
+    raise ImportError(
+        f"websocket._protocol ({protocol.__file__}) and websocket._tls ({tls.__file__}) "
+        "are not the same build; reinstall websocket-fast"
+    )
 
 #: "cython" when the compiled protocol and primitives are in use, else "python".
 implementation = "cython" if protocol.COMPILED else "python"

@@ -1,6 +1,6 @@
 # What other compiled modules see of _speedups.pyx: the lock, the frame
 # encoder and the descriptor read, so that the protocol's fast paths
-# (ClientProtocol.receive_ready and send_ready) take and release the shell's
+# (ClientProtocol.receive_ready and send_ready, and the TLS layer's) take and release the shell's
 # locks, encode and write frames and read bytes with C calls, not Python
 # method calls.
 
@@ -36,6 +36,9 @@ cdef class FrameEncoder:
 
     cpdef send_to(self, int fd, int opcode, object payload, bint fin=*, bint rsv1=*)
     cpdef encode(self, int opcode, object payload, bint fin=*, bint rsv1=*)
+
+
+cpdef send_all(int fd, object data)
 
 
 cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t size,

@@ -16,6 +16,7 @@ __all__ = [
     "FrameEncoder",
     "FastLock",
     "recv_into",
+    "send_all",
     "writable_bytes",
     "ascii_slice",
 ]
@@ -29,6 +30,7 @@ def mask_into(dst: _BytesLike, src: _BytesLike, key: _BytesLike, phase: int = 0)
 def frame_header(b0: int, length: int, masked: bool) -> bytes: ...
 def validate_utf8(data: _BytesLike) -> bool: ...
 def recv_into(fd: int, buffer: _BytesLike, start: int, size: int, timeout: float = -1.0) -> int: ...
+def send_all(fd: int, data: _BytesLike) -> None: ...
 def ascii_slice(text: str, start: int, stop: int) -> _BytesLike:
     """``text[start:stop].encode("ascii")`` of an ASCII str (ValueError
     otherwise); the compiled twin's is a view of the str, without a copy."""

@@ -39,6 +39,7 @@ __all__ = [
     "FrameEncoder",
     "FastLock",
     "recv_into",
+    "send_all",
     "writable_bytes",
     "ascii_slice",
 ]
@@ -311,6 +312,26 @@ cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t s
             if err != 4:  # EINTR
                 _os_error(err)
             PyErr_CheckSignals()
+    finally:
+        PyBuffer_Release(&view)
+
+
+cpdef send_all(int fd, object data):
+    """Write all of ``data`` (a bytes-like object) to the blocking socket
+    ``fd``, without the GIL.  A signal that interrupts the write runs
+    Python's handlers: their exception propagates with part of ``data``
+    written, else the write goes on (PEP 475).  The TLS layer's send fast
+    path (``_tls.TLSLayer.write_ready``) calls this in C, where
+    ``socket.sendall`` cost a Python method call with argument parsing
+    per frame.
+    """
+    cdef Py_buffer view
+    cdef size_t done = 0
+    if not WS_HAVE_FD_IO:
+        raise OSError(38, "send_all() is not available on this platform")
+    _get_buffer(data, &view, "data")
+    try:
+        _send_all(fd, <const unsigned char *>view.buf, <size_t>view.len, &done)
     finally:
         PyBuffer_Release(&view)
 

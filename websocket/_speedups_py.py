@@ -30,6 +30,7 @@ __all__ = [
     "FrameEncoder",
     "FastLock",
     "recv_into",
+    "send_all",
     "ascii_slice",
 ]
 
@@ -251,6 +252,21 @@ def recv_into(fd: int, buffer: Any, start: int, size: int, timeout: float = -1.0
             return -1
     return os.readv(fd, [view[start : start + size]])
 
+
+def send_all(fd: int, data: Any) -> None:
+    """Write all of ``data`` (a bytes-like object) to the blocking socket
+    ``fd``.  A signal that interrupts the write runs Python's handlers:
+    their exception propagates with part of ``data`` written, else the
+    write goes on (PEP 475)."""
+    if not HAVE_FD_IO:
+        raise OSError(38, "send_all() is not available on this platform")
+    try:
+        view = memoryview(data).cast("B")
+    except TypeError:
+        raise TypeError(f"data must be a bytes-like object, not {type(data).__name__}") from None
+    done = 0
+    while done < len(view):
+        done += os.write(fd, view[done:])
 
 class FrameEncoder:
     """Encodes the frames of one connection (RFC 6455 §5.2, §5.3).
