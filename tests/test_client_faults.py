@@ -156,7 +156,7 @@ def test_reset_while_receiving(ca, tls):
 @pytest.mark.parametrize("timeout", [None, 30], ids=["no timeout", "timeout"])
 @pytest.mark.parametrize("end", ["broken record", "truncated", "close_notify"])
 def test_tls_receive_delivers_everything_then_the_end(ca, end, timeout, pause):
-    # receive() with no timeout reads TLS in its fast path (_TLS.read_ready),
+    # receive() with no timeout reads TLS in its fast path (TLSLayer.read_ready),
     # with one in the full receive (_fill_tls).  Both must deliver many
     # records per socket read and a frame over several records, then the
     # end of the stream, which the fast path leaves to the full receive
@@ -486,7 +486,7 @@ def test_a_signal_during_receive_leaves_the_connection_usable(alarm, partial):
 def test_a_signal_during_a_blocked_tls_send_fails_the_connection(ca, alarm):
     # Over TLS a frame is part of the stream once encrypted: a handler that
     # raises while send() is blocked writing it (send()'s fast path,
-    # _TLS.write_ready) fails the connection; later calls say so at once.
+    # TLSLayer.write_ready) fails the connection; later calls say so at once.
     server_ctx, client_ctx = tls_pair(ca, True)
     done = threading.Event()
 

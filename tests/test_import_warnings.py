@@ -1,7 +1,8 @@
 """Warnings at import for the two ways an install goes wrong without a
 word: a source checkout shadowing the installed wheel (the pure twin runs),
-and websocket-client installed into the same ``websocket`` directory.
-Each runs a copy of the package in a fresh interpreter."""
+and websocket-client installed into the same ``websocket`` directory;
+and the error for a tree built by half.  Each runs a copy of the package
+in a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -68,3 +69,21 @@ def test_websocket_client_in_the_same_directory_is_named(tmp_path):
     assert "websocket-client is installed in" in done.stderr, done
     assert "pip uninstall -y websocket-client websocket-fast" in done.stderr
     assert "would delete this package's __init__.py" in done.stderr
+
+
+def test_a_half_built_tree_is_refused_by_name(tmp_path):
+    # The protocol compiled beside a TLS layer that is not (a build stopped
+    # between the two, or a checkout updated without rebuilding): the
+    # compiled protocol would run beside slow Python TLS.  Import fails
+    # and names both files; asked for pure Python, both run from source.
+    target = copy_package(tmp_path, compiled=True)
+    tls_builds = [n for n in os.listdir(target) if n.startswith("_tls.") and n.endswith((".so", ".pyd"))]
+    assert tls_builds, f"the TLS layer is not built in {PACKAGE}: pip install -e ."
+    for name in tls_builds:
+        os.remove(os.path.join(target, name))
+    done = import_in(tmp_path)
+    assert done.returncode != 0 and "ImportError" in done.stderr, done
+    assert "websocket._protocol (" in done.stderr and "_tls.py) are not the same build" in done.stderr
+    assert "reinstall websocket-fast" in done.stderr
+    done = import_in(tmp_path, WEBSOCKET_NO_EXTENSIONS="1")
+    assert done.stdout.startswith("python ") and done.stderr == "", done

@@ -675,7 +675,7 @@ def test_send_ready_writes_one_masked_frame_under_the_lock(codec):
 
 
 def test_send_ready_hands_the_encoded_frame_to_a_writer_without_a_descriptor(codec):
-    """Over TLS the shell passes a writer (_TLS.write_ready) instead of a
+    """Over TLS the shell passes a writer (TLSLayer.write_ready) instead of a
     descriptor: it gets the whole masked frame, under the lock."""
     p = opened(codec)
     lock = codec.FastLock()

@@ -592,7 +592,7 @@ class WsClient:
             self._send_ready = functools.partial(proto.send_ready, self._send_lock, self._fd, None)
         elif self._tls is not None and self._tls.under is None:
             # TLS: the frame is encoded by the same call, then encrypted and
-            # written by _TLS.write_ready (to the descriptor, in C, in the
+            # written by TLSLayer.write_ready (to the descriptor, in C, in the
             # compiled build; reads too where _FD_READS allows).
             self._tls.use_descriptor(HAVE_FD_IO and protocol.COMPILED, _FD_READS)
             self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1, self._tls.write_ready)

@@ -1834,7 +1834,7 @@ class ClientProtocol:
         agreed) framed and masked, then written, under the shell's send
         ``lock`` (tried once, never waited for).  On plain TCP (``fd`` a
         descriptor) the encoder's ``send_to`` writes it to ``fd``; else
-        ``writer`` (the shell's TLS ``_TLS.write_ready``), when given, is
+        ``writer`` (the TLS layer's ``TLSLayer.write_ready``, _tls.py), when given, is
         called with the encoded frame and writes it whole.
 
         Returns:
@@ -1892,7 +1892,7 @@ class ClientProtocol:
                 instead of the receiving thread).
 
         ``fd`` (a blocking socket's descriptor, plain TCP) or else
-        ``reader`` (the shell's TLS ``_TLS.read_ready``; any callable with
+        ``reader`` (the TLS layer's ``TLSLayer.read_ready``, _tls.py; any callable with
         ``socket.recv_into``'s contract, 0 meaning "leave it to the full
         receive"; None with ``fd`` -1 for no read): when nothing at all is
         buffered, one read into the parser's buffer is made here too, so
