@@ -9,9 +9,11 @@ re-implements a protocol step.
   timeout is one blocking ``recv()``, waits with a deadline are ``poll()``
   plus ``MSG_DONTWAIT``, so no thread's timeout changes another's socket.
 - **TLS** runs over ``ssl.MemoryBIO`` + ``SSLObject`` (as asyncio's SSL
-  transport does): the SSL object is driven only under its own short lock,
-  and raw socket I/O happens outside it, so a sender and a receiver never
-  drive one OpenSSL object at once.
+  transport does), in :class:`~websocket._tls.TLSLayer` (``_tls.py``,
+  compiled like the protocol): the SSL object is driven only under its
+  own short lock, and raw socket I/O happens outside it, so a sender and
+  a receiver never drive one OpenSSL object at once.  This shell makes
+  the handshake and the waits.
 - **One send funnel.** Every frame (data, ping, pong, close, a batch) is
   written under the send lock, through :meth:`WsClient._write` (or, for
   one frame on plain TCP, the encoder's compiled ``send_to``).  Replies the protocol queues (pongs, close
