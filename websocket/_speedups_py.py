@@ -268,6 +268,7 @@ def send_all(fd: int, data: Any) -> None:
     while done < len(view):
         done += os.write(fd, view[done:])
 
+
 class FrameEncoder:
     """Encodes the frames of one connection (RFC 6455 §5.2, §5.3).
 
