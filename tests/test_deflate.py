@@ -495,3 +495,61 @@ def test_small_messages_inflated_in_one_call_and_the_ones_after_them(codec):
         with pytest.raises(ProtocolError, match="invalid UTF-8") as info:
             messages(compressed_parser(codec), server_frame(1, deflate(data), rsv1=True))
         assert info.value.code == 1007
+
+
+def _between_blocks(d) -> bool:
+    """Whether decompressor ``d`` stands between blocks (a copy ends there)."""
+    probe = d.copy()
+    try:
+        return probe.decompress(b"\x03\x00") == b"" and probe.eof and not probe.unused_data
+    except zlib.error:
+        return False
+
+
+@pytest.mark.parametrize("takeover", [True, False], ids=["context takeover", "no context takeover"])
+@pytest.mark.parametrize("kind", ["stored", "huffman"])
+def test_a_message_cut_inside_a_deflate_block_is_refused(codec, takeover, kind):
+    """RFC 7692 §7.2.2: the tail completes an empty stored block.  A payload
+    the server cut short inside a block (then set FIN) has the tail read as
+    the block's data: delivered, it would be truncated or carry bytes the
+    server never sent.  It fails the connection instead (1002: the
+    extension's framing is broken, the bytes are not just invalid text)."""
+    data = os.urandom(3000) if kind == "stored" else b"price=101.25 size=7 side=buy " * 80
+    payload = deflate(data)
+    cut = payload[:-10]
+    parser = compressed_parser(codec, no_context_takeover=not takeover)
+    with pytest.raises(ProtocolError, match="ends inside a deflate block") as info:
+        messages(parser, server_frame(2, cut, rsv1=True))
+    assert info.value.code == 1002
+    # The same message whole still inflates, after a good one and alone.
+    parser = compressed_parser(codec, no_context_takeover=not takeover)
+    assert messages(parser, server_frame(2, deflate(b"x"), rsv1=True) + server_frame(2, payload, rsv1=True)) == [
+        {"type": "binary", "data": b"x"},
+        {"type": "binary", "data": data},
+    ]
+
+
+@pytest.mark.parametrize("size", [40, 3000])
+def test_without_context_takeover_every_cut_is_caught(codec, size):
+    """Without context takeover the check is exact: a payload cut at any
+    byte is refused unless the cut falls between two blocks (nothing is
+    then spliced in), and what is delivered is exactly what the bytes say."""
+    samples = [os.urandom(size), (b"bid 17 ask 18 " * size)[:size], bytes(i % 3 for i in range(size))]
+    for data in samples:
+        payload = deflate(data)
+        for end in range(len(payload)):
+            reference = zlib.decompressobj(-15)
+            try:
+                expected = reference.decompress(payload[:end] + TAIL)
+                exact = not reference.eof and _between_blocks(reference)
+            except zlib.error:
+                exact = False
+            parser = compressed_parser(codec, no_context_takeover=True)
+            try:
+                got = messages(parser, server_frame(2, payload[:end], rsv1=True))
+            except ProtocolError as exc:
+                assert not exact, (end, exc)
+                assert exc.code == 1002
+            else:
+                assert exact, f"cut at {end} of {len(payload)} delivered {got!r:.80}"
+                assert got == [{"type": "binary", "data": expected}]

@@ -57,6 +57,7 @@ cdef class _Inflater:
     @cython.locals(size=Py_ssize_t, want=Py_ssize_t, got=Py_ssize_t)
     cdef bint _pump(self, object z, object data, long long limit, bint whole=*) except -1
     cpdef done(self)
+    cdef bint _ends_between_blocks(self, object z) except -1
 
 
 cdef class _Deflater:

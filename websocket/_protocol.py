@@ -162,6 +162,11 @@ FRAGMENT_COST = 16
 #: RFC 7692 §7.2.1: the four octets a sync flush ends with; the sender
 #: removes them from a compressed message, the receiver appends them back.
 _TAIL = b"\x00\x00\xff\xff"
+#: Probes of where a whole message left the decompressor (_Inflater._ends_
+#: between_blocks): a final empty block with fixed codes (BFINAL 1, BTYPE
+#: 01, end-of-block), and an empty stored block (RFC 1951 §3.2.4).
+_FINAL_EMPTY_BLOCK = b"\x03\x00"
+_EMPTY_STORED_BLOCK = b"\x00\x00\x00\xff\xff"
 #: permessage-deflate output is taken from zlib this much at a time, and
 #: a connection keeps up to INFLATE_KEEP bytes of it between messages (see
 #: _Inflater).
@@ -523,6 +528,12 @@ class _Inflater:
         except zlib.error as exc:
             self._z = None
             raise ProtocolError(f"invalid compressed data: {exc}") from None
+        if final and not z.eof and not self._ends_between_blocks(z):
+            self._z = None
+            raise ProtocolError(
+                "compressed message ends inside a deflate block: its data was cut short"
+                " (RFC 7692 §7.2.2)"
+            )
         if z.eof and z.unused_data and not (joined and z.unused_data == _TAIL):
             # A block with BFINAL set ended the stream (§7.2.3.4 shows one
             # ending a message): bytes after it would be silently lost.
@@ -533,6 +544,32 @@ class _Inflater:
         if final and (self._reset or z.eof):
             self._z = None
         return self.size
+
+    def _ends_between_blocks(self, z: Any) -> bool:
+        """Whether the message with its tail left ``z`` between two deflate
+        blocks, as §7.2.2 makes it: the tail is the LEN and NLEN of an empty
+        stored block whose header ends the payload.  A payload cut inside a
+        block instead has the tail read as that block's data (bytes the
+        server never sent, or a message that stops short).
+
+        zlib does not say where it stands (its ``data_type`` is not in
+        Python's API), so it is probed.  Without context takeover the
+        decompressor is dropped after the message, so it is given a final
+        empty block: only a decompressor between blocks ends the stream there
+        with no output, which is exact.  With context takeover the
+        decompressor must live on unchanged, and copying it (its 32 KiB
+        window) would cost more than the message, so it is given an empty
+        stored block, which between blocks changes nothing and inside one
+        gives output or an error.  That misses about 1 in 100 cuts (a cut in
+        a block's header that the probe's bytes fit); the next message then
+        fails instead.
+        """
+        try:
+            if self._reset:
+                return not z.decompress(_FINAL_EMPTY_BLOCK) and z.eof and not z.unused_data
+            return not z.decompress(_EMPTY_STORED_BLOCK)
+        except zlib.error:
+            return False
 
     def _pump(self, z: Any, data: Any, limit: int, whole: bool = False) -> bool:
         """Decompress all of ``data`` into ``out``; True once over ``limit``.
