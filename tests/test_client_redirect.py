@@ -148,11 +148,28 @@ def test_resolve_redirect(url, location, expected):
         ("wss://a/", "http://a/", "wss:// to ws:// refused"),
         ("ws://a/", "ftp://a/", "scheme 'ftp' is not ws or wss"),
         ("ws://a/", "/x\x00y", "invalid Location"),
+        # An unclosed IPv6 bracket: urllib's ValueError becomes ours.
+        ("ws://a/", "ws://[::1/", "invalid Location 'ws://\\[::1/'"),
+        ("ws://a/", "http://[::1/x", "invalid Location 'http://\\[::1/x'"),
+        ("ws://a/", "//[::1/", "invalid Location '//\\[::1/'"),
     ],
 )
 def test_bad_redirects(url, location, message):
     with pytest.raises(HandshakeError, match=message):
         resolve_redirect(url, location)
+
+
+@pytest.mark.parametrize("location", ["ws://[::1/", "http://[::1/x", "//[::1/"])
+def test_a_malformed_location_from_a_server_is_a_handshake_error(location):
+    def bad_location(connection, request):
+        response = connection.respond(302, "moved\n")
+        response.headers["Location"] = location
+        return response
+
+    with ws_server(process_request=bad_location) as url:
+        with pytest.raises(HandshakeError, match="invalid Location") as info:
+            WsClient(url + "/echo", timeout=T)
+    assert info.value.status == 302 and location in str(info.value)
 
 
 def test_a_redirect_without_location_is_a_refusal(server):

@@ -441,7 +441,10 @@ def resolve_redirect(url: str, location: str, status: int | None = None) -> str:
     scheme = url.partition(":")[0].lower()
     # urljoin knows how http URLs resolve, not ws ones.
     base = ("https" if scheme == "wss" else "http") + url[len(scheme) :]
-    target = urllib.parse.urljoin(base, location)
+    try:
+        target = urllib.parse.urljoin(base, location)
+    except ValueError as exc:  # an unclosed IPv6 bracket: "ws://[::1/"
+        raise HandshakeError(f"redirect to an invalid Location {location!r}: {exc}", status) from None
     new_scheme = target.partition(":")[0].lower()
     mapped = _REDIRECT_SCHEMES.get(new_scheme)
     if mapped is None:
