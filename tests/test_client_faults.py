@@ -298,6 +298,50 @@ def test_a_server_that_stops_reading_bounds_send_by_send_timeout():
         assert ws.ready_state() == "closed"
 
 
+def test_close_timeout_zero_does_not_wait_for_a_stuck_sender():
+    """close_timeout=0: close() ends TCP at once even while another thread
+    holds the send lock in the middle of a fragmented message whose pieces
+    come from a generator that is waiting for its data (it used to wait 10
+    s for that sender), and the sender then fails with ConnectionClosed."""
+    release = threading.Event()
+    started = threading.Event()
+
+    def script(peer):
+        peer.accept()
+        release.wait(6 * T)
+
+    def pieces():
+        yield b"first piece"
+        started.set()
+        release.wait(6 * T)  # the source of the next piece is slow
+        yield b"second piece"
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=0)
+        errors: list[BaseException] = []
+
+        def sender():
+            try:
+                ws.send(pieces())
+            except Exception as exc:  # noqa: BLE001 - checked below
+                errors.append(exc)
+
+        thread = threading.Thread(target=sender, daemon=True)
+        thread.start()
+        assert started.wait(T)
+        start = time.monotonic()
+        try:
+            ws.close()
+            took = time.monotonic() - start
+        finally:
+            release.set()
+        thread.join(T)
+    assert took < T / 2, f"close() took {took:.1f} s"
+    assert not thread.is_alive()
+    assert errors and isinstance(errors[0], ConnectionClosed), errors
+    assert ws.ready_state() == "closed"
+
+
 def drip(peer: RawPeer, data: bytes, every: float = 0.002) -> None:
     for i in range(len(data)):
         peer.send(data[i : i + 1])

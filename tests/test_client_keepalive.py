@@ -124,3 +124,38 @@ def test_keepalive_with_no_pong_limit_keeps_waiting():
 def test_bad_keepalive_options(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         WsClient("ws://127.0.0.1:9/", **kwargs)
+
+
+@pytest.mark.parametrize("how", ["receive()", "receive(timeout=8)", "for msg in ws"])
+def test_a_dead_peer_fails_at_once_without_waiting_for_its_close(how):
+    """A peer that went silent (reads nothing, answers nothing, keeps TCP
+    open) answers no close frame either: the 1011 close is sent without
+    waiting for a reply and TCP ends, well within close_timeout, and a
+    ``for`` loop raises ConnectionClosed(1011) instead of ending as after a
+    clean close."""
+    release = threading.Event()
+
+    def script(peer):
+        peer.accept()
+        release.wait(6 * T)  # silent until the test is done
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, ping_interval=0.2, ping_timeout=0.5, timeout=T, close_timeout=6 * T)
+        start = time.monotonic()
+        try:
+            with pytest.raises(ConnectionClosed) as info:
+                if how == "receive()":
+                    ws.receive()
+                elif how == "receive(timeout=8)":
+                    ws.receive(timeout=8 * T)
+                else:
+                    for _ in ws:
+                        pass
+            took = time.monotonic() - start
+        finally:
+            release.set()
+    assert info.value.code == 1011 and "keepalive ping timeout" in info.value.reason
+    assert took < 2 * T, f"took {took:.1f} s: it waited for the dead peer's close"
+    assert ws.ready_state() == "closed"
+    with pytest.raises(ConnectionClosed):
+        next(iter(ws))  # iteration after the failure raises too

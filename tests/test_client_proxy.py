@@ -394,3 +394,43 @@ def test_wss_through_a_plain_proxy(ca, kind):
                 proxy = f"socks5h://{proxy[0]}:{proxy[1]}"
             with WsClient(secure + "/echo", proxy=proxy, ssl_context=client_context(ca), timeout=T) as ws:
                 echo_once(ws)
+
+
+@pytest.mark.parametrize("credential", ["proxy_headers", "proxy URL"])
+def test_a_proxy_credential_goes_to_no_other_proxy_after_a_redirect(ca, clean_env, credential, tmp_path):
+    """proxy=True: ws:// goes through HTTP_PROXY, wss:// through
+    HTTPS_PROXY.  A ws:// server that redirects to wss:// on another host
+    moves the connection to the other proxy: proxy A's Proxy-Authorization
+    (given in proxy_headers, or from A's URL) is not sent to proxy B; the
+    headers without credentials still are."""
+    with ws_server(ssl_context=server_context(ca, "localhost")) as secure:
+        secure_port = int(secure.rsplit(":", 1)[1])
+        with ws_server() as plain:
+            plain_port = int(plain.rsplit(":", 1)[1])
+            target = f"wss://localhost:{secure_port}/echo"
+            start = f"ws://127.0.0.1:{plain_port}/redirect?status=301&to={target.replace(':', '%3A').replace('/', '%2F')}"
+            proxy_a = RawProxy(b"HTTP/1.1 200 OK\r\n\r\n", ("127.0.0.1", plain_port))
+            proxy_b = RawProxy(b"HTTP/1.1 200 OK\r\n\r\n", ("127.0.0.1", secure_port))
+            headers = {"X-Trace": "t1"}
+            if credential == "proxy_headers":
+                headers["Proxy-Authorization"] = "Basic YWxpY2U6YQ=="
+                clean_env.setenv("HTTP_PROXY", proxy_a.url)
+            else:
+                clean_env.setenv("HTTP_PROXY", proxy_a.url.replace("http://", "http://alice:a@"))
+            clean_env.setenv("HTTPS_PROXY", proxy_b.url)
+            # ssl_context= is refused for a ws:// URL: the default context
+            # trusts the test CA through SSL_CERT_FILE.
+            ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+            clean_env.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+            with WsClient(start, proxy=True, proxy_headers=headers, timeout=T) as ws:
+                assert ws.redirects == [(301, target)]
+                echo_once(ws)
+            proxy_a.close()
+            proxy_b.close()
+    first = proxy_a.head.decode().split("\r\n")
+    second = proxy_b.head.decode().split("\r\n")
+    assert first[0] == f"CONNECT 127.0.0.1:{plain_port} HTTP/1.1"
+    assert "Proxy-Authorization: Basic YWxpY2U6YQ==" in first and "X-Trace: t1" in first
+    assert second[0] == f"CONNECT localhost:{secure_port} HTTP/1.1"
+    assert not [line for line in second if line.lower().startswith("proxy-authorization")], second
+    assert "X-Trace: t1" in second

@@ -266,6 +266,46 @@ def test_receive_streaming_raises_at_the_close(base):
         assert info.value.code == 1001
 
 
+def test_close_from_another_thread_ends_a_stream_with_connection_closed():
+    """close() in another thread while a stream is iterated: the next piece
+    raises ConnectionClosed, as receive() and receive_into() do, not the
+    error for a stream another receive call cut short."""
+    stop = threading.Event()
+
+    def script(peer):
+        peer.accept()
+        peer.send(server_frame(2, b"first", fin=False))
+        stop.wait(4 * T)  # the rest never comes before close()
+        stop.clear()
+        frames_until_eof(peer)
+
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=0.5)
+        stream = ws.receive_streaming(timeout=T)
+        assert next(stream) == b"first"
+        try:
+            # While the consumer is between pieces, and while it waits.
+            closer = threading.Thread(target=ws.close)
+            closer.start()
+            closer.join(T)
+            with pytest.raises(ConnectionClosed):
+                next(stream)
+        finally:
+            stop.set()
+    with RawPeer(script) as peer:
+        ws = WsClient(peer.url, timeout=T, close_timeout=0.5)
+        stream = ws.receive_streaming(timeout=T)
+        assert next(stream) == b"first"
+        closer = threading.Timer(0.2, ws.close)
+        closer.start()
+        try:
+            with pytest.raises(ConnectionClosed):
+                next(stream)
+        finally:
+            closer.join(T)
+            stop.set()
+
+
 # -- fragmented send ----------------------------------------------------------
 
 

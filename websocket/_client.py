@@ -334,24 +334,22 @@ class _Poller:
     def wait(self, deadline: float | None) -> bool:
         """False if the deadline passed first."""
         while True:
-            if deadline is None:
-                timeout = None
-            else:
-                timeout = deadline - time.monotonic()
-                if timeout <= 0:
-                    return False
+            # Past the deadline, one look without waiting: ready now is ready.
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             if self._poll is not None:
-                ms = None if timeout is None else min(_POLL_MAX_MS, max(1, math.ceil(timeout * 1000)))
+                ms = None if timeout is None else min(_POLL_MAX_MS, math.ceil(timeout * 1000))
                 if self._poll.poll(ms):
                     return True
-                continue
-            fds = [self._fd]  # Windows
-            wait = None if timeout is None else min(timeout, 86400.0)
-            if self._write:
-                if select.select([], fds, fds, wait)[1]:
+            else:
+                fds = [self._fd]  # Windows
+                wait = None if timeout is None else min(timeout, 86400.0)
+                if self._write:
+                    if select.select([], fds, fds, wait)[1]:
+                        return True
+                elif select.select(fds, [], fds, wait)[0]:
                     return True
-            elif select.select(fds, [], fds, wait)[0]:
-                return True
+            if timeout == 0.0:
+                return False
 
 
 class _Opening:
@@ -360,7 +358,7 @@ class _Opening:
     __slots__ = (
         "timeout", "unix_socket", "given_sock", "socket_options", "proxy", "proxy_from_env",
         "proxy_headers", "proxy_ssl_context", "ssl_context", "server_hostname", "max_redirects",
-        "headers", "proto_options", "auth", "redirects",
+        "headers", "proto_options", "auth", "redirects", "proxy_headers_for",
     )
 
     def __init__(self) -> None:
@@ -371,6 +369,9 @@ class _Opening:
         self.proxy: ProxySpec | None = None
         self.proxy_from_env = False
         self.proxy_headers: list[tuple[str, str]] = []
+        #: The proxy (scheme, host, port) that proxy_headers were first sent
+        #: to: their credentials go to no other (a redirect may change proxy).
+        self.proxy_headers_for: tuple[str, str, int] | None = None
         self.proxy_ssl_context: ssl.SSLContext | None = None
         self.ssl_context: ssl.SSLContext | None = None
         self.server_hostname: str | None = None
@@ -747,7 +748,7 @@ class WsClient:
                     context = self._opening.proxy_ssl_context or ssl.create_default_context()
                     self._tls = _TLS(context, proxy.host, sock)
                     self._tls_handshake(sock, deadline)
-                self._tunnel(sock, proxy, host, port, deadline)
+                self._tunnel(sock, proxy, self._proxy_headers(proxy), host, port, deadline)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if parts["secure"]:
@@ -801,11 +802,29 @@ class WsClient:
             raise OSError(f"no address found for {host!r}")
         raise error
 
+    def _proxy_headers(self, proxy: ProxySpec) -> list[tuple[str, str]]:
+        """``proxy_headers`` for a CONNECT to ``proxy``: all of them for the
+        first proxy used, none of their credentials for another one (a
+        redirect from ws:// to wss:// moves from HTTP_PROXY to HTTPS_PROXY)."""
+        opening = self._opening
+        where = (proxy.scheme, proxy.host, proxy.port)
+        if opening.proxy_headers_for is None:
+            opening.proxy_headers_for = where
+        if where == opening.proxy_headers_for:
+            return opening.proxy_headers
+        return [(n, v) for n, v in opening.proxy_headers if n.lower() not in SENSITIVE_HEADERS]
+
     def _tunnel(
-        self, sock: socket.socket, proxy: ProxySpec, host: str, port: int, deadline: float | None
+        self,
+        sock: socket.socket,
+        proxy: ProxySpec,
+        headers: list[tuple[str, str]],
+        host: str,
+        port: int,
+        deadline: float | None,
     ) -> None:
         """HTTP CONNECT through ``proxy`` (over its TLS for https://)."""
-        self._send_blocking(sock, connect_request(host, port, proxy, self._opening.proxy_headers), deadline)
+        self._send_blocking(sock, connect_request(host, port, proxy, headers), deadline)
         answer = ConnectResponse(proxy)
         while True:
             try:
@@ -1550,6 +1569,7 @@ class WsClient:
         try:
             next_message = self._next_message
             parser = self._parser
+            first = True
             while True:
                 if self._done:
                     raise self._proto.closed_exception()
@@ -1565,8 +1585,9 @@ class WsClient:
                 if self._is_closed():
                     self._end(deadline)  # EOF, nothing buffered
                     raise self._proto.closed_exception()
-                if not self._fill(deadline):
+                if not self._fill(deadline, first):
                     raise WebSocketTimeout(f"receive() timed out after {timeout} s")
+                first = False
         finally:
             lock.release()
 
@@ -1677,6 +1698,8 @@ class WsClient:
         try:
             parser = self._parser
             if not parser.is_streaming(serial):
+                if self._proto.state != State.OPEN:
+                    raise self._proto.closed_exception()  # close() discarded it
                 raise WebSocketError(
                     "this message stream was cut short: another receive call took the "
                     "connection and discarded the rest of the message"
@@ -1703,6 +1726,7 @@ class WsClient:
         """receive()'s loop for the parser's piecewise reads: control frames
         are answered and not returned; a close frame raises."""
         parser = self._parser
+        first = True
         while True:
             if self._done:
                 raise self._proto.closed_exception()
@@ -1721,8 +1745,9 @@ class WsClient:
             if self._is_closed():
                 self._end(deadline)
                 raise self._proto.closed_exception()
-            if not self._fill(deadline):
+            if not self._fill(deadline, first):
                 raise WebSocketTimeout(f"{what} timed out after {timeout} s")
+            first = False
 
     def _after_control(self, deadline: float | None) -> None:
         """Send queued replies without waiting on a sender; after a close,
@@ -1739,15 +1764,26 @@ class WsClient:
         Both bound it: a receive(timeout=60) that fails the connection
         must not spend 60 s draining a server that sends without end."""
         self._done = True
+        if self._proto.unresponsive:
+            # A peer that answers no ping answers no close either: send ours
+            # if the socket takes it now, and end TCP without waiting.
+            self._flush(blocking=False)
+            self._abort()
+            return
         limit = _deadline(self.close_timeout)
         if deadline is None or (limit is not None and limit < deadline):
             deadline = limit
         self._finish(deadline)
 
-    def _fill(self, deadline: float | None) -> bool:
+    def _fill(self, deadline: float | None, first: bool = False) -> bool:
         """Receive more bytes into the protocol; False on timeout (also
-        when bytes keep arriving but no message completes in time)."""
-        if deadline is not None and time.monotonic() >= deadline:
+        when bytes keep arriving but no message completes in time).
+
+        ``first``: the receive call's first read, which takes what the
+        kernel already holds even when the deadline has passed
+        (``timeout=0`` starts there): a timeout means nothing was there,
+        never that bytes sat unread."""
+        if deadline is not None and not first and time.monotonic() >= deadline:
             return False
         if self._tls is not None:
             return self._fill_tls(deadline)
@@ -1779,7 +1815,7 @@ class WsClient:
                 self._proto.receive_eof()
             return True
 
-    def _fill_keepalive(self, deadline: float | None) -> bool:
+    def _fill_keepalive(self, deadline: float | None, first: bool = False) -> bool:
         """_fill with keepalive (set as ``self._fill`` when ping_interval is
         given): the wait for bytes is cut at the protocol's next keepalive
         decision, which may queue a ping or fail the connection (1011)."""
@@ -1793,7 +1829,7 @@ class WsClient:
                 self._flush(blocking=False)  # the keepalive ping
             until = None if wait is None else now + wait
             if until is None or (deadline is not None and deadline <= until):
-                got = WsClient._fill(self, deadline)
+                got = WsClient._fill(self, deadline, first)
                 if got:
                     proto.data_received(time.monotonic())
                 return got
@@ -1838,13 +1874,18 @@ class WsClient:
         """Yield text and binary messages until the connection closes.
 
         Ends when the server's close frame arrives or after :meth:`close`;
-        raises ConnectionClosed if the connection dropped (code 1006).
+        raises ConnectionClosed if the connection dropped (code 1006) or
+        this client failed it (1011 when a keepalive ping went unanswered).
         """
         while True:
             try:
                 msg = self.receive()
             except ConnectionClosed as exc:
-                if self._proto.close_received or exc.sent_code is not None:
+                # The server's close, or ours from close(), ends the loop; a
+                # connection that failed (a dropped TCP connection, a
+                # keepalive timeout) raises, so that the caller reconnects.
+                proto = self._proto
+                if proto.close_received or (exc.sent_code is not None and proto.failed_with is None):
                     return
                 raise
             kind = msg["type"]
@@ -1953,7 +1994,8 @@ class WsClient:
             pass
         # Senders write to the raw descriptor: close it only once no send
         # is under way, so that a number reused by the OS is never written.
-        locked = have_send_lock or _acquire(self._send_lock, _deadline(self.close_timeout or 10.0))
+        wait = 10.0 if self.close_timeout is None else self.close_timeout
+        locked = have_send_lock or _acquire(self._send_lock, _deadline(wait))
         try:
             self._sock.close()
         finally:

@@ -175,7 +175,8 @@ cdef class ClientProtocol:
     cdef public object subprotocol, response_status, response_headers
     cdef public object close_sent, close_received, failure
     cdef readonly object pending
-    cdef object _failed_with
+    cdef readonly object failed_with
+    cdef readonly bint unresponsive
     cdef object _mutex
     cdef object _deflate_settings
     cdef public object agreement, deflater

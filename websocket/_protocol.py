@@ -1840,7 +1840,11 @@ class ClientProtocol:
         self.close_sent: tuple[int, str] | None = None
         self.close_received: tuple[int, str] | None = None
         self.failure: BaseException | None = None
-        self._failed_with: tuple[int, str] | None = None
+        #: The close this side failed the connection with (fail()), if any.
+        self.failed_with: tuple[int, str] | None = None
+        #: The peer stopped answering (a keepalive ping went unanswered): the
+        #: shell then waits for nothing more from it.
+        self.unresponsive = False
         #: ``(opcode, payload)`` replies waiting to be written (see
         #: pop_pending); the shell may test its truth, never change it.
         self.pending: deque[tuple[int, bytes]] = deque()
@@ -2269,6 +2273,7 @@ class ClientProtocol:
             late: float = outstanding[1] + timeout - now
             if late > 0:
                 return late
+            self.unresponsive = True
             self.fail(
                 int(CloseCode.INTERNAL_ERROR),
                 f"keepalive ping timeout: no pong within {timeout:g} s",
@@ -2319,8 +2324,8 @@ class ClientProtocol:
         sent = self.close_sent[0] if self.close_sent else None
         if self.close_received is not None:
             code, reason = self.close_received
-        elif self._failed_with is not None:
-            code, reason = self._failed_with
+        elif self.failed_with is not None:
+            code, reason = self.failed_with
         else:
             code, reason = int(CloseCode.ABNORMAL_CLOSURE), ""
         return ConnectionClosed(code, reason, sent)
@@ -2358,7 +2363,7 @@ class ClientProtocol:
                 self.failure = exc
             if self.close_sent is None and self.state is _OPEN:
                 self._queue_close(code, text, encode_close_frame(code, text))
-                self._failed_with = (code, text)
+                self.failed_with = (code, text)
             self.state = _CLOSED
 
     def transport_failed(self, exc: BaseException | None = None) -> None:
