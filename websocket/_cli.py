@@ -18,6 +18,7 @@ from __future__ import annotations
 import _thread
 import argparse
 import logging
+import os
 import signal
 import ssl
 import sys
@@ -27,11 +28,19 @@ from typing import Any, TextIO
 
 from ._client import WsClient
 from ._codec import implementation
-from ._exceptions import ConnectionClosed, WebSocketError
+from ._exceptions import ConnectionClosed, InvalidURI, WebSocketError
+from ._url import parse_url
 
 __all__ = ["main", "parse_args"]
 
 _VERSION_LINE = "websocket-fast {version} ({implementation} codec)"
+#: A line printed while the user types at the prompt, on an ANSI terminal:
+#: save the cursor (on the prompt's line); a line feed, which scrolls when
+#: the prompt is on the last row; back up to the prompt's line; insert a
+#: blank line there, which moves the prompt down; print the message in it;
+#: restore the cursor, which is then on the row the message took (or, after
+#: a scroll, on the prompt's), and go down to the prompt.
+_ABOVE_THE_PROMPT = "\x1b7\n\x1b[A\x1b[L{}\n\x1b8\x1b[B"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -92,6 +101,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.demo == (args.url is not None):
         parser.error("give a URL, or --demo")
+    if args.url is not None:
+        try:
+            parse_url(args.url)
+        except InvalidURI as exc:
+            parser.error(str(exc))
     for header in args.header:
         if ":" not in header:
             parser.error(f"--header {header!r} is not 'Name: value'")
@@ -158,10 +172,16 @@ class _Session:
         self.reading = False  # the main thread waits for a line
         self.interrupted = False  # Ctrl-C, or the receiver ended the session
         self.woken = threading.Event()  # the main thread left its input loop
+        self.redraw = False  # a terminal that takes ANSI escapes (run())
 
     def show(self, line: str) -> None:
         with self.print_lock:
-            self.out.write(line + "\n")
+            if self.reading and self.redraw:
+                # The prompt and what was typed so far stay on their own
+                # line: the message goes in a line inserted above it.
+                self.out.write(_ABOVE_THE_PROMPT.format(line))
+            else:
+                self.out.write(line + "\n")
             self.out.flush()
 
     def receive_loop(self) -> None:
@@ -228,6 +248,7 @@ class _Session:
 
     def run(self, stdin: TextIO) -> int:
         interactive = stdin.isatty()
+        self.redraw = interactive and self.out.isatty() and os.environ.get("TERM", "dumb") != "dumb"
         previous = signal.signal(signal.SIGINT, self.on_sigint)
         receiver = threading.Thread(target=self.receive_loop, name="websocket-receive", daemon=True)
         try:
@@ -247,8 +268,17 @@ class _Session:
                 self.closing = True
                 if interactive:
                     self.show("")
+                # Our close frame goes out, and the receiver goes on printing
+                # the replies still on their way until the server's close
+                # (close() alone would discard them as it waits).
+                wait = 10.0 if self.ws.close_timeout is None else self.ws.close_timeout
+                try:
+                    self.ws.send_close()
+                except WebSocketError:
+                    pass  # the receiver reports how it ended
+                receiver.join(wait)
                 self.ws.close()
-                receiver.join(self.ws.close_timeout or 10.0)
+                receiver.join(wait)
                 self.show("closed")
                 return 0
             receiver.join(self.ws.close_timeout or 10.0)

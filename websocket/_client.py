@@ -1896,6 +1896,32 @@ class WsClient:
 
     # -- closing --------------------------------------------------------------
 
+    def send_close(self, code: int = 1000, reason: str = "", timeout: float | None = None) -> None:
+        """Start the closing handshake without waiting for its end (RFC
+        6455 §7.1.2): send a close frame, and return.
+
+        :meth:`receive` then goes on returning what the server sent before
+        its close frame, then that close; :meth:`close` ends it all (waits
+        for the server's close, then closes TCP).  A command-line client
+        uses this at the end of its input, so that replies still on their
+        way are shown.  Does nothing once a close frame was sent.
+
+        Raises:
+            ValueError, TypeError: as for :meth:`close`.
+            WebSocketTimeout: the close frame could not be written within
+                ``timeout`` (default ``send_timeout``): the connection is
+                then ended.
+        """
+        encode_close_frame(code, reason)
+        seconds = self._send_limit(timeout)
+        self._proto.send_close(code, reason)
+        if not self._flush(blocking=True, deadline=_deadline(seconds)):
+            self._abort()  # a sender stuck on a server that does not read
+            raise WebSocketTimeout(
+                f"send_close() timed out after {seconds} s waiting for another thread's send; "
+                "the connection was ended (1006)"
+            )
+
     def close(self, code: int = 1000, reason: str = "", timeout: float | None = None) -> None:
         """Close the connection (RFC 6455 §7.1.2): send a close frame, wait
         up to ``timeout`` (default ``close_timeout``) for the server's, then

@@ -32,7 +32,6 @@ from ._exceptions import (
     WebSocketPayloadException,
     WebSocketTimeout,
 )
-from ._frames import encode_close_frame
 from ._messages import Message
 from ._reconnect import _final
 
@@ -553,9 +552,7 @@ class WebSocket:
         ws = self._client()
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8")
-        encode_close_frame(status, reason)
-        ws._proto.send_close(status, reason)
-        ws._flush(blocking=True, deadline=None if self._timeout is None else time.monotonic() + self._timeout)
+        ws.send_close(status, reason, float("inf") if self._timeout is None else self._timeout)
 
     def close(self, status: int = STATUS_NORMAL, reason: bytes | str = b"", timeout: float | None = 3) -> None:
         """Close: send a close frame, wait up to ``timeout`` seconds for the
