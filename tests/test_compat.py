@@ -225,9 +225,20 @@ def test_pre_connected_socket_and_sockopt(server):
     ws.close()
 
 
-def test_unknown_option_is_named(server):
-    with pytest.raises(TypeError, match="no_such_option"):
-        create_connection(server + "/echo", no_such_option=1)
+def test_unknown_options_are_ignored_with_a_warning_naming_them(server):
+    """websocket-client ignores options it does not know (its own tests pass
+    headers= by mistake) and takes connection= for the Connection header: a
+    program that ran there connects here, warned of what was left out."""
+    with pytest.warns(UserWarning, match="connection, no_such_option") as caught:
+        ws = create_connection(server + "/echo", no_such_option=1, connection="keep-alive, Upgrade", timeout=T)
+    assert caught[0].filename == __file__  # the warning points at the caller
+    ws.send("still works")
+    assert ws.recv() == "still works"
+    ws.close()
+    ws = WebSocket()
+    with pytest.warns(UserWarning, match="headers"):
+        ws.connect(server + "/echo", headers={"X": "1"}, timeout=T)
+    ws.close()
 
 
 # -- exceptions: an except written for either library catches ---------------
@@ -454,6 +465,13 @@ def test_run_forever_argument_checks(server):
     app = WebSocketApp(server + "/echo")
     with pytest.raises(WebSocketException, match="ping_interval > ping_timeout"):
         app.run_forever(ping_interval=1, ping_timeout=2)
+    # websocket-client's checks: these used to be accepted silently.
+    with pytest.raises(WebSocketException, match="ping_interval >= 0"):
+        app.run_forever(ping_interval=-5)
+    for bad in (-3, 0):
+        with pytest.raises(WebSocketException, match="ping_timeout > 0"):
+            app.run_forever(ping_timeout=bad)
+    assert app.sock is None  # nothing was opened
     with pytest.raises(WebSocketConnectionClosedException):
         app.send("not running")
 

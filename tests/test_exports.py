@@ -37,6 +37,10 @@ SPEC_NAMES = {
     "STATUS_POLICY_VIOLATION", "STATUS_MESSAGE_TOO_BIG", "STATUS_INVALID_EXTENSION",
     "STATUS_UNEXPECTED_CONDITION", "STATUS_SERVICE_RESTART", "STATUS_TRY_AGAIN_LATER",
     "STATUS_BAD_GATEWAY", "STATUS_TLS_HANDSHAKE_ERROR",
+    # The rest of websocket-client 1.9's top level (the issue "What users hit today").
+    "DEFAULT_SOCKET_OPTION", "sock_opt", "recv", "recv_line", "send", "frame_buffer",
+    "continuous_frame", "set_reconnect", "debug", "dump", "error", "trace", "warning",
+    "isEnabledForDebug", "isEnabledForError", "isEnabledForTrace",
     # Robustness: a second thread's receive call is refused.
     "ConcurrencyError",
     # Distribution and typing: the message TypedDicts receive() returns.

@@ -5,12 +5,25 @@ The public names are listed in ``__all__``; everything else is private.
 primitives compiled) or "python".
 """
 
+# websocket-client uses the import name "websocket" too (README: "The import
+# name").  Installed into the same environment, its modules land in this
+# directory, some over ours: warn before importing any of them.
+from ._clash import clash_warning as _clash_warning
+
+if (_clash := _clash_warning()) is not None:
+    import warnings
+
+    warnings.warn(_clash, RuntimeWarning, stacklevel=2)
+
+from ._abnf import *  # noqa: E402, F403 - websocket-client's frames (see _abnf.__all__)
+from ._abnf import __all__ as _abnf_names
 from ._client import MessageStream, WsClient, connect
-from ._codec import clash_warning as _clash_warning
 from ._codec import implementation
 from ._codec import protocol as _protocol_module
 from ._compat import *  # noqa: F403 - websocket-client's names (see _compat.__all__)
 from ._compat import __all__ as _compat_names
+from ._exceptions import *  # noqa: F403 - and websocket-client's names for them
+from ._exceptions import CLIENT_NAMES as _client_exception_names
 from ._exceptions import (
     BufferTooSmall,
     ConcurrencyError,
@@ -30,6 +43,16 @@ from ._handshake import (
     generate_key,
     validate_handshake_response,
 )
+from ._logging import (
+    debug,
+    dump,
+    error,
+    isEnabledForDebug,
+    isEnabledForError,
+    isEnabledForTrace,
+    trace,
+    warning,
+)
 from ._messages import (
     BinaryMessage,
     CloseMessage,
@@ -40,6 +63,7 @@ from ._messages import (
     TextMessage,
 )
 from ._reconnect import reconnecting
+from ._socket import DEFAULT_SOCKET_OPTION, recv, recv_line, send, sock_opt
 from ._url import parse_url
 
 encode_frame = _protocol_module.encode_frame
@@ -86,13 +110,20 @@ __all__ = [
     "__version__",
     # websocket-client's API on our core (README: "Coming from websocket-client").
     *_compat_names,
+    *_abnf_names,
+    *_client_exception_names,
+    # ... and the rest of its top level, from the modules named as its are.
+    "DEFAULT_SOCKET_OPTION",
+    "sock_opt",
+    "recv",
+    "recv_line",
+    "send",
+    "debug",
+    "dump",
+    "error",
+    "trace",
+    "warning",
+    "isEnabledForDebug",
+    "isEnabledForError",
+    "isEnabledForTrace",
 ]
-
-# websocket-client uses the import name "websocket" too (README: "The import
-# name").  Installed into the same environment, its modules land in this
-# directory; one stat at import tells.
-_clash = _clash_warning()
-if _clash is not None:
-    import warnings
-
-    warnings.warn(_clash, RuntimeWarning, stacklevel=2)

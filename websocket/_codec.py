@@ -19,7 +19,7 @@ import platform
 import sys
 from types import ModuleType
 
-__all__ = ["implementation", "protocol", "tls", "load_pure_protocol", "clash_warning"]
+__all__ = ["implementation", "protocol", "tls", "load_pure_protocol"]
 
 _FORCE_PURE = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 
@@ -87,24 +87,3 @@ if implementation == "python" and not _FORCE_PURE and platform.python_implementa
         import warnings
 
         warnings.warn(_why, RuntimeWarning, stacklevel=2)
-
-
-def clash_warning(package_dir: str = os.path.dirname(os.path.abspath(__file__))) -> str | None:
-    """What breaks when websocket-client is installed beside this package.
-
-    Both distributions install the package ``websocket``, so they share one
-    directory: websocket-client's modules (``_abnf.py`` is one, and no
-    module of ours has that name) sit beside ours, whichever ``__init__.py``
-    was written last wins, and uninstalling either deletes files the other
-    needs.
-    """
-    if not os.path.exists(os.path.join(package_dir, "_abnf.py")):
-        return None
-    return (
-        f"websocket-client is installed in {package_dir} too: it and websocket-fast "
-        "both use the import name 'websocket', and 'pip uninstall websocket-client' "
-        "would delete this package's __init__.py. Fix: pip uninstall -y "
-        "websocket-client websocket-fast && pip install websocket-fast (its "
-        "create_connection and WebSocketApp are provided: README, 'Coming from "
-        "websocket-client')."
-    )

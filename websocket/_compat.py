@@ -14,89 +14,48 @@ The README's "Coming from websocket-client" lists every difference.
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 import struct
+import sys
 import threading
 import time
+import types
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from ._abnf import ABNF, STATUS_NORMAL
 from ._client import WsClient
 from ._exceptions import (
     ConnectionClosed,
-    HandshakeError,
-    ProtocolError,
-    ProxyError,
-    WebSocketAddressException,
+    WebSocketConnectionClosedException,
     WebSocketError,
-    WebSocketPayloadException,
+    WebSocketException,
     WebSocketTimeout,
+    WebSocketTimeoutException,
 )
 from ._messages import Message
 from ._reconnect import _final
 
 __all__ = [
-    "ABNF",
     "WebSocket",
     "WebSocketApp",
     "create_connection",
     "enableTrace",
     "getdefaulttimeout",
     "setdefaulttimeout",
-    "WebSocketException",
-    "WebSocketBadStatusException",
-    "WebSocketConnectionClosedException",
-    "WebSocketProtocolException",
-    "WebSocketProxyException",
-    "WebSocketTimeoutException",
-    "WebSocketPayloadException",
-    "WebSocketAddressException",
-    "STATUS_NORMAL",
-    "STATUS_GOING_AWAY",
-    "STATUS_PROTOCOL_ERROR",
-    "STATUS_UNSUPPORTED_DATA_TYPE",
-    "STATUS_STATUS_NOT_AVAILABLE",
-    "STATUS_ABNORMAL_CLOSED",
-    "STATUS_INVALID_PAYLOAD",
-    "STATUS_POLICY_VIOLATION",
-    "STATUS_MESSAGE_TOO_BIG",
-    "STATUS_INVALID_EXTENSION",
-    "STATUS_UNEXPECTED_CONDITION",
-    "STATUS_SERVICE_RESTART",
-    "STATUS_TRY_AGAIN_LATER",
-    "STATUS_BAD_GATEWAY",
-    "STATUS_TLS_HANDSHAKE_ERROR",
+    "set_reconnect",
 ]
 
 logger = logging.getLogger("websocket")
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
-# websocket-client's exception names are our classes (see _exceptions.py).
-WebSocketException = WebSocketError
-WebSocketBadStatusException = HandshakeError
-WebSocketConnectionClosedException = ConnectionClosed
-WebSocketProtocolException = ProtocolError
-WebSocketProxyException = ProxyError
-WebSocketTimeoutException = WebSocketTimeout
-
-# RFC 6455 §7.4.1 close codes under websocket-client's names.
-STATUS_NORMAL = 1000
-STATUS_GOING_AWAY = 1001
-STATUS_PROTOCOL_ERROR = 1002
-STATUS_UNSUPPORTED_DATA_TYPE = 1003
-STATUS_STATUS_NOT_AVAILABLE = 1005
-STATUS_ABNORMAL_CLOSED = 1006
-STATUS_INVALID_PAYLOAD = 1007
-STATUS_POLICY_VIOLATION = 1008
-STATUS_MESSAGE_TOO_BIG = 1009
-STATUS_INVALID_EXTENSION = 1010
-STATUS_UNEXPECTED_CONDITION = 1011
-STATUS_SERVICE_RESTART = 1012
-STATUS_TRY_AGAIN_LATER = 1013
-STATUS_BAD_GATEWAY = 1014
-STATUS_TLS_HANDSHAKE_ERROR = 1015
 
 _default_timeout: float | None = None
 _trace = False
+#: run_forever()'s reconnect delay when it is given none (set_reconnect()).
+_reconnect_default = 0
 
 
 def setdefaulttimeout(timeout: float | None) -> None:
@@ -107,6 +66,16 @@ def setdefaulttimeout(timeout: float | None) -> None:
 
 def getdefaulttimeout() -> float | None:
     return _default_timeout
+
+
+def set_reconnect(seconds: int) -> None:
+    """The reconnect delay of every ``run_forever()`` not given one
+    (websocket-client's ``setReconnect``)."""
+    global _reconnect_default
+    _reconnect_default = seconds
+
+
+setReconnect = set_reconnect  # noqa: N816 - websocket-client's name
 
 
 def enableTrace(  # noqa: N802 - websocket-client's name
@@ -125,102 +94,6 @@ def enableTrace(  # noqa: N802 - websocket-client's name
         if handler not in logger.handlers:
             logger.addHandler(handler)
         logger.setLevel(level)
-
-
-class ABNF:
-    """One frame, as websocket-client models it (RFC 6455 §5.2).
-
-    ``format()`` encodes it with this package's encoder; frames are masked
-    with keys from the OS CSPRNG.
-    """
-
-    OPCODE_CONT = 0x0
-    OPCODE_TEXT = 0x1
-    OPCODE_BINARY = 0x2
-    OPCODE_CLOSE = 0x8
-    OPCODE_PING = 0x9
-    OPCODE_PONG = 0xA
-    OPCODES = (OPCODE_CONT, OPCODE_TEXT, OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG)
-    OPCODE_MAP = {
-        OPCODE_CONT: "cont",
-        OPCODE_TEXT: "text",
-        OPCODE_BINARY: "binary",
-        OPCODE_CLOSE: "close",
-        OPCODE_PING: "ping",
-        OPCODE_PONG: "pong",
-    }
-    LENGTH_7 = 0x7E
-    LENGTH_16 = 1 << 16
-    LENGTH_63 = 1 << 63
-
-    def __init__(
-        self,
-        fin: int = 0,
-        rsv1: int = 0,
-        rsv2: int = 0,
-        rsv3: int = 0,
-        opcode: int = OPCODE_TEXT,
-        mask_value: int = 1,
-        data: str | bytes | None = "",
-    ) -> None:
-        self.fin = fin
-        self.rsv1 = rsv1
-        self.rsv2 = rsv2
-        self.rsv3 = rsv3
-        self.opcode = opcode
-        self.mask_value = mask_value
-        if data is None:
-            data = b""
-        self.data: bytes = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-
-    @staticmethod
-    def create_frame(data: str | bytes, opcode: int, fin: int = 1) -> ABNF:
-        """A masked frame carrying ``data`` (str is encoded as UTF-8)."""
-        return ABNF(fin, 0, 0, 0, opcode, 1, data)
-
-    def validate(self, skip_utf8_validation: bool = False) -> None:
-        """Raise WebSocketProtocolException if this frame breaks RFC 6455."""
-        if self.rsv1 or self.rsv2 or self.rsv3:
-            raise WebSocketProtocolException("rsv is not implemented, yet")
-        if self.opcode not in ABNF.OPCODES:
-            raise WebSocketProtocolException(f"invalid opcode {self.opcode:#x}")
-        if self.opcode >= ABNF.OPCODE_CLOSE:
-            if not self.fin:
-                raise WebSocketProtocolException("fragmented control frame")
-            if len(self.data) > 125:
-                raise WebSocketProtocolException(f"control frame of {len(self.data)} bytes exceeds 125")
-        if self.opcode == ABNF.OPCODE_CLOSE and self.data:
-            from ._frames import parse_close_frame
-
-            parse_close_frame(self.data)
-        if self.opcode == ABNF.OPCODE_TEXT and self.fin and not skip_utf8_validation:
-            try:
-                self.data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise WebSocketProtocolException("invalid UTF-8 in text frame", 1007) from None
-
-    def format(self) -> bytes:
-        """The frame's bytes on the wire."""
-        from . import encode_frame
-
-        if self.opcode not in ABNF.OPCODES:
-            raise ValueError(f"invalid opcode {self.opcode!r}")
-        frame: bytes = encode_frame(
-            self.opcode,
-            self.data,
-            bool(self.mask_value),
-            fin=bool(self.fin),
-            rsv1=bool(self.rsv1),
-            rsv2=bool(self.rsv2),
-            rsv3=bool(self.rsv3),
-        )
-        return frame
-
-    def __str__(self) -> str:
-        return f"fin={self.fin} opcode={self.opcode} data={self.data!r}"
-
-    def __repr__(self) -> str:
-        return f"<ABNF {self}>"
 
 
 _TYPES = {"text": 1, "binary": 2, "close": 8, "ping": 9, "pong": 10}
@@ -331,7 +204,19 @@ def _client_options(url: str, options: dict[str, Any], sockopt: Any, sslopt: Any
     for ignored in ("enable_multithread", "skip_utf8_validation", "fire_cont_frame", "get_mask_key", "sslopt", "sockopt"):
         options.pop(ignored, None)
     if options:
-        raise TypeError(f"unknown option(s) for connect(): {', '.join(sorted(options))}")
+        # websocket-client ignores options it does not know (its own tests
+        # pass some by mistake), and its connection= replaces the Connection
+        # header, which this client always sends as "Upgrade": a program
+        # that ran there runs here, told what was left out.
+        level = 1
+        frame: types.FrameType | None = sys._getframe(0)
+        while frame is not None and os.path.dirname(frame.f_code.co_filename) == _HERE:
+            level, frame = level + 1, frame.f_back  # to the caller outside the package
+        warnings.warn(
+            f"connect() ignores option(s) it does not support: {', '.join(sorted(options))}",
+            UserWarning,
+            stacklevel=level,
+        )
     return result
 
 
@@ -383,6 +268,11 @@ class WebSocket:
             status = self.ws.response_status
             lines = "".join(f"{k}: {v}\n" for k, v in self.ws.response_headers.items())
             logger.debug("--- response header ---\nHTTP/1.1 %s\n%s-----------------------", status, lines)
+
+    def set_mask_key(self, func: Callable[[int], bytes]) -> None:
+        """Accepted and ignored, as ``get_mask_key=`` is: mask keys always
+        come from the OS CSPRNG here (RFC 6455 §5.3 wants them
+        unpredictable; a test's fixed key would weaken every frame)."""
 
     def settimeout(self, timeout: float | None) -> None:
         self._timeout = timeout
@@ -479,8 +369,8 @@ class WebSocket:
         if not frame.fin or frame.opcode == ABNF.OPCODE_CONT:
             raise ValueError("fragmented frames cannot be sent: send the whole message")
         data: str | bytes = frame.data
-        if frame.opcode == ABNF.OPCODE_TEXT:
-            data = frame.data.decode("utf-8")
+        if frame.opcode == ABNF.OPCODE_TEXT and isinstance(data, bytes):
+            data = data.decode("utf-8")
         return self.send(data, frame.opcode)
 
     def ping(self, payload: str | bytes = "") -> None:
@@ -513,7 +403,7 @@ class WebSocket:
         """(opcode, data as bytes) of the next message; with
         ``control_frame`` pings and pongs too."""
         opcode, frame = self.recv_data_frame(control_frame)
-        return opcode, frame.data
+        return opcode, frame._payload()
 
     def recv_data_frame(self, control_frame: bool = False) -> tuple[int, ABNF]:
         while True:
@@ -697,8 +587,13 @@ class WebSocketApp:
         Returns:
             True if the loop ended on an error, False otherwise.
         """
+        # websocket-client's checks, with its messages.
         if ping_timeout is not None and ping_timeout <= 0:
-            ping_timeout = None
+            raise WebSocketException("Ensure ping_timeout > 0")
+        if ping_interval is not None and ping_interval < 0:
+            raise WebSocketException("Ensure ping_interval >= 0")
+        if reconnect is None:
+            reconnect = _reconnect_default
         if ping_timeout and ping_interval and ping_interval <= ping_timeout:
             raise WebSocketException("Ensure ping_interval > ping_timeout")
         if self.sock is not None:

@@ -16,7 +16,8 @@ Everything the package raises on purpose derives from :class:`WebSocketError`::
      ├── ConcurrencyError     (also RuntimeError)  two threads receiving on one connection
      └── WebSocketAddressException (also socket.gaierror)  the host name did not resolve
 
-websocket-client's names are these classes (see ``_compat.py``):
+websocket-client's names are these classes (bound at the end of this
+module, which also answers at websocket-client's import path):
 ``WebSocketException`` is WebSocketError, ``WebSocketBadStatusException``
 HandshakeError, ``WebSocketProxyException`` ProxyError,
 ``WebSocketProtocolException`` ProtocolError,
@@ -34,6 +35,18 @@ from __future__ import annotations
 import socket
 from collections.abc import Mapping
 
+#: websocket-client's exception names: six are our classes under its names
+#: (bound at the end), two are classes of ours that it names the same.
+CLIENT_NAMES = [
+    "WebSocketException",
+    "WebSocketBadStatusException",
+    "WebSocketConnectionClosedException",
+    "WebSocketProtocolException",
+    "WebSocketProxyException",
+    "WebSocketTimeoutException",
+    "WebSocketPayloadException",
+    "WebSocketAddressException",
+]
 __all__ = [
     "WebSocketError",
     "InvalidURI",
@@ -46,8 +59,8 @@ __all__ = [
     "ConnectionClosed",
     "WebSocketTimeout",
     "ConcurrencyError",
-    "WebSocketPayloadException",
-    "WebSocketAddressException",
+    # websocket-client's names (its websocket._exceptions), bound below.
+    *CLIENT_NAMES,
 ]
 
 
@@ -331,3 +344,13 @@ class WebSocketAddressException(WebSocketError, socket.gaierror):
     Also a ``socket.gaierror`` (an ``OSError``), so ``except OSError``
     catches it as before; websocket-client's name for it.
     """
+
+
+# websocket-client's names for the same classes: code that imports them from
+# ``websocket._exceptions`` (its module) finds them here.
+WebSocketException = WebSocketError
+WebSocketBadStatusException = HandshakeError
+WebSocketConnectionClosedException = ConnectionClosed
+WebSocketProtocolException = ProtocolError
+WebSocketProxyException = ProxyError
+WebSocketTimeoutException = WebSocketTimeout
