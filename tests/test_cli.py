@@ -16,7 +16,15 @@ import pytest
 import trustme
 
 from .proxies import tinyproxy
-from .servers import RawPeer, T, aiohttp_server, frames_until_eof, server_context, server_frame, ws_server
+from .servers import (
+    RawPeer,
+    T,
+    aiohttp_server,
+    frames_until_eof,
+    server_context,
+    server_frame,
+    ws_server,
+)
 
 pytestmark = [
     pytest.mark.timeout(60),

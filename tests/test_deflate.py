@@ -517,10 +517,23 @@ def test_a_message_cut_inside_a_deflate_block_is_refused(codec, takeover, kind):
     data = os.urandom(3000) if kind == "stored" else b"price=101.25 size=7 side=buy " * 80
     payload = deflate(data)
     cut = payload[:-10]
-    parser = compressed_parser(codec, no_context_takeover=not takeover)
-    with pytest.raises(ProtocolError, match="ends inside a deflate block") as info:
-        messages(parser, server_frame(2, cut, rsv1=True))
-    assert info.value.code == 1002
+    for wire in (
+        server_frame(2, cut, rsv1=True),  # inflated with its tail in one call
+        server_frame(2, cut[:-200], rsv1=True, fin=False) + server_frame(0, cut[-200:]),  # apart
+    ):
+        parser = compressed_parser(codec, no_context_takeover=not takeover)
+        with pytest.raises(ProtocolError, match="ends inside a deflate block") as info:
+            messages(parser, wire)
+        assert info.value.code == 1002
+    if kind == "stored":
+        # Cut 4 bytes short of the stored block's end: the tail completes
+        # the block with bytes the server never sent.  Inflated apart from
+        # the payload, the tail gives output, and that is refused too.
+        assert payload[0] & 0b110 == 0 and payload[-1] == 0  # one stored block, then the flush's header
+        short = payload[:-5]  # its last data byte is payload[-2]
+        parser = compressed_parser(codec, no_context_takeover=not takeover)
+        with pytest.raises(ProtocolError, match="ends inside a deflate block"):
+            messages(parser, server_frame(2, short[:100], rsv1=True, fin=False) + server_frame(0, short[100:]))
     # The same message whole still inflates, after a good one and alone.
     parser = compressed_parser(codec, no_context_takeover=not takeover)
     assert messages(parser, server_frame(2, deflate(b"x"), rsv1=True) + server_frame(2, payload, rsv1=True)) == [
@@ -529,26 +542,40 @@ def test_a_message_cut_inside_a_deflate_block_is_refused(codec, takeover, kind):
     ]
 
 
+@pytest.mark.parametrize("frames", [1, 2], ids=["one frame", "two frames"])
 @pytest.mark.parametrize("size", [40, 3000])
-def test_without_context_takeover_every_cut_is_caught(codec, size):
+def test_without_context_takeover_every_cut_is_caught(codec, size, frames):
     """Without context takeover the check is exact: a payload cut at any
     byte is refused unless the cut falls between two blocks (nothing is
-    then spliced in), and what is delivered is exactly what the bytes say."""
+    then spliced in), and what is delivered is exactly what the bytes say.
+    In one frame a small message is inflated with its tail in one call; in
+    two, the tail goes apart (with the probe)."""
     samples = [os.urandom(size), (b"bid 17 ask 18 " * size)[:size], bytes(i % 3 for i in range(size))]
     for data in samples:
         payload = deflate(data)
         for end in range(len(payload)):
             reference = zlib.decompressobj(-15)
             try:
-                expected = reference.decompress(payload[:end] + TAIL)
+                expected = reference.decompress(payload[:end])
+                before_tail = len(expected)
+                expected += reference.decompress(TAIL)
                 exact = not reference.eof and _between_blocks(reference)
             except zlib.error:
                 exact = False
+            # A cut 4 bytes short of a stored block's end: the tail completes
+            # it, so it ends between blocks with the tail as its last bytes.
+            # Inflated apart, the tail's output shows it and it is refused;
+            # in one call with the payload nothing tells it apart.
+            spliced = exact and len(expected) != before_tail
             parser = compressed_parser(codec, no_context_takeover=True)
+            half = end // 2 if frames == 2 else end
+            wire = server_frame(2, payload[:half], rsv1=True, fin=half == end)
+            if half != end:
+                wire += server_frame(0, payload[half:end])
             try:
-                got = messages(parser, server_frame(2, payload[:end], rsv1=True))
+                got = messages(parser, wire)
             except ProtocolError as exc:
-                assert not exact, (end, exc)
+                assert not exact or spliced, (end, exc)
                 assert exc.code == 1002
             else:
                 assert exact, f"cut at {end} of {len(payload)} delivered {got!r:.80}"

@@ -51,7 +51,7 @@ cdef class _Inflater:
     cdef public object whole
     cdef bytearray _join
 
-    @cython.locals(joined=bint, join=bytearray)
+    @cython.locals(joined=bint, join=bytearray, cut=bint, before=Py_ssize_t)
     cpdef Py_ssize_t inflate(self, object data, long long limit, bint final, bint whole=*,
                              bint tailed=*) except -1
     @cython.locals(size=Py_ssize_t, want=Py_ssize_t, got=Py_ssize_t)

@@ -167,6 +167,8 @@ _TAIL = b"\x00\x00\xff\xff"
 #: 01, end-of-block), and an empty stored block (RFC 1951 §3.2.4).
 _FINAL_EMPTY_BLOCK = b"\x03\x00"
 _EMPTY_STORED_BLOCK = b"\x00\x00\x00\xff\xff"
+_TAIL_FINAL_PROBE = _TAIL + _FINAL_EMPTY_BLOCK
+_TAIL_PROBE = _TAIL + _EMPTY_STORED_BLOCK
 #: permessage-deflate output is taken from zlib this much at a time, and
 #: a connection keeps up to INFLATE_KEEP bytes of it between messages (see
 #: _Inflater).
@@ -505,6 +507,7 @@ class _Inflater:
         if z is None:
             z = self._z = zlib.decompressobj(-self._wbits)
         joined = tailed
+        cut = False  # the message ends inside a deflate block
         try:
             if not tailed and final and self.size == 0 and len(data) <= JOIN_MAX:
                 # A message in one frame (the usual small one): its payload
@@ -522,13 +525,21 @@ class _Inflater:
             elif self._pump(z, data, limit):
                 self._z = None  # too big: the connection fails, nothing more comes
                 return self.size
-            elif final and not z.eof and self._pump(z, _TAIL, limit):
-                self._z = None
-                return self.size
+            elif final and not z.eof:
+                # The tail and the probe of _ends_between_blocks in one call:
+                # between blocks neither gives output.
+                before = self.size
+                if self._pump(z, _TAIL_FINAL_PROBE if self._reset else _TAIL_PROBE, limit):
+                    self._z = None
+                    return self.size
+                if self.size != before or z.eof != self._reset or z.unused_data:
+                    cut = True
         except zlib.error as exc:
             self._z = None
             raise ProtocolError(f"invalid compressed data: {exc}") from None
-        if final and not z.eof and not self._ends_between_blocks(z):
+        if joined and final and not z.eof and not self._ends_between_blocks(z):
+            cut = True
+        if cut:
             self._z = None
             raise ProtocolError(
                 "compressed message ends inside a deflate block: its data was cut short"
@@ -553,7 +564,10 @@ class _Inflater:
         server never sent, or a message that stops short).
 
         zlib does not say where it stands (its ``data_type`` is not in
-        Python's API), so it is probed.  Without context takeover the
+        Python's API), so it is probed: here after a small message inflated
+        with its tail in one call (an extra zlib call, about 2,400
+        instructions of CPython's zlib wrapper), and for the others in the
+        same call as the tail (inflate()).  Without context takeover the
         decompressor is dropped after the message, so it is given a final
         empty block: only a decompressor between blocks ends the stream there
         with no output, which is exact.  With context takeover the
@@ -565,9 +579,11 @@ class _Inflater:
         fails instead.
         """
         try:
+            # At most one byte of output: between blocks there is none, and
+            # zlib then sizes its output buffer for one byte, not 32 KiB.
             if self._reset:
-                return not z.decompress(_FINAL_EMPTY_BLOCK) and z.eof and not z.unused_data
-            return not z.decompress(_EMPTY_STORED_BLOCK)
+                return not z.decompress(_FINAL_EMPTY_BLOCK, 1) and z.eof and not z.unused_data
+            return not z.decompress(_EMPTY_STORED_BLOCK, 1)
         except zlib.error:
             return False
 
