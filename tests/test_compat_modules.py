@@ -69,7 +69,7 @@ def test_abnf_mask_is_its_own_inverse():
     masked = ABNF.mask(key, data)
     assert masked == bytes(b ^ key[i % 4] for i, b in enumerate(data))
     assert ABNF.mask(key, masked) == data
-    assert ABNF.mask("abcd", "é") == bytes(b ^ k for b, k in zip("é".encode(), b"ab"))
+    assert ABNF.mask("abcd", "é") == bytes(b ^ k for b, k in zip("é".encode(), b"ab", strict=True))
     assert ABNF.mask(b"\0\0\0\0", b"") == b""
     with pytest.raises(ValueError, match="mask_key must be 4 bytes, got 3"):
         ABNF.mask(b"abc", b"x")
