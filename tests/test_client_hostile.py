@@ -8,6 +8,8 @@ close code, and that exactly one close frame was sent).
 from __future__ import annotations
 
 import os
+import select
+import socket
 import struct
 import threading
 import time
@@ -483,4 +485,100 @@ def test_announced_length_reserves_no_memory_without_max_size(announced):
         assert rss_bytes() - before < 64 << 20
         assert ws.ready_state() == "open"
         stop.set()
+        ws.close()
+
+
+def test_pings_while_a_sender_holds_the_connection_queue_one_pong():
+    """RFC 6455 §5.5.3: only the latest ping needs its pong.  A server that
+    floods pings while a send() is blocked on it (it reads nothing) used to
+    cost the client 35-50 bytes per 2-byte ping, for ever; now one pong
+    waits, and it answers the last ping once the sender is through."""
+    count = 20_000
+    resume = threading.Event()
+    seen: dict = {}
+
+    def script(peer):
+        peer.accept()
+        for i in range(count):
+            peer.send(server_frame(9, i.to_bytes(4, "big")))
+        resume.wait(4 * T)  # read nothing until the client took every ping
+        frames = frames_until_eof(peer)
+        seen["pongs"] = [f["payload"] for f in frames if f["opcode"] == 10]
+
+    with RawPeer(script) as peer:
+        options = [(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)]
+        ws = WsClient(peer.url, timeout=T, socket_options=options)
+        sender = threading.Thread(target=ws.send, args=(b"s" * (8 << 20),), daemon=True)
+        sender.start()
+        time.sleep(0.2)  # the sender fills the buffers and waits, holding the connection
+        tracemalloc.start()
+        try:
+            for i in range(count):
+                assert ws.receive(timeout=T) == {"type": "ping", "data": i.to_bytes(4, "big")}
+            grown, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert len(ws._proto.pending) == 1  # the one pong, for the last ping
+        assert grown < 100_000, f"{grown} bytes held after {count} pings"
+        resume.set()
+        sender.join(4 * T)
+        assert not sender.is_alive()
+        ws.close()
+    assert seen["pongs"][-1] == (count - 1).to_bytes(4, "big")
+    assert len(seen["pongs"]) < 10
+
+
+def test_a_ping_flood_from_a_server_that_reads_nothing_never_stretches_receive():
+    """Answering pings never makes receive() wait: once the socket takes no
+    more (the server reads nothing), the pong waits in the queue (one at
+    most) and receive(timeout=0.5) returns the next ping, or times out on
+    time when TCP itself stalls (the server's full receive buffer drops
+    the segments that carry the client's window updates).  It used to
+    block in the pong's write for as long as the server liked."""
+    stop = threading.Event()
+
+    def script(peer):
+        peer.conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        peer.accept()
+        pings = server_frame(9, b"") * 64
+        rest = b""
+        end = time.monotonic() + 3.0
+        while not stop.is_set() and time.monotonic() < end:
+            rest = rest or pings
+            # Whole frames only: a send that times out may have sent part.
+            if select.select([], [peer.conn], [], 0.05)[1]:
+                rest = rest[peer.conn.send(rest) :]
+        # Finish the frame a partial send cut (2-byte frames: an odd rest),
+        # reading meanwhile, which unstalls TCP; then read until the end.
+        peer.conn.setblocking(False)
+        rest = rest[: len(rest) % 2]
+        until = time.monotonic() + T
+        while rest and time.monotonic() < until:
+            readable, writable, _ = select.select([peer.conn], [peer.conn], [], 0.05)
+            if readable:
+                peer.conn.recv(1 << 16)
+            if writable:
+                rest = rest[peer.conn.send(rest) :]
+        peer.conn.settimeout(T)
+        peer.recv_until_eof()
+
+    with RawPeer(script) as peer:
+        options = [(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)]
+        ws = WsClient(peer.url, timeout=T, socket_options=options, close_timeout=1)
+        slowest, left_waiting = 0.0, False
+        try:
+            end = time.monotonic() + 2.0
+            while time.monotonic() < end:
+                start = time.monotonic()
+                try:
+                    assert ws.receive(timeout=0.5)["type"] == "ping"
+                except WebSocketTimeout:
+                    pass
+                slowest = max(slowest, time.monotonic() - start)
+                left_waiting = left_waiting or len(ws._proto.pending) == 1
+        finally:
+            stop.set()
+        assert slowest < 1.0, f"a receive(timeout=0.5) took {slowest:.2f} s"
+        assert left_waiting, "the socket never filled: the test proved nothing"
+        assert len(ws._proto.pending) <= 1
         ws.close()

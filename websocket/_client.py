@@ -1470,7 +1470,7 @@ class WsClient:
         self._tls_out = tls is not None and tls.has_output()
         return self._tls_out
 
-    def _flush(self, blocking: bool, deadline: float | None = None, then: Any = None) -> bool:
+    def _flush(self, blocking: bool, deadline: float | None = None, then: Any = None, wait: bool = True) -> bool:
         """Write the replies the protocol queued (and TLS output).
 
         Non-blocking: only if there is something to write and the send lock
@@ -1479,7 +1479,9 @@ class WsClient:
         ``deadline``) even with nothing queued, so that a write another
         thread is making (perhaps of the very reply it popped) is over, and
         call ``then()`` before releasing it.  False if the lock could not be
-        had."""
+        had.  ``wait=False`` (the receive paths): write only if the socket
+        takes bytes now, else leave the replies queued, so that answering a
+        ping never makes a receive wait on a server that does not read."""
         lock = self._send_lock
         while blocking or self._pending or self._tls_pending():
             if blocking:
@@ -1488,6 +1490,8 @@ class WsClient:
             elif not lock.acquire(False):
                 return True
             try:
+                if not wait and not self._wpoll.wait(0.0):
+                    return True  # not writable now: the replies wait (one pong at most)
                 self._flush_locked(deadline)
                 if then is not None:
                     then()
@@ -1753,7 +1757,7 @@ class WsClient:
         """Send queued replies without waiting on a sender; after a close,
         end TCP."""
         if self._proto.is_open():
-            self._flush(blocking=False)
+            self._flush(blocking=False, deadline=deadline, wait=False)
         elif self._is_closed():
             self._end(deadline)
 
@@ -1826,7 +1830,7 @@ class WsClient:
             if self._is_closed():
                 return True  # failed (no pong): receive() reports it
             if self._pending:
-                self._flush(blocking=False)  # the keepalive ping
+                self._flush(blocking=False, wait=False)  # the keepalive ping
             until = None if wait is None else now + wait
             if until is None or (deadline is not None and deadline <= until):
                 got = WsClient._fill(self, deadline, first)
@@ -1853,7 +1857,7 @@ class WsClient:
             if n == 0:
                 self._proto.receive_eof()
             if self._tls_pending():  # reading can produce TLS output
-                self._flush(blocking=False)
+                self._flush(blocking=False, deadline=deadline, wait=False)
             if n is not None:
                 return True
             flags = _DONTWAIT if deadline is not None else 0

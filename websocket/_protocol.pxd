@@ -188,6 +188,8 @@ cdef class ClientProtocol:
     cdef object _keepalive_ping
 
     cpdef bint is_open(self)
+    @cython.locals(i=Py_ssize_t)
+    cdef _queue_pong(self, bytes payload)
     cpdef bint is_closed(self)
     @cython.locals(compressed=bint)
     cpdef bint send_ready(self, FastLock lock, int fd, object writer, int opcode, object payload) except -1

@@ -2182,7 +2182,7 @@ class ClientProtocol:
             if self.auto_pong:
                 with self._mutex:
                     if self.state is _OPEN:
-                        self.pending.append((_PONG, msg["data"]))
+                        self._queue_pong(msg["data"])
         elif opcode == _PONG:
             if self._pings:
                 return self._pong_received(msg["data"], time.monotonic())
@@ -2191,6 +2191,22 @@ class ClientProtocol:
         return False
 
     # -- pings and keepalive (RFC 6455 §5.5.2, §5.5.3) -----------------------
+
+    def _queue_pong(self, payload: bytes) -> None:
+        """Queue the answer to a ping; the caller holds ``_mutex``.
+
+        RFC 6455 §5.5.3: an endpoint that has not yet answered earlier pings
+        "MAY elect to send a Pong frame for only the most recently processed
+        Ping frame".  So one pong waits at most: a server that floods pings
+        while the replies cannot be written (a sender holds the connection,
+        or the server reads nothing) costs one pong, not one per ping.
+        """
+        pending = self.pending
+        for i in range(len(pending)):
+            if pending[i][0] == _PONG:
+                del pending[i]
+                break
+        pending.append((_PONG, payload))
 
     def ping_sent(self, payload: bytes, waiter: Any = None, now: float | None = None) -> None:
         """Record a ping the shell is writing, to match its pong.
