@@ -11,6 +11,8 @@ import os
 import select
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -486,6 +488,66 @@ def test_announced_length_reserves_no_memory_without_max_size(announced):
         assert ws.ready_state() == "open"
         stop.set()
         ws.close()
+
+
+_UNDER_A_LIMIT = """
+import resource, sys
+from websocket import WebSocketTimeout, WsClient
+ws = WsClient(sys.argv[1], timeout=5, max_size=None, close_timeout=1)
+mapped = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (mapped + (512 << 20), resource.RLIM_INFINITY))
+try:
+    ws.receive(timeout=0.5)
+except WebSocketTimeout:
+    print("waiting for the rest")
+except Exception as exc:
+    print("failed:", repr(exc))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="Linux address-space accounting")
+def test_a_header_reserves_no_address_space_until_its_bytes_come():
+    """A frame announcing 1 GiB, 64 KiB of it sent, under an address-space
+    limit (ulimit -v) 512 MiB above what the client maps: the client waits
+    for the rest.  The compiled build used to allocate the announced
+    length at once (uninitialized, so RSS did not show it) and failed the
+    frame with 1009 although max_size=None; now a one-frame message gets
+    its final bytes object once a quarter of it arrived."""
+    stop = threading.Event()
+
+    def script(peer):
+        peer.accept()
+        peer.send(b"\x82\x7f" + struct.pack("!Q", 1 << 30) + b"\x07" * (64 << 10))
+        stop.wait(3 * T)
+
+    with RawPeer(script) as peer:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _UNDER_A_LIMIT, peer.url], capture_output=True, text=True, timeout=4 * T
+            )
+        finally:
+            stop.set()
+    assert done.stdout.strip() == "waiting for the rest", done.stdout + done.stderr
+
+
+def test_a_big_message_moves_to_its_own_bytes_once_a_quarter_came():
+    """The growth path's end: a one-frame message whose first bytes were
+    few arrives whole and intact, in pieces of every size (the move to
+    its final bytes object happens between two of them)."""
+    payload = os.urandom(3 << 20)
+
+    def script(peer):
+        peer.accept()
+        wire = b"\x82\x7f" + struct.pack("!Q", len(payload)) + payload
+        peer.send(wire[: 10 + 1000])
+        time.sleep(0.05)
+        for i in range(10 + 1000, len(wire), 300_000):
+            peer.send(wire[i : i + 300_000])
+            time.sleep(0.01)
+        frames_until_eof(peer)
+
+    with RawPeer(script) as peer, WsClient(peer.url, timeout=T, max_size=None) as ws:
+        assert ws.receive(timeout=T) == {"type": "binary", "data": payload}
 
 
 def test_pings_while_a_sender_holds_the_connection_queue_one_pong():

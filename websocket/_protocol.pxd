@@ -19,7 +19,7 @@ cdef int _IDLE, _STREAMING, _INTO, _DISCARD
 cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED
 cdef int _TEXT, _BINARY, _CLOSE, _PING, _PONG
 cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, READ_GROWN, FRAGMENT_COST, INFLATE_CHUNK, INFLATE_KEEP, JOIN_MAX
-cdef long long EXACT_MAX
+cdef long long EXACT_MAX, EXACT_AHEAD
 cdef dict _TEXT_MSG, _BINARY_MSG, _PING_MSG, _PONG_MSG
 
 cdef dict _message(dict template, object data)
@@ -82,7 +82,7 @@ cdef class FrameParser:
     cdef Py_ssize_t _checked
     cdef object _direct
     cdef Py_ssize_t _direct_base, _direct_filled
-    cdef bint _after_big, _into_direct
+    cdef bint _after_big, _into_direct, _exactly
     cdef Py_ssize_t _offered
     cdef object _offered_view
     cdef int _msg_opcode
@@ -126,6 +126,8 @@ cdef class FrameParser:
     cdef str _fragments_note(self, int opcode, long long length)
     cdef _start_direct(self, int opcode, long long length, Py_ssize_t avail)
     cdef object _direct_view(self, Py_ssize_t want)
+    @cython.locals(filled=Py_ssize_t)
+    cdef object _to_exact(self, Py_ssize_t want)
     @cython.locals(done=Py_ssize_t)
     cdef _progress(self, object obj, Py_ssize_t base, Py_ssize_t upto)
     @cython.locals(p=cython.p_uchar, k=cython.p_uchar)

@@ -151,6 +151,10 @@ READ_GROWN = 512 * 1024
 #: every message does in plain Python, so that an announced length alone
 #: never reserves memory.
 EXACT_MAX = 1 << 30
+#: ... but a header alone reserves at most this: a longer one-frame message
+#: is grown as its bytes arrive until a quarter of it came (_to_exact), so
+#: that announcements cost address space only as the bytes back them.
+EXACT_AHEAD = 1 << 20
 #: What each continuation frame costs against ``max_size`` on top of its
 #: payload.  Without it a message of millions of empty fragments costs
 #: work and bookkeeping without end while its payload stays under the
@@ -790,6 +794,7 @@ class FrameParser:
         self._direct: Any = None
         self._direct_base = 0
         self._direct_filled = 0
+        self._exactly = False  # move to an exact bytes object later (_to_exact)
         self._into_direct = False  # the last get_buffer() was into _direct
         self._after_big = False
         self._offered = 0
@@ -1166,6 +1171,7 @@ class FrameParser:
 
     def _start_direct(self, opcode: int, length: int, avail: int) -> None:
         """Receive this big frame's payload into its message's memory."""
+        self._exactly = False
         if self._zmsg and opcode < 8:
             # Compressed: held until complete, then inflated; the buffer is
             # kept for the next one (up to INFLATE_KEEP, see _Inflater).
@@ -1173,15 +1179,24 @@ class FrameParser:
                 self._zin = bytearray()
             self._direct = self._zin
             self._direct_base = 0
-        elif cython.compiled and opcode != 0 and self._h.fin and length <= EXACT_MAX:
+        elif (
+            cython.compiled
+            and opcode != 0
+            and self._h.fin
+            and length <= EXACT_MAX
+            and (length <= EXACT_AHEAD or avail * 4 >= length)
+        ):
             # A message in one frame: its final bytes object, allocated
-            # uninitialized (see EXACT_MAX).
+            # uninitialized (see EXACT_MAX and EXACT_AHEAD).
             try:
                 self._direct = _new_bytes(length)
             except (MemoryError, OverflowError):
                 raise MessageTooBig(length, None) from None
             self._direct_base = 0
         else:
+            # Grown as bytes arrive; a message in one frame moves to its
+            # final bytes object once a quarter of it came (_direct_view).
+            self._exactly = cython.compiled and opcode != 0 and self._h.fin and length <= EXACT_MAX
             self._direct = self._msg
             self._direct_base = len(self._msg)
         self._direct_filled = 0
@@ -1197,6 +1212,8 @@ class FrameParser:
         if cython.compiled:
             if self._direct.__class__ is bytes:
                 return writable_bytes(self._direct, at, want)
+            if self._exactly and (self._direct_filled + want) * 4 >= self._h.length:
+                return self._to_exact(want)  # this read may pass a quarter
         try:
             return _grow_view(self._direct, at, want)
         except MemoryError:
@@ -1205,6 +1222,26 @@ class FrameParser:
             if self._error is None:
                 self._error = MessageTooBig(at + want, None)
             return memoryview(bytearray(HEADER_MAX))
+
+    def _to_exact(self, want: int) -> memoryview:
+        """Move a one-frame message received so far into its final bytes
+        object (compiled twin only), before the read that may bring it past
+        a quarter: its announced length is reserved only once the bytes
+        back a quarter of it, at the cost of copying less than that
+        quarter, and the message is then handed out without a copy."""
+        self._exactly = False
+        filled = self._direct_filled
+        try:
+            exact = _new_bytes(self._h.length)
+        except (MemoryError, OverflowError):
+            raise MessageTooBig(self._h.length, None) from None
+        view = memoryview(writable_bytes(exact, 0, filled))
+        view[:] = memoryview(self._msg)[self._direct_base : self._direct_base + filled]
+        view.release()
+        self._msg = bytearray()  # (exported views of it are gone by now)
+        self._direct = exact
+        self._direct_base = 0
+        return writable_bytes(exact, filled, want)  # type: ignore[no-any-return]
 
     def _progress(self, obj: Any, base: int, upto: int) -> None:
         """Unmask and check the payload bytes that arrived since last time."""
@@ -1271,6 +1308,7 @@ class FrameParser:
         src: Any = None  # a compressed frame's payload
         if direct is not None:
             self._direct = None
+            self._exactly = False
             self._direct_filled = 0
             self._after_big = True
             if zmsg:
@@ -1679,6 +1717,7 @@ class FrameParser:
             # (get_buffer() offers parts of it), with no copy in between.
             into[:avail] = self._view[self._start : self._end]
             self._direct = into
+            self._exactly = False
             self._direct_base = 0
             self._direct_filled = avail
             self._start = self._end
@@ -1709,9 +1748,11 @@ class FrameParser:
                 raise BufferTooSmall(length, len(into), False)
             into[:filled] = self._direct[:filled]
             self._direct = into
+            self._exactly = False
         if filled < length:
             return None
         self._direct = None
+        self._exactly = False
         self._direct_filled = 0
         self._have_hdr = False
         self._after_big = True
