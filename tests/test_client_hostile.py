@@ -615,14 +615,17 @@ def test_a_ping_flood_from_a_server_that_reads_nothing_never_stretches_receive()
         peer.conn.setblocking(False)
         rest = rest[: len(rest) % 2]
         until = time.monotonic() + T
-        while rest and time.monotonic() < until:
-            readable, writable, _ = select.select([peer.conn], [peer.conn], [], 0.05)
-            if readable:
-                peer.conn.recv(1 << 16)
-            if writable:
-                rest = rest[peer.conn.send(rest) :]
-        peer.conn.settimeout(T)
-        peer.recv_until_eof()
+        try:
+            while rest and time.monotonic() < until:
+                readable, writable, _ = select.select([peer.conn], [peer.conn], [], 0.05)
+                if readable:
+                    peer.conn.recv(1 << 16)
+                if writable:
+                    rest = rest[peer.conn.send(rest) :]
+            peer.conn.settimeout(T)
+            peer.recv_until_eof()
+        except ConnectionResetError:
+            pass  # the client ended TCP with our pings unread: a reset
 
     with RawPeer(script) as peer:
         options = [(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)]
@@ -644,3 +647,42 @@ def test_a_ping_flood_from_a_server_that_reads_nothing_never_stretches_receive()
         assert left_waiting, "the socket never filled: the test proved nothing"
         assert len(ws._proto.pending) <= 1
         ws.close()
+
+
+def test_opening_errors_name_the_url():
+    """A refused connection, a handshake that times out, and a server that
+    closes without an answer name the URL; on a ws:// URL the last hints
+    at wss://."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()
+    with pytest.raises(ConnectionRefusedError, match=f"ws://127.0.0.1:{port}/refused"):
+        WsClient(f"ws://127.0.0.1:{port}/refused", timeout=T)
+    silent = socket.create_server(("127.0.0.1", 0))
+    try:
+        url = f"ws://user:secret@127.0.0.1:{silent.getsockname()[1]}/silent"
+        with pytest.raises(WebSocketTimeout, match="handshake timed out after 0.3 s: ws://\\*\\*\\*@127.0.0.1:.*/silent") as info:
+            WsClient(url, timeout=0.3)
+        assert "secret" not in str(info.value)
+    finally:
+        silent.close()
+
+    def hang_up(peer):
+        pass  # reads the request, then closes without a word
+
+    with RawPeer(hang_up) as peer:
+        with pytest.raises(HandshakeError, match="after 0 bytes from ws://.*a TLS port\\? try wss://"):
+            WsClient(peer.url, timeout=T)
+
+
+def test_ws_to_a_tls_port_hints_at_wss():
+    import trustme
+
+    from .servers import server_context, ws_server
+
+    ca = trustme.CA()
+    with ws_server(ssl_context=server_context(ca, "127.0.0.1")) as url:
+        plain = url.replace("wss://", "ws://") + "/echo"
+        with pytest.raises((HandshakeError, OSError)) as info:
+            WsClient(plain, timeout=T)
+    assert plain in str(info.value) and "try wss://" in str(info.value)

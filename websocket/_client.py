@@ -40,6 +40,7 @@ import ssl
 import sys
 import threading
 import time
+from _thread import get_ident
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec
 
@@ -601,6 +602,9 @@ class WsClient:
             self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1, self._tls.write_ready)
         self._rpoll = _Poller(self._sock, write=False)
         self._wpoll = _Poller(self._sock, write=True)
+        # A read that does not wait (for _fill with a deadline), as one C
+        # callable that FrameParser.read_with can call.
+        self._recv_now = functools.partial(self._sock.recv_into, nbytes=0, flags=_DONTWAIT)
         if proto.ping_interval is not None:
             # Keepalive runs inside receive(): its waits are cut at the next
             # keepalive decision (see _fill_keepalive).  No thread.
@@ -642,13 +646,14 @@ class WsClient:
         )
         self._proto = proto
         self._parser = proto.parser
+        # Results stay in the parser until a receive call returns them (see
+        # receive()): what a signal handler interrupts is not lost.
+        proto.parser.hold = True
         self._encoder_class = type(proto.encoder)  # send_many() makes its own
         # Bound once: the per-message paths call them directly.
         # The parser's own next_message: the protocol hooks into the parser
         # for control frames and failures, so this skips one layer.
         self._next_message = proto.parser.next_message
-        self._get_buffer = proto.parser.get_buffer
-        self._buffer_updated = proto.parser.buffer_updated
         self._encode = proto.encoder.encode
         self._send_to = proto.encoder.send_to
         self._check_open = proto.check_open
@@ -762,6 +767,13 @@ class WsClient:
         except TimeoutError:
             _close(sock)
             raise self._timed_out(f"connecting to {where}") from None
+        except OSError as exc:
+            _close(sock)
+            if exc.errno is None or isinstance(exc, (WebSocketError, ssl.SSLError)) or exc.filename:
+                raise
+            # A refused or reset connection names what it was for (same type).
+            through = "" if where == f"{host}:{port}" else f" ({where})"
+            raise type(exc)(exc.errno, f"{exc.strerror}: {_shown(self.url)}{through}") from exc
         except BaseException:
             _close(sock)
             raise
@@ -879,7 +891,28 @@ class WsClient:
                 if proto.receive_handshake(data):
                     return
         except TimeoutError:
-            raise self._timed_out("the opening handshake") from None
+            raise WebSocketTimeout(
+                f"the opening handshake timed out after {self._opening.timeout} s: {_shown(self.url)}"
+            ) from None
+        except HandshakeError as exc:
+            if exc.status is not None:
+                raise  # the server's answer: it names itself
+            raise HandshakeError(
+                f"{exc} from {_shown(self.url)}{self._tls_hint()}", exc.status, exc.headers, exc.body
+            ) from None
+        except OSError as exc:
+            if exc.errno is None or isinstance(exc, (WebSocketError, ssl.SSLError)):
+                raise
+            where = f"during the handshake with {_shown(self.url)}{self._tls_hint()}"
+            raise type(exc)(exc.errno, f"{exc.strerror} {where}") from exc
+
+    def _tls_hint(self) -> str:
+        """For an opening that got no HTTP answer: a ws:// URL answered with
+        nothing, a reset or TLS records most likely names a TLS port."""
+        start = self._proto.response_start()
+        if self.url.startswith("ws://") and (not start or start[:1] in (b"\x15", b"\x16")):
+            return " (a TLS port? try wss://)"
+        return ""
 
     def _recv_some(self, sock: socket.socket, deadline: float | None) -> bytes:
         """The next bytes during the opening (b"" at the end), by
@@ -1546,31 +1579,42 @@ class WsClient:
                 connection (nothing is read or changed).
         """
         if timeout is None:
-            # The hot path, one compiled call: a message already buffered
-            # or one blocking read, on plain TCP or TLS without keepalive
-            # (ClientProtocol.receive_ready).
             try:
-                msg = self._receive_ready()
-            except (ProtocolError, MessageTooBig):
-                msg = None  # raised again below, which ends the connection
-            if msg:
-                return msg  # type: ignore[no-any-return]
-            # None: the fast path holds the receive lock for us; False: busy.
-            return self._receive(None, msg is None)
-        return self._receive(timeout, False)
+                # The hot path, one compiled call: a message already
+                # buffered or one blocking read, on plain TCP or TLS without
+                # keepalive (ClientProtocol.receive_ready).
+                try:
+                    msg = self._receive_ready()
+                except (ProtocolError, MessageTooBig):
+                    msg = None  # raised again below, which ends the connection
+                if not msg:
+                    # None: the fast path holds the receive lock for us; False: busy.
+                    msg = self._receive(None, msg is None)
+            except BaseException:
+                # A signal handler's exception between the fast path and the
+                # full receive's try: the lock handed over is released here.
+                self._proto.give_back(self._recv_lock)
+                raise
+        else:
+            msg = self._receive(timeout, False)
+        # Taken: a store and the return, where no signal handler runs.  Until
+        # here the parser holds the message (FrameParser.held), and a call
+        # that a handler interrupted after it was parsed (as a call above
+        # returned) leaves it to the next one.
+        self._parser.held = None
+        return msg  # type: ignore[no-any-return]
 
     def _receive(self, timeout: float | None, held: bool) -> Message:
         """receive() when the fast path has nothing: wait for bytes, take
         control frames, end a failed or closed connection.  ``held``: the
         receive lock is already this thread's (handed over by the fast
         path, with no gap in which a close() could take it)."""
-        lock = self._recv_lock
         deadline = None
-        if timeout is not None:
-            deadline = self._lock_receive(timeout, "receive()")
-        elif not held and not lock.acquire(False):
-            self._wait_receive(None, "receive()")
         try:
+            if timeout is not None:
+                deadline = self._lock_receive(timeout, "receive()")
+            elif not held and not self._proto.take(self._recv_lock):
+                self._wait_receive(None, "receive()")
             next_message = self._next_message
             parser = self._parser
             first = True
@@ -1585,7 +1629,7 @@ class WsClient:
                 if msg is not None:
                     if parser.last_opcode >= 8:  # a control frame
                         self._after_control(deadline)
-                    return msg  # type: ignore[no-any-return]
+                    return msg  # type: ignore[no-any-return]  # (held until receive() returns it)
                 if self._is_closed():
                     self._end(deadline)  # EOF, nothing buffered
                     raise self._proto.closed_exception()
@@ -1593,14 +1637,17 @@ class WsClient:
                     raise WebSocketTimeout(f"receive() timed out after {timeout} s")
                 first = False
         finally:
-            lock.release()
+            self._proto.give_back(self._recv_lock)
 
     def _lock_receive(self, timeout: object, what: str) -> float | None:
         """Take the receive lock (``_wait_receive``); the deadline ``timeout``
-        sets."""
+        sets.  Called inside the receive call's ``try``, whose ``finally``
+        releases it with ``self._proto.give_back(self._recv_lock)``: one
+        compiled call, where a call to a Python method would let a signal
+        handler raise as it starts, before the release (a leaked lock)."""
         seconds = _check_timeout("timeout", timeout)
         deadline = None if seconds is None else time.monotonic() + seconds
-        if not self._recv_lock.acquire(False):
+        if not self._proto.take(self._recv_lock):
             self._wait_receive(seconds, what)
         return deadline
 
@@ -1619,6 +1666,7 @@ class WsClient:
             self._recv_lock.acquire()
         elif not self._recv_lock.acquire(True, seconds):
             raise WebSocketTimeout(f"{what} timed out after {seconds} s (close() is waiting)")
+        self._proto.handed = get_ident()
 
     def receive_into(self, buffer: Any, timeout: float | None = None) -> tuple[int, str]:
         """Receive the next text or binary message into ``buffer``.
@@ -1652,18 +1700,19 @@ class WsClient:
         """
         if buffer is None:
             raise TypeError("receive_into() takes a writable bytes-like object, not None")
-        lock = self._recv_lock
-        deadline = self._lock_receive(timeout, "receive_into()")
+        parser = self._parser
         try:
-            parser = self._parser
+            deadline = self._lock_receive(timeout, "receive_into()")
             # A whole frame already here: straight into the buffer.
             size = -1 if self._done else parser.whole_into(buffer)
             if size < 0:
                 view = protocol._writable(buffer)  # one view for the whole call
                 size = self._await_piece(view, deadline, timeout, "receive_into()")
-            return size, "text" if parser.last_opcode == _TEXT else "binary"
+            kind = "text" if parser.last_opcode == _TEXT else "binary"
         finally:
-            lock.release()
+            self._proto.give_back(self._recv_lock)
+        parser.held_size = -1  # taken, with no call before the return (see receive())
+        return size, kind
 
     def receive_streaming(self, timeout: float | None = None) -> MessageStream:
         """Receive the next text or binary message piece by piece, as its
@@ -1686,20 +1735,20 @@ class WsClient:
             ConnectionClosed, ProtocolError, MessageTooBig, WebSocketTimeout,
                 ConcurrencyError: as for :meth:`receive_into`.
         """
-        deadline = self._lock_receive(timeout, "receive_streaming()")
         try:
+            deadline = self._lock_receive(timeout, "receive_streaming()")
             self._parser.discard_message()  # a stream left unfinished
             first = self._await_piece(None, deadline, timeout, "receive_streaming()")
             parser = self._parser
             kind = "text" if parser.last_opcode == _TEXT else "binary"
             return MessageStream(self, kind, first, parser.piece_fin, parser.stream_serial, timeout)
         finally:
-            self._recv_lock.release()
+            self._proto.give_back(self._recv_lock)
 
     def _stream_piece(self, serial: int, timeout: float | None) -> tuple[Any, bool]:
         """MessageStream's next piece and whether it was the last."""
-        deadline = self._lock_receive(timeout, "receive_streaming()")
         try:
+            deadline = self._lock_receive(timeout, "receive_streaming()")
             parser = self._parser
             if not parser.is_streaming(serial):
                 if self._proto.state != State.OPEN:
@@ -1711,7 +1760,7 @@ class WsClient:
             piece = self._await_piece(None, deadline, timeout, "receive_streaming()")
             return piece, parser.piece_fin
         finally:
-            self._recv_lock.release()
+            self._proto.give_back(self._recv_lock)
 
     def _discard_stream(self, serial: int) -> None:
         """A MessageStream left unfinished: drop the rest of its message.
@@ -1743,6 +1792,7 @@ class WsClient:
                 if parser.last_opcode < 8:
                     return result
                 self._after_control(deadline)
+                parser.held = None  # a control frame, handled here
                 if parser.last_opcode == _CLOSE:
                     raise self._proto.closed_exception()
                 continue
@@ -1802,20 +1852,19 @@ class WsClient:
             if not self._rpoll.wait(deadline):
                 return False
             flags = 0
+        reader = self._recv_now if flags else sock.recv_into
         while True:
             try:
-                n = sock.recv_into(self._get_buffer(), 0, flags)
+                # Read and booked as one step a signal handler cannot split
+                # (FrameParser.read_with).
+                n = self._parser.read_with(reader)
             except _WOULD_BLOCK:
-                self._buffer_updated(0)
                 if not self._rpoll.wait(deadline):
                     return False
                 continue
             except (OSError, ValueError):  # reset, or closed by close()
-                self._buffer_updated(0)
                 n = 0
-            if n:
-                self._buffer_updated(n)
-            else:
+            if not n:
                 self._proto.receive_eof()
             return True
 
@@ -1847,13 +1896,11 @@ class WsClient:
         sock = self._sock
         while True:
             try:
-                n = tls.read_into(self._get_buffer())
+                n = self._parser.read_with(tls.read_into)  # as in _fill
             except ssl.SSLError as exc:
                 # A broken record: the stream cannot go on (1006, with cause).
-                self._buffer_updated(0)
                 self._proto.transport_failed(exc)
                 return True
-            self._buffer_updated(n or 0)
             if n == 0:
                 self._proto.receive_eof()
             if self._tls_pending():  # reading can produce TLS output
@@ -1970,6 +2017,7 @@ class WsClient:
                 msg = proto.next_message()
             except (ProtocolError, MessageTooBig):
                 return
+            self._parser.held = None  # discarded
             if msg is None and not self._fill(deadline):
                 return
 

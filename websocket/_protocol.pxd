@@ -95,6 +95,10 @@ cdef class FrameParser:
     cdef long long _zmax
     cdef object _error
     cdef readonly int last_opcode
+    cdef public object held, held_into
+    cdef public bint hold
+    cdef public Py_ssize_t held_size
+    cdef list _reads
     cdef public object on_control, on_error
     cdef int _stream
     cdef long long _zout
@@ -113,7 +117,12 @@ cdef class FrameParser:
     cdef _move(self, Py_ssize_t size)
     cpdef buffer_updated(self, Py_ssize_t nbytes)
     cpdef object next_message(self)
+    cdef object _next_unheld(self)
     cpdef object next_whole(self)
+    cpdef object read_with(self, object reader)
+    @cython.locals(got=Py_ssize_t)
+    cdef object _settle(self)
+    cdef Py_ssize_t _give_held(self, object into) except -1
     cdef _failed(self, object exc)
     @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
                    start=Py_ssize_t, avail=Py_ssize_t, msg=dict, zmsg=bint, end=Py_ssize_t,
@@ -179,6 +188,7 @@ cdef class ClientProtocol:
     cdef readonly object pending
     cdef readonly object failed_with
     cdef readonly bint unresponsive
+    cdef public object handed
     cdef object _mutex
     cdef object _deflate_settings
     cdef public object agreement, deflater
@@ -190,6 +200,9 @@ cdef class ClientProtocol:
     cdef object _keepalive_ping
 
     cpdef bint is_open(self)
+    cpdef bytes response_start(self)
+    cpdef bint take(self, FastLock lock) except -1
+    cpdef give_back(self, FastLock lock)
     @cython.locals(i=Py_ssize_t)
     cdef _queue_pong(self, bytes payload)
     cpdef bint is_closed(self)

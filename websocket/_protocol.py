@@ -29,6 +29,7 @@ import os
 import threading
 import time
 import zlib as _stdlib_zlib
+from _thread import get_ident
 from collections import deque
 from typing import Any
 
@@ -812,6 +813,20 @@ class FrameParser:
         self._zmax = -1 if self._max < 0 else self._max + (self._max >> 10) + 1024
         self._error: BaseException | None = None
         self.last_opcode = 0
+        #: With ``hold``: the last message (or control frame) a next_* call
+        #: returned, kept until the caller takes it (sets this back to
+        #: None): a signal handler that raises as the call returns loses the
+        #: return value, and the next call then returns this one again.
+        #: ``held_size`` and ``held_into`` do the same for
+        #: next_piece_into()'s sizes.
+        self.held: Any = None
+        self.held_size = -1
+        self.held_into: Any = None
+        #: Keep results in ``held`` (set by an owner that clears it: the
+        #: blocking client); off, each call returns the next result.
+        self.hold = False
+        #: The count of a read_with() read, until it is booked (_settle).
+        self._reads: list[Any] = []
         # Piecewise reading (next_piece, next_piece_into): how the message
         # in progress is read (_IDLE when none is), its decompressed bytes
         # so far, how much of it is in the caller's buffer, and the text
@@ -858,6 +873,8 @@ class FrameParser:
         when it goes into a big frame's own memory instead (get_buffer()
         offers a view of that).  The receive fast path reads into ``_buf``
         at the offset it returns, with no view made (receive_ready)."""
+        if self._reads:
+            self._settle()  # a read_with() a signal interrupted
         self._into_direct = False
         if self._direct is not None and self._direct_filled < self._h.length:
             self._into_direct = True
@@ -903,6 +920,52 @@ class FrameParser:
         self._buf = buf
         self._view = memoryview(buf)
         self._start, self._end = 0, keep
+
+    def read_with(self, reader: Any) -> Any:
+        """One read into :meth:`get_buffer` by ``reader(buffer)`` (the count
+        read, 0 at the end of the stream, or None for nothing now, as
+        ``TLSLayer.read_into``), booked as it returns; the count.
+
+        The count is stored by ``list.extend(map(...))``: C code that calls
+        the reader and keeps its result with no Python-level step between
+        them, so no signal handler can run there.  A handler that raises as
+        this returns (or in the plain-Python build, before the booking)
+        leaves the count stored, and the next read books it first
+        (:meth:`_offer`): the bytes read are never lost nor counted twice.
+        """
+        reads = self._reads
+        buf = self.get_buffer()
+        try:
+            reads.extend(map(reader, (buf,)))
+        except BaseException:
+            if not reads:
+                self.buffer_updated(0)  # nothing read: the buffer is given back
+            raise
+        return self._settle()
+
+    def _settle(self) -> Any:
+        """Book the read read_with() stored."""
+        reads = self._reads
+        n = reads[0]
+        got = 0 if n is None else n
+        # From here to clear(): stores and arithmetic only, no call, so no
+        # signal handler runs between the booking and the clear.
+        self._offered = 0
+        if self._into_direct:
+            self._direct_filled += got
+        else:
+            self._end += got
+            if got == self._read and got < READ_GROWN:
+                self._read = 2 * got
+        reads.clear()
+        view = self._offered_view
+        if view is not None:
+            self._offered_view = None
+            try:
+                view.release()
+            except BufferError:
+                pass
+        return n
 
     def buffer_updated(self, nbytes: int) -> None:
         """Record that ``nbytes`` were written into :meth:`get_buffer`."""
@@ -959,8 +1022,19 @@ class FrameParser:
             bytes}`` (reassembled from its fragments), or ``{"type":
             "ping"|"pong"|"close", "data": bytes}`` for a control frame;
             None until more bytes arrive.  ``last_opcode`` is the opcode of
-            the message returned.
+            the message returned.  With ``hold``, the message is also kept
+            in ``held`` until the caller clears it, and returned again
+            until then.
         """
+        held = self.held
+        if held is not None:
+            return held  # type: ignore[no-any-return]
+        msg = self._next_unheld()
+        if self.hold:
+            self.held = msg
+        return msg
+
+    def _next_unheld(self) -> Message | None:
         if self._error is not None:
             raise self._error
         try:
@@ -991,13 +1065,19 @@ class FrameParser:
         including every case :meth:`next_message` would handle differently
         (a control frame, a fragment, a frame not all here, an error
         already raised), which it is then left to."""
+        held = self.held
+        if held is not None:
+            return held  # type: ignore[no-any-return]
         if self._error is not None or self._have_hdr or self._msg_opcode != 0 or self._stream != _IDLE:
             return None
         try:
-            return self._whole_frame()
+            msg = self._whole_frame()
         except (ProtocolError, MessageTooBig) as exc:  # invalid UTF-8
             self._failed(exc)
             raise
+        if self.hold:
+            self.held = msg
+        return msg
 
     def _failed(self, exc: ProtocolError | MessageTooBig) -> None:
         """Every later call raises ``exc``; the owner's hook hears it."""
@@ -1241,7 +1321,7 @@ class FrameParser:
         self._msg = bytearray()  # (exported views of it are gone by now)
         self._direct = exact
         self._direct_base = 0
-        return writable_bytes(exact, filled, want)  # type: ignore[no-any-return]
+        return writable_bytes(exact, filled, want)
 
     def _progress(self, obj: Any, base: int, upto: int) -> None:
         """Unmask and check the payload bytes that arrived since last time."""
@@ -1477,9 +1557,19 @@ class FrameParser:
         size = self.whole_into(into)
         if size >= 0:
             return size
+        held = self.held
+        if held is not None:
+            return held  # a control frame an interrupted call returned
         if self._stream == _STREAMING:
             self._stream = _DISCARD
-        return self._pieces(into)
+        result = self._pieces(into)
+        if result is not None and self.hold:
+            if result.__class__ is int:
+                self.held_size = result
+                self.held_into = into
+            else:
+                self.held = result
+        return result
 
     def whole_into(self, into: Any) -> int:
         """next_piece_into()'s fast path, as _whole_frame(): a whole small
@@ -1489,6 +1579,8 @@ class FrameParser:
         next_piece_into(), which then raises whatever is wrong.  The header
         checks repeat _whole_frame()'s inline: a shared helper would be a
         Python call per message in the pure build."""
+        if self.held_size >= 0:
+            return self._give_held(into)
         if self._stream != _IDLE or self._have_hdr or self._msg_opcode != 0 or self._error is not None:
             return -1
         start = self._start
@@ -1536,7 +1628,24 @@ class FrameParser:
         self._after_big = False
         self.last_opcode = b0 & 0x0F
         self.piece_fin = True
+        if self.hold:
+            self.held_size = length
+            self.held_into = into
         return length  # type: ignore[no-any-return]
+
+    def _give_held(self, into: Any) -> int:
+        """The size of the message an interrupted next_piece_into() call
+        wrote (see ``held``), copied into ``into`` if that is another
+        buffer."""
+        size = self.held_size
+        if into is not self.held_into:
+            view = _writable(into)
+            if len(view) < size:
+                raise BufferTooSmall(size, len(view), False)
+            view[:size] = _writable(self.held_into)[:size]
+            view.release()
+            self.held_into = into
+        return size
 
     def is_streaming(self, serial: int) -> bool:
         """True while the message of ``receive_streaming()`` call number
@@ -1897,6 +2006,9 @@ class ClientProtocol:
         self.close_sent: tuple[int, str] | None = None
         self.close_received: tuple[int, str] | None = None
         self.failure: BaseException | None = None
+        #: The thread whose receive call holds the shell's receive lock
+        #: (take(), receive_ready()), or 0.
+        self.handed = 0
         #: The close this side failed the connection with (fail()), if any.
         self.failed_with: tuple[int, str] | None = None
         #: The peer stopped answering (a keepalive ping went unanswered): the
@@ -1972,6 +2084,26 @@ class ClientProtocol:
         lock.release()
         return True
 
+    def take(self, lock: Any) -> bool:
+        """Try the shell's receive ``lock`` once; True if taken, and then
+        ``handed`` is this thread's identity, set with it (in one step in
+        the compiled build: no signal handler runs in between), which the
+        shell's receive calls read to release it whatever interrupts them."""
+        if lock.acquire(False):
+            self.handed = get_ident()
+            return True
+        return False
+
+    def give_back(self, lock: Any) -> None:
+        """Release the shell's receive ``lock`` if this thread's receive
+        call holds it (``handed``): called from the ``finally`` of every
+        receive call, which a signal handler may interrupt before the lock
+        was taken or after.  One compiled call: nothing runs between the
+        check and the release."""
+        if self.handed == get_ident():
+            self.handed = 0
+            lock.release()
+
     def receive_ready(self, lock: Any, fd: int = -1, reader: Any = None) -> Message | bool | None:
         """The receive fast path: the next message when it is one whole data
         frame, taken under the shell's receive ``lock`` while the connection
@@ -2021,6 +2153,10 @@ class ClientProtocol:
         if not lock.acquire(False):
             return False
         if self.state is not _OPEN:
+            # Returned or raised with the lock held, ``handed`` says so (the
+            # holder's thread): the shell releases it if a signal handler
+            # raises before its full receive took it over (WsClient.receive).
+            self.handed = get_ident()
             return None
         parser = self.parser
         try:
@@ -2068,12 +2204,15 @@ class ClientProtocol:
                 if n != 0:  # (EOF: the full receive reads it again)
                     msg = parser.next_whole()
         except (ProtocolError, MessageTooBig):
+            self.handed = get_ident()
             raise  # the lock stays held, as documented
         except BaseException:
             lock.release()
             raise
         if msg is not None:
             lock.release()
+        else:
+            self.handed = get_ident()
         return msg
 
     # -- the opening handshake (RFC 6455 §4.1) ------------------------------
@@ -2081,6 +2220,10 @@ class ClientProtocol:
     def connect_request(self) -> bytes:
         """The upgrade request to send first."""
         return self._request
+
+    def response_start(self) -> bytes:
+        """The first bytes of the server's answer so far (for messages)."""
+        return bytes(self._head[:16])
 
     def receive_handshake(self, data: bytes) -> bool:
         """Take bytes of the server's response; True once the connection is
