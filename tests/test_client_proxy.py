@@ -434,3 +434,33 @@ def test_a_proxy_credential_goes_to_no_other_proxy_after_a_redirect(ca, clean_en
     assert second[0] == f"CONNECT localhost:{secure_port} HTTP/1.1"
     assert not [line for line in second if line.lower().startswith("proxy-authorization")], second
     assert "X-Trace: t1" in second
+
+
+def test_a_socks5_reply_with_a_bound_name_that_is_not_utf8_is_a_proxy_error():
+    """A SOCKS5 reply whose bound address is a domain name that is not
+    UTF-8 (ATYP 3): a ProxyError naming the proxy, not python-socks' bare
+    UnicodeDecodeError."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(T)
+    port = listener.getsockname()[1]
+
+    def proxy() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(T)
+            conn.recv(16)  # greeting
+            conn.sendall(b"\x05\x00")  # no authentication
+            conn.recv(512)  # CONNECT request
+            name = b"\xff\xfe\xfd"
+            conn.sendall(b"\x05\x00\x00\x03" + bytes([len(name)]) + name + b"\x00\x50")
+            conn.recv(16)
+
+    thread = threading.Thread(target=proxy, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(ProxyError, match="not UTF-8") as info:
+            WsClient("ws://example.invalid/", proxy=f"socks5h://127.0.0.1:{port}", timeout=T)
+        assert f"socks5h://127.0.0.1:{port}" in str(info.value)
+    finally:
+        thread.join(T)
+        listener.close()

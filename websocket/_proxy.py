@@ -351,4 +351,7 @@ def socks_connect(
         raise
     except SocksError as exc:
         raise ProxyError(str(exc), proxy.url) from None
+    except UnicodeDecodeError as exc:
+        # python-socks decodes a SOCKS5 reply's bound domain name as UTF-8.
+        raise ProxyError(f"SOCKS proxy replied with an address that is not UTF-8: {exc.object[:64]!r}", proxy.url) from None
     return sock
