@@ -367,6 +367,42 @@ def test_signal_during_a_big_send_fails_the_connection():
         decode_frame(data)  # one broken frame, nothing appended to it
 
 
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer (POSIX)")
+def test_close_after_a_signal_interrupted_a_tls_send_returns(ca):
+    # A handler that raises while a big frame is being encrypted: CPython's
+    # ssl runs it after SSL_write put the record in the outgoing buffer, so
+    # the connection fails (part of the frame is in the stream).  close()
+    # then used to spin at full CPU for ever, waiting to flush TLS output
+    # to the socket it had closed.  Whatever point the signal hits, close()
+    # and a with block's exit return within their timeout.
+    server_ctx, client_ctx = contexts(ca, "1.3")
+    size = 64 << 20
+
+    def script(peer):
+        peer.accept()
+        frames_until_eof(peer)
+
+    def handler(signum, frame):
+        raise Interrupted
+
+    old = signal.signal(signal.SIGALRM, handler)
+    try:
+        for delay in (0.002, 0.01, 0.03):
+            with RawPeer(script, ssl_context=server_ctx) as peer:
+                ws = WsClient(peer.url, timeout=T, close_timeout=1, ssl_context=client_ctx)
+                signal.setitimer(signal.ITIMER_REAL, delay)
+                with contextlib.suppress(Interrupted):
+                    ws.send(b"\x05" * size)
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                closer = threading.Thread(target=ws.close, kwargs={"timeout": 1}, daemon=True)
+                closer.start()
+                closer.join(T)
+                assert not closer.is_alive(), f"close() still running {T} s later (signal after {delay} s)"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def test_signal_before_a_frame_starts_leaves_the_connection_usable():
     # A handler raising while send() waits for the send lock: no byte of
     # the frame went out, so the connection stays open.

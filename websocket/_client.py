@@ -1499,8 +1499,11 @@ class WsClient:
         raise exc
 
     def _tls_pending(self) -> bool:
+        # Once the socket is closed TLS output can never be written: a
+        # record a signal left in the outgoing buffer would otherwise keep
+        # _flush looping for ever.
         tls = self._tls
-        self._tls_out = tls is not None and tls.has_output()
+        self._tls_out = tls is not None and not self._sock_closed and tls.has_output()
         return self._tls_out
 
     def _flush(self, blocking: bool, deadline: float | None = None, then: Any = None, wait: bool = True) -> bool:
@@ -1540,7 +1543,7 @@ class WsClient:
         try:
             while (item := self._proto.pop_pending()) is not None:
                 self._write(self._encode(item[0], item[1]), deadline)
-            if self._tls_pending() and not self._sock_closed:
+            if self._tls_pending():
                 assert self._tls is not None
                 try:
                     self._send_raw(self._tls.output(), deadline)
