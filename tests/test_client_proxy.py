@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import socket
 import ssl
-import sys
 import threading
+import time
 
 import pytest
 import trustme
 
-from websocket import InvalidURI, ProxyError, WsClient
-from websocket._proxy import parse_proxy_url, proxy_from_environment
+from websocket import InvalidURI, ProxyError, WebSocketTimeout, WsClient
+from websocket._proxy import SocksExchange, parse_proxy_url, proxy_from_environment
 
 from .proxies import Socks4aPeer, dante, https_proxy, microsocks, relay, tinyproxy
 from .servers import T, client_context, server_context, ws_server
@@ -201,7 +201,7 @@ def test_https_proxy_certificate_is_verified(tls_files, server):
             WsClient(server + "/echo", proxy=proxy, timeout=T)  # default trust: not our CA
 
 
-# -- SOCKS (python-socks) --------------------------------------------------
+# -- SOCKS -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("scheme", ["socks5", "socks5h"])
@@ -248,12 +248,6 @@ def test_socks_refusal_is_a_proxy_error():
         # Dante's rules only pass connections to 127.0.0.1.
         with pytest.raises(ProxyError):
             WsClient("ws://127.0.0.2:9/", proxy=f"socks5://{host}:{proxy_port}", timeout=T)
-
-
-def test_missing_socks_extra_names_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "python_socks", None)
-    with pytest.raises(ImportError, match=r"pip install 'websocket-fast\[socks\]'"):
-        WsClient("ws://127.0.0.1:9/", proxy="socks5://127.0.0.1:1080", timeout=T)
 
 
 # -- the environment ---------------------------------------------------------
@@ -438,7 +432,7 @@ def test_a_proxy_credential_goes_to_no_other_proxy_after_a_redirect(ca, clean_en
 
 def test_a_socks5_reply_with_a_bound_name_that_is_not_utf8_is_a_proxy_error():
     """A SOCKS5 reply whose bound address is a domain name that is not
-    UTF-8 (ATYP 3): a ProxyError naming the proxy, not python-socks' bare
+    UTF-8 (ATYP 3): a ProxyError naming the proxy, not a bare
     UnicodeDecodeError."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(T)
@@ -464,3 +458,107 @@ def test_a_socks5_reply_with_a_bound_name_that_is_not_utf8_is_a_proxy_error():
     finally:
         thread.join(T)
         listener.close()
+
+
+def test_timeout_bounds_a_socks_proxy_that_drips_its_reply():
+    """``timeout`` bounds the whole opening, a SOCKS exchange included: a
+    proxy that sends its reply one byte at a time, each well within the
+    timeout, fails the connection by the deadline (a per-read timeout
+    held it for the reply's length times ``timeout``)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(T)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def proxy() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(T)
+            conn.recv(16)  # greeting
+            conn.sendall(b"\x05\x00")
+            conn.recv(512)  # CONNECT request
+            name = b"n" * 255
+            reply = b"\x05\x00\x00\x03" + bytes([len(name)]) + name + b"\x00\x50"
+            for i in range(len(reply)):
+                if stop.wait(0.1):
+                    return
+                try:
+                    conn.sendall(reply[i : i + 1])
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=proxy, daemon=True)
+    thread.start()
+    try:
+        start = time.monotonic()
+        with pytest.raises(WebSocketTimeout) as info:
+            WsClient("ws://example.invalid/", proxy=f"socks5h://127.0.0.1:{port}", timeout=0.8)
+        took = time.monotonic() - start
+        assert took < 0.8 + 1.5, f"timeout=0.8 took {took:.1f} s"
+        assert "example.invalid" in str(info.value) and f"127.0.0.1:{port}" in str(info.value)
+    finally:
+        stop.set()
+        thread.join(T)
+        listener.close()
+
+
+# -- the SOCKS exchange without I/O ------------------------------------------
+
+
+def _exchange(url: str, address: str = "example.com", port: int = 443) -> SocksExchange:
+    return SocksExchange(parse_proxy_url(url), address, port)
+
+
+def test_socks4_and_4a_requests():
+    ex = _exchange("socks4://u@p:1080", "10.1.2.3", 80)
+    assert ex.output() == b"\x04\x01\x00\x50\x0a\x01\x02\x03u\0"
+    assert not ex.feed(b"\0\x5a\0\0")
+    assert ex.feed(b"\0\0\0\0") and ex.rest == b""
+    ex = _exchange("socks4a://p:1080", "example.com", 80)
+    assert ex.output() == b"\x04\x01\x00\x50\0\0\0\x01\0example.com\0"
+    with pytest.raises(ProxyError, match=r"request rejected or failed \(91\)"):
+        ex.feed(b"\0\x5b" + b"\0" * 6)
+    with pytest.raises(ProxyError, match="IPv6 address ::1: use socks5"):
+        _exchange("socks4://p:1080", "::1")
+
+
+def test_socks5_with_authentication_step_by_step():
+    ex = _exchange("socks5h://us%C3%A9r:pw@p:1080", "example.com", 443)
+    assert ex.output() == b"\x05\x02\x00\x02"
+    assert not ex.feed(b"\x05") and ex.output() == b""
+    assert not ex.feed(b"\x02")
+    assert ex.output() == b"\x01\x05us\xc3\xa9r\x02pw"
+    assert not ex.feed(b"\x01\x00")
+    assert ex.output() == b"\x05\x01\x00\x03\x0bexample.com\x01\xbb"
+    # The reply, its bound IPv6 address, then a byte of the tunnel.
+    assert ex.feed(b"\x05\x00\x00\x04" + bytes(16) + b"\x00\x01" + b"X")
+    assert ex.rest == b"X"
+
+
+@pytest.mark.parametrize(
+    ("replies", "match"),
+    [
+        ([b"\x05\xff"], "accepts none of the offered authentication methods: it may need"),
+        ([b"\x04\x00"], r"not a SOCKS 5 reply: b'\\x04\\x00'"),
+        ([b"\x05\x02"], "chose a method that was not offered: 2"),
+        ([b"\x05\x00", b"\x05\x05\x00\x01\0"], r"refused: connection refused \(5\)"),
+        ([b"\x05\x00", b"\x05\x00\x00\x07\0"], "not a SOCKS 5 reply"),
+        ([b"\x05\x00", b"\x05\x00\x00"], "connection closed during the SOCKS exchange after 3 bytes"),
+    ],
+)
+def test_socks5_refusals_and_malformed_replies(replies, match):
+    ex = _exchange("socks5://p:1080")
+    ex.output()
+    with pytest.raises(ProxyError, match=match) as info:
+        for reply in replies:
+            ex.feed(reply)
+        ex.feed(b"")
+    assert info.value.proxy == "socks5://p:1080"
+
+
+def test_socks5_fields_too_long_are_named():
+    with pytest.raises(ProxyError, match="SOCKS host name 'xxx"):
+        _exchange("socks5h://p:1080", "x" * 256)
+    with pytest.raises(ProxyError, match="SOCKS password must be 0 to 255 bytes") as info:
+        _exchange(f"socks5://u:{'s' * 256}@p:1080")
+    assert "sss" not in str(info.value)

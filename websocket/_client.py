@@ -70,11 +70,12 @@ from ._messages import Message
 from ._proxy import (
     ConnectResponse,
     ProxySpec,
+    SocksExchange,
     basic_credentials,
     connect_request,
     parse_proxy_url,
     proxy_from_environment,
-    socks_connect,
+    socks_address,
 )
 from ._trace import frames_logger, trace_frames
 from ._url import parse_url
@@ -743,9 +744,8 @@ class WsClient:
                 sock = self._tcp(host, port, deadline)
             elif proxy.is_socks:
                 where = f"{host}:{port} through {proxy.url}"
-                sock = socks_connect(proxy, host, port, _time_left(deadline))
-                # python-socks connects the socket itself: options come after.
-                self._apply_options(sock)
+                sock = self._tcp(proxy.host, proxy.port, deadline)
+                self._socks(sock, proxy, host, port, deadline)
             else:
                 where = f"{host}:{port} through {proxy.url}"
                 sock = self._tcp(proxy.host, proxy.port, deadline)
@@ -848,6 +848,24 @@ class WsClient:
         if answer.rest:
             raise ProxyError(
                 f"{len(answer.rest)} bytes arrived through the tunnel before the request",
+                proxy.url,
+            )
+
+    def _socks(
+        self, sock: socket.socket, proxy: ProxySpec, host: str, port: int, deadline: float | None
+    ) -> None:
+        """A SOCKS tunnel through ``proxy``, each read bounded by what is
+        left of ``deadline``."""
+        exchange = SocksExchange(proxy, socks_address(proxy, host, port), port)
+        while True:
+            out = exchange.output()
+            if out:
+                self._send_blocking(sock, out, deadline)
+            if exchange.feed(self._recv_some(sock, deadline)):
+                break
+        if exchange.rest:
+            raise ProxyError(
+                f"{len(exchange.rest)} bytes arrived through the tunnel before the request",
                 proxy.url,
             )
 

@@ -7,9 +7,9 @@
 - :func:`connect_request` and :class:`ConnectResponse` are the HTTP CONNECT
   exchange (RFC 9110 §9.3.6) without I/O; the shell writes the one and
   feeds the proxy's bytes to the other, over TLS for an ``https://`` proxy.
-- :func:`socks_connect` opens a SOCKS tunnel through python-socks' sync API
-  (the ``[socks]`` extra): a well-kept implementation of SOCKS 4, 4a and 5
-  with its RFC 1929 authentication.
+- :func:`socks_address` and :class:`SocksExchange` are a SOCKS 4, 4a or 5
+  tunnel's opening (RFC 1928, with RFC 1929 authentication) without I/O;
+  the shell reads the proxy's reply by its own deadline.
 
 RFC 6455 §4.1 asks a client behind a proxy to "connect to that proxy and
 ask it to open a TCP connection to the host given by /host/ and the port
@@ -25,9 +25,9 @@ import os
 import re
 import socket
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from ._exceptions import InvalidURI, ProxyError, WebSocketTimeout
+from ._exceptions import InvalidURI, ProxyError
 from ._handshake import Headers, _header_items, parse_response_head
 
 __all__ = [
@@ -36,7 +36,8 @@ __all__ = [
     "proxy_from_environment",
     "connect_request",
     "ConnectResponse",
-    "socks_connect",
+    "socks_address",
+    "SocksExchange",
 ]
 
 _DEFAULT_PORTS = {
@@ -302,56 +303,206 @@ class ConnectResponse:
         raise ProxyError("CONNECT refused", self.proxy.url, status, headers, body[:BODY_HEAD])
 
 
-# -- SOCKS (python-socks) ----------------------------------------------------
+# -- SOCKS ---------------------------------------------------------------------
 
 
-def socks_connect(
-    proxy: ProxySpec, host: str, port: int, timeout: float | None
-) -> socket.socket:
-    """A socket tunnelled through a SOCKS proxy to ``host:port``.
+#: RFC 1928 §6: what a SOCKS5 reply's REP field means.
+_SOCKS5_REPLIES = {
+    1: "general SOCKS server failure",
+    2: "connection not allowed by ruleset",
+    3: "network unreachable",
+    4: "host unreachable",
+    5: "connection refused",
+    6: "TTL expired",
+    7: "command not supported",
+    8: "address type not supported",
+}
+#: The SOCKS 4 protocol notes: CD 91-93 in a reply.
+_SOCKS4_REPLIES = {
+    91: "request rejected or failed",
+    92: "rejected: the proxy cannot reach identd on the client",
+    93: "rejected: identd reported a different user id",
+}
 
-    ``socks4a`` and ``socks5h`` let the proxy resolve ``host``; ``socks4``
-    and ``socks5`` resolve it here.
+
+def socks_address(proxy: ProxySpec, host: str, port: int) -> str:
+    """The address to ask ``proxy`` for: ``host`` itself where the proxy
+    resolves names (``socks4a``, ``socks5h``, or ``host`` is already an IP
+    address), else its first address here (IPv4 for ``socks4``, which has
+    no other kind).
 
     Raises:
-        ImportError: python-socks is not installed (with the extra to
-            install).
-        ProxyError: the proxy refused or broke the exchange.
-        WebSocketTimeout: ``timeout`` passed first.
-        OSError: the proxy could not be reached.
+        OSError: ``host`` does not resolve (socket.gaierror).
     """
     try:
-        from python_socks import ProxyConnectionError, ProxyTimeoutError, ProxyType
-        from python_socks import ProxyError as SocksError
-        from python_socks.sync import Proxy
-    except ImportError as exc:
-        raise ImportError(
-            f"a {proxy.scheme}:// proxy needs python-socks: "
-            "pip install 'websocket-fast[socks]'"
-        ) from exc
-    kind = ProxyType.SOCKS4 if proxy.scheme.startswith("socks4") else ProxyType.SOCKS5
-    client = Proxy(
-        kind,
-        proxy.host,
-        proxy.port,
-        username=proxy.username,
-        password=proxy.password,
-        rdns=proxy.scheme in ("socks4a", "socks5h"),
-    )
-    # python-socks waits 60 s when given None.
-    wait = 86400.0 * 365 if timeout is None else max(timeout, 0.001)
-    try:
-        sock: socket.socket = client.connect(host, port, timeout=wait)
-    except ProxyTimeoutError:
-        raise WebSocketTimeout(f"SOCKS proxy {proxy.url} timed out after {timeout} s") from None
-    except ProxyConnectionError as exc:
-        cause = exc.__cause__
-        if isinstance(cause, OSError):
-            raise cause from None
-        raise
-    except SocksError as exc:
-        raise ProxyError(str(exc), proxy.url) from None
-    except UnicodeDecodeError as exc:
-        # python-socks decodes a SOCKS5 reply's bound domain name as UTF-8.
-        raise ProxyError(f"SOCKS proxy replied with an address that is not UTF-8: {exc.object[:64]!r}", proxy.url) from None
-    return sock
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    if proxy.scheme in ("socks4a", "socks5h"):
+        return host
+    family = socket.AF_INET if proxy.scheme == "socks4" else socket.AF_UNSPEC
+    infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+    return str(infos[0][4][0])
+
+
+class SocksExchange:
+    """A SOCKS tunnel's opening, without I/O: SOCKS 4 and 4a (the protocol
+    notes; 4a sends the name) and SOCKS 5 (RFC 1928) with username and
+    password authentication (RFC 1929).
+
+    The caller sends :meth:`output`, then gives the proxy's bytes to
+    :meth:`feed` until it returns True, sending :meth:`output` again after
+    each call (SOCKS 5 answers in several steps).  Reading only what each
+    step needs keeps the deadline the caller's: a proxy that drips its
+    reply is bounded by the caller's ``timeout``, not by one per read.
+
+    Raises (from the constructor): ProxyError for an address of the wrong
+    kind for ``socks4`` or a user name, password or host name too long
+    for the protocol.
+    """
+
+    def __init__(self, proxy: ProxySpec, address: str, port: int) -> None:
+        self.proxy = proxy
+        self._buf = bytearray()
+        self._out = bytearray()
+        self.rest = b""
+        self._step: Callable[[], bool | None]
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            ip = None
+        if proxy.scheme.startswith("socks4"):
+            user = self._field("user id", proxy.username or "", 1 << 16, 0)
+            if ip is None:  # socks4a: 0.0.0.x, then the name after the user id
+                name = self._field("host name", address, 1 << 16)
+                self._out += b"\x04\x01" + port.to_bytes(2, "big") + b"\0\0\0\x01" + user + b"\0" + name + b"\0"
+            elif ip.version == 4:
+                self._out += b"\x04\x01" + port.to_bytes(2, "big") + ip.packed + user + b"\0"
+            else:
+                raise ProxyError(f"SOCKS 4 cannot reach the IPv6 address {address}: use socks5://", proxy.url)
+            self._step = self._socks4_reply
+            return
+        if ip is not None:
+            target = (b"\x01" if ip.version == 4 else b"\x04") + ip.packed
+        else:
+            name = self._field("host name", address, 256)
+            target = b"\x03" + bytes([len(name)]) + name
+        self._request = b"\x05\x01\x00" + target + port.to_bytes(2, "big")
+        if proxy.username is not None:
+            user = self._field("user name", proxy.username, 256)
+            password = self._field("password", proxy.password or "", 256, 0)
+            self._auth = b"\x01" + bytes([len(user)]) + user + bytes([len(password)]) + password
+            self._out += b"\x05\x02\x00\x02"  # no authentication, or RFC 1929's
+        else:
+            self._auth = b""
+            self._out += b"\x05\x01\x00"
+        self._step = self._socks5_method
+
+    def _field(self, what: str, value: str, limit: int, least: int = 1) -> bytes:
+        data = value.encode("utf-8")
+        if not least <= len(data) < limit:
+            shown = "" if what == "password" else f" {value[:64]!r}"
+            raise ProxyError(f"SOCKS {what}{shown} must be {least} to {limit - 1} bytes", self.proxy.url)
+        if b"\0" in data and self.proxy.scheme.startswith("socks4"):
+            raise ProxyError(f"SOCKS 4 {what} {value[:64]!r} contains a NUL byte", self.proxy.url)
+        return data
+
+    def output(self) -> bytes:
+        """The bytes to send to the proxy now (possibly none)."""
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def feed(self, data: bytes) -> bool:
+        """Take the proxy's next bytes; b"" is the proxy closing the
+        connection.  True once the tunnel is open; :attr:`rest` then holds
+        bytes that came after the reply.
+
+        Raises:
+            ProxyError: a refusal, a malformed reply, or the proxy closing
+                first.
+        """
+        if not data:
+            raise ProxyError(
+                f"connection closed during the SOCKS exchange after {len(self._buf)} bytes of a reply",
+                self.proxy.url,
+            )
+        self._buf += data
+        while (done := self._step()) is False:
+            pass  # the step sent more and moved on: the next may have its bytes
+        if done:
+            self.rest = bytes(self._buf)
+        return bool(done)
+
+    def _take(self, n: int) -> bytes | None:
+        if len(self._buf) < n:
+            return None
+        head = bytes(self._buf[:n])
+        del self._buf[:n]
+        return head
+
+    def _error(self, msg: str) -> ProxyError:
+        return ProxyError(msg, self.proxy.url)
+
+    def _socks4_reply(self) -> bool | None:
+        reply = self._take(8)
+        if reply is None:
+            return None
+        if reply[0] != 0:
+            raise self._error(f"not a SOCKS 4 reply: {reply!r}")
+        if reply[1] != 90:
+            why = _SOCKS4_REPLIES.get(reply[1], "unknown reply code")
+            raise self._error(f"SOCKS 4 proxy refused: {why} ({reply[1]})")
+        return True
+
+    def _socks5_method(self) -> bool | None:
+        reply = self._take(2)
+        if reply is None:
+            return None
+        if reply[0] != 5:
+            raise self._error(f"not a SOCKS 5 reply: {reply!r}")
+        if reply[1] == 0:
+            self._out += self._request
+            self._step = self._socks5_reply
+        elif reply[1] == 2 and self._auth:
+            self._out += self._auth
+            self._step = self._socks5_auth
+        elif reply[1] == 0xFF:
+            raise self._error("SOCKS 5 proxy accepts none of the offered authentication methods"
+                              + ("" if self._auth else ": it may need a user name and password"))
+        else:
+            raise self._error(f"SOCKS 5 proxy chose a method that was not offered: {reply[1]}")
+        return False
+
+    def _socks5_auth(self) -> bool | None:
+        reply = self._take(2)
+        if reply is None:
+            return None
+        if reply[1] != 0:
+            raise self._error(f"SOCKS 5 proxy refused the user name and password (status {reply[1]})")
+        self._out += self._request
+        self._step = self._socks5_reply
+        return False
+
+    def _socks5_reply(self) -> bool | None:
+        if len(self._buf) < 5:
+            return None
+        kind = self._buf[3]
+        size = {1: 4, 4: 16, 3: 1 + self._buf[4]}.get(kind)
+        if self._buf[0] != 5 or size is None:
+            raise self._error(f"not a SOCKS 5 reply: {bytes(self._buf[:8])!r}")
+        if self._buf[1] != 0:
+            code = self._buf[1]
+            raise self._error(f"SOCKS 5 proxy refused: {_SOCKS5_REPLIES.get(code, 'unknown reply code')} ({code})")
+        reply = self._take(4 + size + 2)
+        if reply is None:
+            return None
+        if kind == 3:
+            # RFC 1928 gives no encoding; a name that is not even UTF-8 is
+            # a broken reply, not an address.
+            try:
+                reply[5:-2].decode("utf-8")
+            except UnicodeDecodeError:
+                raise self._error(f"SOCKS proxy replied with an address that is not UTF-8: {reply[5:-2][:64]!r}") from None
+        return True
