@@ -11,6 +11,10 @@
  * none came in time, or -errno.  ws_monotonic() is CLOCK_MONOTONIC in
  * seconds, for the remaining wait after a signal (only differences of it
  * are used).
+ * ws_hold_signals() blocks every signal in the calling thread, keeping the
+ * mask it replaced (1 on success); ws_release_signals() puts that mask
+ * back.  For one thread at a time: the main thread, where CPython runs
+ * signal handlers (the one caller, _speedups.hold_signals, checks).
  * POSIX only: on Windows the Python-level path is used (WS_HAVE_FD_IO 0).
  */
 #ifndef WS_IO_H
@@ -48,10 +52,19 @@ WS_INLINE void ws_chunk_free(unsigned char *p, size_t len)
 {
     (void)p; (void)len;
 }
+WS_INLINE int ws_hold_signals(void)
+{
+    return 0;
+}
+WS_INLINE void ws_release_signals(void)
+{
+}
 #else
 #define WS_HAVE_FD_IO 1
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -125,6 +138,20 @@ WS_INLINE double ws_monotonic(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static sigset_t ws_held_mask;
+
+WS_INLINE int ws_hold_signals(void)
+{
+    sigset_t all;
+    sigfillset(&all);
+    return pthread_sigmask(SIG_BLOCK, &all, &ws_held_mask) == 0;
+}
+
+WS_INLINE void ws_release_signals(void)
+{
+    pthread_sigmask(SIG_SETMASK, &ws_held_mask, NULL);
 }
 #endif
 

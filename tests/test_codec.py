@@ -597,6 +597,43 @@ def test_send_to_reports_errors(codec):
             codec.FrameEncoder().send_to(a.fileno(), 2, b"x" * 100)
 
 
+# -- hold_signals: what keeps a TLS read whole ----------------------------------
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs pthread_sigmask (POSIX)")
+def test_hold_signals_defers_handlers_until_release(codec):
+    seen: list[int] = []
+    old = signal.signal(signal.SIGUSR1, lambda signum, frame: seen.append(signum))
+    try:
+        held = codec.hold_signals()
+        try:
+            os.kill(os.getpid(), signal.SIGUSR1)
+            sum(range(1000))  # Python code, where a handler would run
+            during = list(seen)
+        finally:
+            if held:
+                codec.release_signals()
+        sum(range(1000))
+        # The compiled twin holds them (main thread); the pure one says it
+        # cannot, and the handler ran at once.
+        assert held == (codec.name == "cython")
+        assert during == ([] if held else [signal.SIGUSR1])
+        assert seen == [signal.SIGUSR1]
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == set(), "the mask was not restored"
+    finally:
+        signal.signal(signal.SIGUSR1, old)
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs pthread_sigmask (POSIX)")
+def test_hold_signals_holds_nothing_outside_the_main_thread(codec):
+    # CPython runs handlers only in the main thread: elsewhere nothing to hold.
+    elsewhere: list[bool] = []
+    thread = threading.Thread(target=lambda: elsewhere.append(codec.hold_signals()))
+    thread.start()
+    thread.join()
+    assert elsewhere == [False]
+
+
 # -- recv_into: the receive fast path's read ---------------------------------
 
 

@@ -22,3 +22,5 @@ cdef extern from "ws_io.h":
     double ws_monotonic() nogil
     unsigned char *ws_chunk_alloc(size_t length) nogil
     void ws_chunk_free(unsigned char *p, size_t length) nogil
+    int ws_hold_signals() nogil
+    void ws_release_signals() nogil

@@ -40,6 +40,9 @@ cdef class FrameEncoder:
 
 cpdef send_all(int fd, object data)
 
+cpdef bint hold_signals() except -1
+cpdef release_signals()
+
 
 cpdef Py_ssize_t recv_into(int fd, object buffer, Py_ssize_t start, Py_ssize_t size,
                            double timeout=*) except -2

@@ -19,8 +19,8 @@ from libc.string cimport memcpy, strerror
 import os
 
 from websocket._csrc cimport (WS_HAVE_FD_IO, WS_UTF8_ACCEPT, WS_UTF8_REJECT, ws_mask,
-                              ws_chunk_alloc, ws_chunk_free, ws_monotonic, ws_readable, ws_recv,
-                              ws_send_all, ws_utf8_feed)
+                              ws_chunk_alloc, ws_chunk_free, ws_hold_signals, ws_monotonic,
+                              ws_readable, ws_recv, ws_release_signals, ws_send_all, ws_utf8_feed)
 
 cdef extern from "Python.h":
     int PyErr_CheckSignals() except -1
@@ -40,6 +40,8 @@ __all__ = [
     "FastLock",
     "recv_into",
     "send_all",
+    "hold_signals",
+    "release_signals",
     "writable_bytes",
     "ascii_slice",
 ]
@@ -334,6 +336,48 @@ cpdef send_all(int fd, object data):
         _send_all(fd, <const unsigned char *>view.buf, <size_t>view.len, &done)
     finally:
         PyBuffer_Release(&view)
+
+
+# -- signals held while TLS decrypts -------------------------------------------
+
+cdef extern from "pythread.h":
+    unsigned long PyThread_get_thread_ident()
+
+import threading as _threading
+
+cdef unsigned long _main_thread = _threading.main_thread().ident
+
+
+cpdef bint hold_signals() except -1:
+    """Run the signal handlers now due, then keep new signals from reaching
+    Python's handlers until :func:`release_signals`: True if it did (this
+    is the main thread), False elsewhere (CPython runs handlers only in the
+    main thread, so nothing needs holding there).
+
+    Why: ``ssl.SSLObject.read`` runs pending handlers right after
+    ``SSL_read``, and a handler's exception then discards the plaintext
+    that call took from the TLS session: bytes of the stream lost for
+    good.  The TLS layer holds signals around its reads; they arrive when
+    released, as the OS keeps a blocked signal pending.  A signal the OS
+    gives to another thread still sets Python's flag meanwhile: the layer
+    fails the connection then, rather than lose bytes silently.  A handler's
+    exception raised here propagates, with nothing read.
+    """
+    if PyThread_get_thread_ident() != _main_thread:
+        return False
+    if not ws_hold_signals():
+        return False
+    try:
+        PyErr_CheckSignals()
+    except BaseException:
+        ws_release_signals()
+        raise
+    return True
+
+
+cpdef release_signals():
+    """End :func:`hold_signals` (only after it returned True)."""
+    ws_release_signals()
 
 
 cdef class FrameEncoder:

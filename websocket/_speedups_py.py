@@ -31,6 +31,8 @@ __all__ = [
     "FastLock",
     "recv_into",
     "send_all",
+    "hold_signals",
+    "release_signals",
     "ascii_slice",
 ]
 
@@ -267,6 +269,18 @@ def send_all(fd: int, data: Any) -> None:
     done = 0
     while done < len(view):
         done += os.write(fd, view[done:])
+
+
+def hold_signals() -> bool:
+    """The compiled twin holds signals while TLS decrypts; here it holds
+    nothing and says so (False).  Why: plain Python cannot make a read and
+    its booking one step, as CPython runs a handler after any call returns,
+    so holding signals around one C call would not close the gap."""
+    return False
+
+
+def release_signals() -> None:
+    """End :func:`hold_signals` (nothing to end here)."""
 
 
 class FrameEncoder:

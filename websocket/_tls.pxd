@@ -5,7 +5,7 @@
 
 cimport cython
 
-from websocket._speedups cimport FastLock, recv_into, send_all
+from websocket._speedups cimport FastLock, hold_signals, recv_into, release_signals, send_all
 
 
 @cython.final
@@ -26,7 +26,7 @@ cdef class TLSLayer:
     cpdef write_ready(self, object data)
     cpdef bint has_output(self) except -1
     cpdef object read_into(self, object view)
-    @cython.locals(size=Py_ssize_t, n=Py_ssize_t, got=Py_ssize_t)
+    @cython.locals(size=Py_ssize_t, n=Py_ssize_t, got=Py_ssize_t, held=bint)
     cdef object _read(self, object view)
     @cython.locals(n=object, fd=int, got=Py_ssize_t)
     cpdef Py_ssize_t read_ready(self, object view) except -1

@@ -34,7 +34,7 @@ except ImportError:  # a Cython-less install runs this file as plain Python
 
 if not cython.compiled:
     # (The compiled build cimports all three from _speedups: _tls.pxd.)
-    from ._speedups_py import FastLock, recv_into, send_all
+    from ._speedups_py import FastLock, hold_signals, recv_into, release_signals, send_all
 
 __all__ = ["READ_SIZE", "TLSLayer", "COMPILED"]
 
@@ -165,7 +165,14 @@ class TLSLayer:
         4 KiB messages is one record each, and a read per record cost the
         receive a pass through its Python loop per message.  An end or a
         failure met after some plaintext is reported by the next call
-        (kept in ``ended`` and ``error``)."""
+        (kept in ``ended`` and ``error``).
+
+        ``read()`` runs pending signal handlers after ``SSL_read``, and an
+        exception they raise discards what that call decrypted, so signals
+        are held meanwhile (``hold_signals``: the compiled build, in the
+        main thread).  If a handler's exception gets through anyway (a
+        signal another thread took, or the plain-Python build), the layer
+        fails for good: a stream with a hole in it is never delivered."""
         if self.error is not None:
             raise self.error
         if self.ended:
@@ -174,28 +181,39 @@ class TLSLayer:
         obj = self.sslobj
         size = len(view)
         n = 0
-        # Nothing to decrypt (no ciphertext, no record part read): the
-        # read could only raise SSLWantReadError, an exception per
-        # message on the hot path.
-        while n < size and (incoming.pending or incoming.eof or obj.pending()):
-            try:
-                # Given a buffer, read() returns the count.
-                got = obj.read(size - n, view[n:] if n else view)
-            except ssl.SSLWantReadError:
-                break  # half a record
-            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                # A close_notify, or the socket's real EOF fed in.
-                self.ended = True
-                break
-            except ssl.SSLError as exc:
-                self.error = exc
-                if n:
+        held = hold_signals()
+        try:
+            # Nothing to decrypt (no ciphertext, no record part read): the
+            # read could only raise SSLWantReadError, an exception per
+            # message on the hot path.
+            while n < size and (incoming.pending or incoming.eof or obj.pending()):
+                try:
+                    # Given a buffer, read() returns the count.
+                    got = obj.read(size - n, view[n:] if n else view)
+                except ssl.SSLWantReadError:
+                    break  # half a record
+                except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                    # A close_notify, or the socket's real EOF fed in.
+                    self.ended = True
                     break
-                raise
-            if not got:  # a close_notify (_ssl returns 0 for it)
-                self.ended = True
-                break
-            n += got
+                except ssl.SSLError as exc:
+                    self.error = exc
+                    if n:
+                        break
+                    raise
+                except BaseException as exc:
+                    self.error = ssl.SSLError(
+                        f"{type(exc).__name__} raised while a TLS record was decrypted:"
+                        " its plaintext may be lost, so the stream cannot go on"
+                    )
+                    raise
+                if not got:  # a close_notify (_ssl returns 0 for it)
+                    self.ended = True
+                    break
+                n += got
+        finally:
+            if held:
+                release_signals()
         return n if n or self.ended else None
 
     def read_ready(self, view: Any) -> int:
