@@ -46,6 +46,9 @@ SPEC_NAMES = {
     # Distribution and typing: the message TypedDicts receive() returns.
     "Message", "TextMessage", "TextBytesMessage", "BinaryMessage", "PingMessage", "PongMessage",
     "CloseMessage",
+    # The issue "What users hit today" (typing): the helpers' results and
+    # the options connect() and reconnecting() pass on.
+    "Frame", "CloseInfo", "URLParts", "ClientOptions",
     # Module attributes, in __all__ so that type checkers see them exported.
     "implementation", "__version__",
 }

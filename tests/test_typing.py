@@ -4,11 +4,15 @@ each where its ``# E: code`` comment says."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 
 import pytest
 from mypy import api
+
+import websocket
+from websocket import ClientOptions, TextBytesMessage, WsClient
 
 HERE = os.path.join(os.path.dirname(__file__), "typing")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,3 +53,18 @@ def test_misuse_is_caught_where_marked():
         for m in re.finditer(r"misuse\.py:(\d+): error: .*\[([\w-]+)\]", out)
     }
     assert found == expected, out
+
+
+def test_client_options_are_what_wsclient_takes():
+    # The overloads take ClientOptions; __init__ documents them: one list.
+    params = inspect.signature(WsClient.__init__).parameters
+    taken = {name: p.annotation for name, p in params.items() if name not in ("self", "url", "decode_text")}
+    declared = {name: getattr(t, "__forward_arg__", t) for name, t in ClientOptions.__annotations__.items()}
+    assert taken == declared
+
+
+def test_the_generic_client_subscripts_at_run_time():
+    # What a user writes in an annotation evaluated at run time.
+    alias = WsClient[TextBytesMessage]
+    assert alias.__origin__ is WsClient and alias.__args__ == (TextBytesMessage,)
+    assert websocket.connect.__wrapped__ is WsClient  # help() shows WsClient's options

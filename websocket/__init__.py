@@ -5,6 +5,8 @@ The public names are listed in ``__all__``; everything else is private.
 primitives compiled) or "python".
 """
 
+from typing import TYPE_CHECKING
+
 # websocket-client uses the import name "websocket" too (README: "The import
 # name").  Installed into the same environment, its modules land in this
 # directory, some over ours: warn before importing any of them.
@@ -37,7 +39,15 @@ from ._exceptions import (
     WebSocketError,
     WebSocketTimeout,
 )
-from ._frames import CloseCode, Opcode, State, encode_close_frame, parse_close_frame
+from ._frames import (
+    CloseCode,
+    CloseInfo,
+    Frame,
+    Opcode,
+    State,
+    encode_close_frame,
+    parse_close_frame,
+)
 from ._handshake import (
     build_handshake_request,
     generate_key,
@@ -62,12 +72,17 @@ from ._messages import (
     TextBytesMessage,
     TextMessage,
 )
+from ._options import ClientOptions
 from ._reconnect import reconnecting
 from ._socket import DEFAULT_SOCKET_OPTION, recv, recv_line, send, sock_opt
-from ._url import parse_url
+from ._url import URLParts, parse_url
 
-encode_frame = _protocol_module.encode_frame
-decode_frame = _protocol_module.decode_frame
+if TYPE_CHECKING:
+    # One source for both builds: the checker reads its signatures there.
+    from ._protocol import decode_frame, encode_frame
+else:
+    encode_frame = _protocol_module.encode_frame
+    decode_frame = _protocol_module.decode_frame
 
 __version__ = "0.1.0"
 
@@ -106,6 +121,11 @@ __all__ = [
     "PingMessage",
     "PongMessage",
     "CloseMessage",
+    # ... and of the helpers' results.
+    "Frame",
+    "CloseInfo",
+    "URLParts",
+    "ClientOptions",
     "implementation",
     "__version__",
     # websocket-client's API on our core (README: "Coming from websocket-client").

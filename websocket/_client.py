@@ -42,7 +42,7 @@ import threading
 import time
 from _thread import get_ident
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec
+from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, ParamSpec, overload
 
 from ._codec import protocol
 from ._codec import tls as _tls_module
@@ -66,7 +66,8 @@ from ._handshake import (
     redirect_location,
     resolve_redirect,
 )
-from ._messages import Message
+from ._messages import Received, TextBytesMessage, TextMessage, TextMessageT
+from ._options import ClientOptions
 from ._proxy import (
     ConnectResponse,
     ProxySpec,
@@ -78,7 +79,7 @@ from ._proxy import (
     socks_address,
 )
 from ._trace import frames_logger, trace_frames
-from ._url import parse_url
+from ._url import URLParts, parse_url
 
 if protocol.COMPILED:
     from ._speedups import HAVE_FD_IO, FastLock
@@ -96,6 +97,8 @@ _FD_READS = HAVE_FD_IO and protocol.COMPILED and getattr(sys, "_is_gil_enabled",
 
 ClientProtocol = protocol.ClientProtocol
 if TYPE_CHECKING:
+    from typing_extensions import Buffer, Unpack
+
     from ._tls import TLSLayer
 _TLS: type[TLSLayer] = _tls_module.TLSLayer
 
@@ -385,7 +388,7 @@ class _Opening:
         self.redirects: list[tuple[int, str]] = []
 
 
-class WsClient:
+class WsClient(Generic[TextMessageT]):
     """A WebSocket client connection (RFC 6455).
 
     ``WsClient(url, **options)`` connects, performs the opening handshake
@@ -460,6 +463,22 @@ class WsClient:
             ``ssl.SSLError`` for TLS failures such as a bad certificate.
     """
 
+    # What receive() returns for text, read off decode_text by a checker
+    # (WsClient[TextMessage] by default): the options themselves are
+    # ClientOptions', and the signature below is the one that runs.
+    @overload
+    def __init__(
+        self: WsClient[TextMessage], url: str, *, decode_text: Literal[True] = True, **options: Unpack[ClientOptions]
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: WsClient[TextBytesMessage], url: str, *, decode_text: Literal[False], **options: Unpack[ClientOptions]
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: WsClient[TextMessage | TextBytesMessage], url: str, *, decode_text: bool, **options: Unpack[ClientOptions]
+    ) -> None: ...
+
     def __init__(
         self,
         url: str,
@@ -472,7 +491,7 @@ class WsClient:
         max_size: int | None = DEFAULT_MAX_SIZE,
         auto_pong: bool = True,
         ssl_context: ssl.SSLContext | None = None,
-        compression: str | None = None,
+        compression: Literal["deflate"] | None = None,
         client_max_window_bits: int | None = None,
         server_max_window_bits: int | None = None,
         client_no_context_takeover: bool = False,
@@ -632,7 +651,7 @@ class WsClient:
         if frames_logger.isEnabledFor(logging.DEBUG):
             trace_frames(self)  # rebinds the per-message callables (see _trace)
 
-    def _start(self, parts: dict[str, Any]) -> None:
+    def _start(self, parts: URLParts) -> None:
         """A fresh protocol (and connection state) for one attempt."""
         headers = self._opening.headers
         if self._opening.auth is not None and not any(n.lower() == "authorization" for n, _ in headers):
@@ -676,7 +695,7 @@ class WsClient:
         self._deflater = None  # set after the handshake
         self._plain = False
 
-    def _follow(self, url: str, parts: dict[str, Any], exc: HandshakeError) -> tuple[str, dict[str, Any]]:
+    def _follow(self, url: str, parts: URLParts, exc: HandshakeError) -> tuple[str, URLParts]:
         """The next URL when ``exc`` is a redirect to follow; else raise."""
         location = redirect_location(exc.status, exc.headers)
         if location is None or self._opening.max_redirects == 0:
@@ -719,7 +738,7 @@ class WsClient:
     def _timed_out(self, what: str) -> WebSocketTimeout:
         return WebSocketTimeout(f"{what} timed out after {self._opening.timeout} s")
 
-    def _connect(self, parts: dict[str, Any], deadline: float | None) -> socket.socket:
+    def _connect(self, parts: URLParts, deadline: float | None) -> socket.socket:
         """The transport to the server, TLS included; closed on failure."""
         host, port = parts["host"], parts["port"]
         where = f"{host}:{port}"
@@ -1160,12 +1179,14 @@ class WsClient:
             return self._send_timeout
         return _check_timeout("timeout", timeout)
 
-    def send_binary(self, data: Any, compress: bool | None = None, timeout: float | None = None) -> None:
+    def send_binary(
+        self, data: Buffer | Iterable[int], compress: bool | None = None, timeout: float | None = None
+    ) -> None:
         """Send a binary message from any bytes-like object or iterable of
         ints (``compress`` and ``timeout`` as for :meth:`send`)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             try:
-                data = memoryview(data)
+                data = memoryview(data)  # type: ignore[arg-type]  # TypeError handled below
             except TypeError:
                 if isinstance(data, str):
                     raise TypeError("send_binary() takes bytes, not str; use send() for text") from None
@@ -1577,7 +1598,7 @@ class WsClient:
 
     # -- receiving ------------------------------------------------------------
 
-    def receive(self, timeout: float | None = None) -> Message:
+    def receive(self, timeout: float | None = None) -> Received[TextMessageT]:
         """Block until the next message and return it.
 
         Returns:
@@ -1625,7 +1646,7 @@ class WsClient:
         self._parser.held = None
         return msg  # type: ignore[no-any-return]
 
-    def _receive(self, timeout: float | None, held: bool) -> Message:
+    def _receive(self, timeout: float | None, held: bool) -> Received[TextMessageT]:
         """receive() when the fast path has nothing: wait for bytes, take
         control frames, end a failed or closed connection.  ``held``: the
         receive lock is already this thread's (handed over by the fast
@@ -1942,7 +1963,7 @@ class WsClient:
             if not got:
                 tls.feed(b"")
 
-    def __iter__(self) -> Iterator[Message]:
+    def __iter__(self) -> Iterator[Received[TextMessageT]]:
         """Yield text and binary messages until the connection closes.
 
         Ends when the server's close frame arrives or after :meth:`close`;
@@ -2101,7 +2122,7 @@ class WsClient:
             if locked and not have_send_lock:
                 self._send_lock.release()
 
-    def __enter__(self) -> WsClient:
+    def __enter__(self) -> WsClient[TextMessageT]:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -2123,7 +2144,7 @@ class MessageStream:
     __slots__ = ("type", "_ws", "_next", "_fin", "_serial", "_timeout")
 
     def __init__(
-        self, ws: WsClient, kind: str, first: Any, fin: bool, serial: int, timeout: float | None
+        self, ws: WsClient[Any], kind: str, first: Any, fin: bool, serial: int, timeout: float | None
     ) -> None:
         self.type = kind
         self._ws = ws
@@ -2179,9 +2200,15 @@ def _takes_the_arguments_of(
     return apply
 
 
-@_takes_the_arguments_of(WsClient)
-def connect(url: str, **options: Any) -> WsClient:
-    """Open a WebSocket connection: the same as ``WsClient(url, **options)``,
-    with the same arguments (a type checker checks them as it does for
-    :class:`WsClient`)."""
-    return WsClient(url, **options)
+if TYPE_CHECKING:
+    # The class itself to a checker: its overloads (decode_text decides
+    # the type of text messages) and the options' types, in one place.
+    connect = WsClient
+else:
+
+    @_takes_the_arguments_of(WsClient)
+    def connect(url: str, **options: Any) -> WsClient:
+        """Open a WebSocket connection: the same as ``WsClient(url,
+        **options)``, with the same arguments (a type checker checks them as
+        it does for :class:`WsClient`)."""
+        return WsClient(url, **options)

@@ -9,11 +9,42 @@ from __future__ import annotations
 
 import enum
 import struct
-from typing import Any
+from typing import TypedDict
 
 from ._exceptions import ProtocolError
 
-__all__ = ["Opcode", "CloseCode", "State", "encode_close_frame", "parse_close_frame"]
+__all__ = [
+    "Opcode",
+    "CloseCode",
+    "State",
+    "Frame",
+    "CloseInfo",
+    "encode_close_frame",
+    "parse_close_frame",
+]
+
+
+class Frame(TypedDict):
+    """What ``decode_frame()`` returns: one frame's fields (RFC 6455 §5.2)
+    and ``size``, the bytes it took.  A plain dict at run time."""
+
+    fin: bool
+    rsv1: bool
+    rsv2: bool
+    rsv3: bool
+    opcode: int
+    masked: bool
+    mask_key: bytes | None
+    length: int
+    payload: bytes
+    size: int
+
+
+class CloseInfo(TypedDict):
+    """What ``parse_close_frame()`` returns (RFC 6455 §7.1.5, §7.1.6)."""
+
+    code: int
+    reason: str
 
 
 class State(enum.IntEnum):
@@ -114,7 +145,7 @@ def encode_close_frame(code: int, reason: str = "") -> bytes:
     return struct.pack("!H", code) + data
 
 
-def parse_close_frame(payload: bytes) -> dict[str, Any]:
+def parse_close_frame(payload: bytes) -> CloseInfo:
     """Parse the payload of a received close frame (RFC 6455 §5.5.1, §7.1.5).
 
     Args:

@@ -11,15 +11,18 @@ tells them apart, so a checker narrows on it::
     elif msg["type"] == "binary":
         handle(msg["data"])                 # bytes
 
-``msg["data"]`` on any message is ``str | bytes``: text is ``str``, or its
-UTF-8 ``bytes`` on a connection opened with ``decode_text=False``
-(:class:`TextBytesMessage`).  Frames are defined in RFC 6455 section 5.6
+A text message's ``data`` is ``str`` (:class:`TextMessage`), or its UTF-8
+``bytes`` on a connection opened with ``decode_text=False``
+(:class:`TextBytesMessage`).  ``WsClient`` is generic in which one its
+``receive()`` returns (``TextMessageT``), and a checker reads it off the
+``decode_text`` argument: ``WsClient`` alone means the default,
+``WsClient[TextMessage]``.  Frames are defined in RFC 6455 section 5.6
 (data) and 5.5 (control).
 """
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict, TypeVar
 
 __all__ = [
     "Message",
@@ -29,6 +32,8 @@ __all__ = [
     "PingMessage",
     "PongMessage",
     "CloseMessage",
+    "TextMessageT",
+    "Received",
 ]
 
 
@@ -76,3 +81,19 @@ class CloseMessage(TypedDict):
 Message = (
     TextMessage | TextBytesMessage | BinaryMessage | PingMessage | PongMessage | CloseMessage
 )
+
+
+if TYPE_CHECKING:
+    # PEP 696's default (typing_extensions for checkers; no run-time need):
+    # a bare ``WsClient`` annotation is a ``WsClient[TextMessage]``.
+    from typing_extensions import TypeVar as _TypeVarWithDefault
+
+    TextMessageT = _TypeVarWithDefault(
+        "TextMessageT", bound=TextMessage | TextBytesMessage, default=TextMessage
+    )
+else:
+    TextMessageT = TypeVar("TextMessageT", bound=TextMessage | TextBytesMessage)
+
+#: What a ``WsClient[TextMessageT]`` receives: ``Received[TextMessage]`` is
+#: :data:`Message` without :class:`TextBytesMessage`.
+Received: TypeAlias = TextMessageT | BinaryMessage | PingMessage | PongMessage | CloseMessage

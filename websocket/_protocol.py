@@ -48,7 +48,7 @@ from ._exceptions import (
     ProtocolError,
     WebSocketPayloadException,
 )
-from ._frames import CloseCode, State, encode_close_frame, parse_close_frame
+from ._frames import CloseCode, Frame, State, encode_close_frame, parse_close_frame
 from ._handshake import (
     Headers,
     build_handshake_request,
@@ -411,7 +411,7 @@ def _exact_sum(a: int, b: int, c: int) -> int:
     return a + b + c
 
 
-def decode_frame(data: object) -> dict[str, Any]:
+def decode_frame(data: object) -> Frame:
     """Decode the frame at the start of ``data`` (RFC 6455 §5.2).
 
     Returns:

@@ -23,9 +23,14 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ._client import WsClient
+from ._messages import TextBytesMessage, TextMessage
+from ._options import ClientOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 from ._exceptions import ConnectionClosed, HandshakeError, InvalidURI, ProxyError
 
 __all__ = ["reconnecting"]
@@ -56,6 +61,31 @@ def _check_delay(name: str, value: object, low: float) -> float:
     return float(value)
 
 
+class _Options(ClientOptions, total=False):
+    """reconnecting()'s own options and WsClient's, for its overloads."""
+
+    min_delay: float
+    max_delay: float
+    factor: float
+    max_attempts: int | None
+    sleep: Callable[[float], None]
+
+
+# decode_text decides what a checker sees of text messages, as for WsClient.
+@overload
+def reconnecting(
+    url: str, *, decode_text: Literal[True] = True, **options: Unpack[_Options]
+) -> Iterator[WsClient[TextMessage]]: ...
+@overload
+def reconnecting(
+    url: str, *, decode_text: Literal[False], **options: Unpack[_Options]
+) -> Iterator[WsClient[TextBytesMessage]]: ...
+@overload
+def reconnecting(
+    url: str, *, decode_text: bool, **options: Unpack[_Options]
+) -> Iterator[WsClient[TextMessage | TextBytesMessage]]: ...
+
+
 def reconnecting(
     url: str,
     *,
@@ -65,7 +95,7 @@ def reconnecting(
     max_attempts: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
     **options: Any,
-) -> Iterator[WsClient]:
+) -> Iterator[WsClient[Any]]:
     """Yield a connected :class:`WsClient` now and again after each drop.
 
     The loop body uses the connection; when it ends (normally, with

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from typing import Any
+from typing import TypedDict
 
 from ._exceptions import InvalidURI
 
-__all__ = ["parse_url"]
+__all__ = ["parse_url", "URLParts"]
 
 _DEFAULT_PORTS = {"ws": 80, "wss": 443}
 # Control characters and spaces would end up in the request line.
@@ -24,7 +24,23 @@ _FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
 _PATH_SAFE = "/?&=;:@!$'()*+,~%[]"
 
 
-def parse_url(url: str) -> dict[str, Any]:
+class _URLPartsAlways(TypedDict):
+    scheme: str
+    host: str
+    port: int
+    path: str
+    secure: bool
+
+
+class URLParts(_URLPartsAlways, total=False):
+    """What :func:`parse_url` returns; ``username`` and ``password`` only
+    when the URL has credentials."""
+
+    username: str
+    password: str
+
+
+def parse_url(url: str) -> URLParts:
     """Split a ``ws://`` or ``wss://`` URL into what the client needs.
 
     Args:
@@ -84,7 +100,7 @@ def parse_url(url: str) -> dict[str, Any]:
         path += "?" + parts.query
     if not path.isascii():
         path = urllib.parse.quote(path, safe=_PATH_SAFE)
-    result: dict[str, Any] = {
+    result: URLParts = {
         "scheme": scheme,
         "host": host,
         "port": port,
