@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 import tracemalloc
+import zlib
 
 import pytest
 import trustme
@@ -660,7 +661,7 @@ _PURE_STORM = pytest.mark.xfail(
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer (POSIX)")
-@pytest.mark.parametrize("transport", ["tcp", "tls", "tls, threads"])
+@pytest.mark.parametrize("transport", ["tcp", "tls", "tls, threads", "deflate"])
 @pytest.mark.parametrize("path", ["receive(timeout=)", "receive()", "receive_into()"])
 @_PURE_STORM
 def test_a_signal_storm_loses_and_corrupts_no_message(ca, transport, path):
@@ -677,17 +678,34 @@ def test_a_signal_storm_loses_and_corrupts_no_message(ca, transport, path):
     client's TLS layer holds signals (``_speedups.hold_signals``) the
     timer's go there, and CPython's ssl still runs the handler after an
     SSL_read in the main thread.  Then the connection may fail, but what
-    arrived before is whole and in order: never a stream with a hole."""
+    arrived before is whole and in order: never a stream with a hole.
+
+    "deflate": every message compressed, with the compression context
+    kept from one message to the next (RFC 7692 §7.2.3.2), so that a
+    message lost or fed twice would break every later one."""
     count = 2000
-    tls = transport != "tcp"
+    tls = transport.startswith("tls")
     server_ctx, client_ctx = tls_pair(ca, tls)
+    options = {"compression": "deflate"} if transport == "deflate" else {}
+
+    def frame(i: int, deflater) -> bytes:
+        if deflater is None:
+            return server_frame(2, _storm_message(i))
+        data = deflater.compress(_storm_message(i)) + deflater.flush(zlib.Z_SYNC_FLUSH)
+        return server_frame(2, data[:-4], rsv1=True)  # RFC 7692 §7.2.1: without 00 00 ff ff
 
     def script(peer):
         if transport == "tls":
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-        peer.accept()
+        deflater = None
+        if transport == "deflate":
+            assert b"permessage-deflate" in peer.request
+            peer.accept("Sec-WebSocket-Extensions: permessage-deflate\r\n")
+            deflater = zlib.compressobj(wbits=-15)
+        else:
+            peer.accept()
         for start in range(0, count, 50):
-            peer.send(b"".join(server_frame(2, _storm_message(i)) for i in range(start, start + 50)))
+            peer.send(b"".join(frame(i, deflater) for i in range(start, start + 50)))
             time.sleep(0.002)
         frames_until_eof(peer)
 
@@ -715,7 +733,8 @@ def test_a_signal_storm_loses_and_corrupts_no_message(ca, transport, path):
     failed: ConnectionClosed | None = None
     try:
         with RawPeer(script, ssl_context=server_ctx) as peer:
-            ws = WsClient(peer.url, timeout=T, close_timeout=1, ssl_context=client_ctx)
+            ws = WsClient(peer.url, timeout=T, close_timeout=1, ssl_context=client_ctx, **options)
+            assert ws.compression == options.get("compression")
             signal.setitimer(signal.ITIMER_REAL, 0.0005, 0.0005)
             try:
                 while len(got) < count:
