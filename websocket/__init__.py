@@ -19,6 +19,7 @@ if (_clash := _clash_warning()) is not None:
 
 from ._abnf import *  # noqa: E402, F403 - websocket-client's frames (see _abnf.__all__)
 from ._abnf import __all__ as _abnf_names
+from ._app import WebSocketApp, set_reconnect
 from ._client import MessageStream, WsClient, connect
 from ._codec import implementation
 from ._codec import protocol as _protocol_module
@@ -130,6 +131,8 @@ __all__ = [
     "__version__",
     # websocket-client's API on our core (README: "Coming from websocket-client").
     *_compat_names,
+    "WebSocketApp",
+    "set_reconnect",
     *_abnf_names,
     *_client_exception_names,
     # ... and the rest of its top level, from the modules named as its are.
