@@ -880,7 +880,7 @@ def test_reads_that_come_back_full_grow_up_to_a_cap_and_keep_every_byte(codec):
     doubles the next one (fewer system calls), up to 512 KiB, while the
     frames split across reads and buffer moves all come out intact."""
     p = codec.FrameParser(None)
-    assert p.buffer_size == 256 * 1024
+    assert p.buffer_size == 4 * 1024  # an idle connection keeps little
     frames = [codec.encode_frame(2, bytes([i % 251]) * (4000 + i % 97), False) for i in range(1200)]
     wire = b"".join(frames)
     offers, got, at = [], [], 0
@@ -895,10 +895,10 @@ def test_reads_that_come_back_full_grow_up_to_a_cap_and_keep_every_byte(codec):
             got.append(msg["data"])
     assert got == [bytes([i % 251]) * (4000 + i % 97) for i in range(1200)]
     assert p.buffered == 0
-    assert offers[:3] == [128 * 1024, 256 * 1024, 512 * 1024]
+    assert offers[:9] == [2 << k << 10 for k in range(9)]  # 2 KiB, 4 KiB ... 512 KiB
     assert max(offers) == 512 * 1024
     # (Then up to the buffer's end, and from its front again.)
-    assert len(offers) <= len(wire) // (256 * 1024) + 3
+    assert len(offers) <= len(wire) // (256 * 1024) + 10
     assert p.buffer_size == 1024 * 1024  # twice the largest read, no more
 
 
@@ -906,15 +906,47 @@ def test_short_reads_do_not_grow_the_read(codec):
     p = codec.FrameParser(None)
     for _ in range(50):
         buf = p.get_buffer()
-        assert len(buf) == 128 * 1024
+        assert len(buf) == 2 * 1024
         wire = codec.encode_frame(2, b"x" * 1000, False)
         buf[: len(wire)] = wire
         p.buffer_updated(len(wire))
         assert p.next_message()["data"] == b"x" * 1000
-    # A small buffer_size starts with reads of half of it.
-    assert p.buffer_size == 256 * 1024
-    small = codec.FrameParser(None, buffer_size=128 * 1024)
-    assert len(small.get_buffer()) == 64 * 1024
+    assert p.buffer_size == 4 * 1024
+    # buffer_size is the first size; reads start at half of it.
+    big = codec.FrameParser(None, buffer_size=128 * 1024)
+    assert len(big.get_buffer()) == 64 * 1024
+    with pytest.raises(ValueError, match="buffer_size must be an int >= 4096, got 4095"):
+        codec.FrameParser(None, buffer_size=4095)
+
+
+def test_the_buffer_shrinks_back_when_reads_get_short(codec):
+    """After a burst grew the reads and the buffer to their cap, short
+    reads halve the read again and an empty buffer is replaced by a
+    smaller one, down to where it started: memory follows the work."""
+    p = codec.FrameParser(None)
+    frame = codec.encode_frame(2, b"y" * 1000, False)
+    burst = frame * 2000  # 2 MB of whole frames
+    at = 0
+    while at < len(burst):
+        buf = p.get_buffer()
+        n = min(len(buf), len(burst) - at)
+        buf[:n] = burst[at : at + n]
+        p.buffer_updated(n)
+        at += n
+        while p.next_message() is not None:
+            pass
+    assert p.buffer_size == 1024 * 1024
+    sizes = []
+    for _ in range(20):  # then one small message per read
+        buf = p.get_buffer()
+        buf[: len(frame)] = frame
+        p.buffer_updated(len(frame))
+        assert p.next_message()["data"] == b"y" * 1000
+        sizes.append(p.buffer_size)
+    # Eight short reads halve the read down to 2 KiB; the buffer goes back
+    # then, at once (not at each step: a flow whose reads swing would pay).
+    assert sizes[:7] == [1024 * 1024] * 7
+    assert sizes[-1] == 4 * 1024 and len(p.get_buffer()) == 2 * 1024
 
 
 # -- FastLock ---------------------------------------------------------------

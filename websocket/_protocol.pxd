@@ -18,7 +18,7 @@ cdef object _NEED, _DROPPED
 cdef int _IDLE, _STREAMING, _INTO, _DISCARD
 cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED
 cdef int _TEXT, _BINARY, _CLOSE, _PING, _PONG
-cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MAX, READ_GROWN, FRAGMENT_COST, INFLATE_CHUNK, INFLATE_KEEP, JOIN_MAX
+cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MIN, READ_MAX, READ_GROWN, FRAGMENT_COST, INFLATE_CHUNK, INFLATE_KEEP, JOIN_MAX
 cdef long long EXACT_MAX, EXACT_AHEAD
 cdef dict _TEXT_MSG, _BINARY_MSG, _PING_MSG, _PONG_MSG
 
@@ -120,8 +120,9 @@ cdef class FrameParser:
     cdef object _next_unheld(self)
     cpdef object next_whole(self)
     cpdef object read_with(self, object reader)
-    @cython.locals(got=Py_ssize_t)
     cdef object _settle(self)
+    @cython.locals(read=Py_ssize_t)
+    cdef _book(self, Py_ssize_t nbytes)
     cdef Py_ssize_t _give_held(self, object into) except -1
     cdef _failed(self, object exc)
     @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
