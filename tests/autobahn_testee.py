@@ -1,6 +1,6 @@
 """Autobahn|Testsuite testee: echoes every case of a running fuzzingserver.
 
-    python tests/autobahn_testee.py [--url ws://127.0.0.1:9001] [--agent NAME]
+    python tests/autobahn_testee.py [--url ws://127.0.0.1:9001] [--agent NAME] [--share K/N]
 
 The standard flow (../shared/autobahn/README.md): read the case count from
 /getCaseCount, connect to /runCase?case=i&agent=NAME for each case and echo
@@ -15,6 +15,11 @@ offer that includes client_no_context_takeover (the fuzzingserver reads it
 as "may ask the client not to take over context"): the testee asks
 /getCaseInfo for the case's id and adds it there, so that the other cases
 exercise context takeover in the client's compressor.
+
+``--share K/N`` runs cases K, K+N, K+2N... only (K from 1): N testees, each
+with its own fuzzingserver, share the cases (tests/test_autobahn.py runs
+two, one per core: the fuzzingserver is one single-threaded process, and
+most of the time goes to its zlib in 12.* and 13.*).
 """
 
 from __future__ import annotations
@@ -65,12 +70,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--url", default="ws://127.0.0.1:9001")
     ap.add_argument("--agent", default=f"websocket-fast-{websocket.implementation}")
+    ap.add_argument("--share", default="1/1", help="K/N: cases K, K+N, K+2N... (K from 1)")
     args = ap.parse_args()
+    first, step = (int(part) for part in args.share.split("/"))
     with WsClient(f"{args.url}/getCaseCount") as ws:
         count = int(ws.receive()["data"])
     print(f"{count} cases, agent {args.agent} ({websocket.implementation})", flush=True)
     start = time.monotonic()
-    for case in range(1, count + 1):
+    for case in range(first, count + 1, step):
         run_case(f"{args.url}/runCase?case={case}&agent={args.agent}", case_id(args.url, case))
     with WsClient(f"{args.url}/updateReports?agent={args.agent}") as ws:
         for _ in ws:
