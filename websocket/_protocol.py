@@ -145,10 +145,9 @@ READ_MAX = 128 * 1024
 READ_MIN = 2 * 1024
 #: While reads into the shared buffer keep coming back full (a feed of small
 #: messages faster than they are parsed), the read offered there doubles up
-#: to this, and the buffer grows to twice the read.  Reads shorter than a
-#: quarter of the read offered halve it again, and once they are down to
-#: READ_MIN an empty buffer goes back to its first size: memory returns as
-#: the traffic calms down.  A socket read costs the
+#: to this, and the buffer grows to twice the read.  Reads shorter than
+#: READ_MIN halve it again, and once it is down to READ_MIN an empty buffer
+#: goes back to its first size: memory returns as the traffic calms down.  A socket read costs the
 #: same kernel work whatever its size: with 4 KiB messages 128 KiB reads were
 #: 41% of the time in the kernel, and 512 KiB reads took 1.56 to 1.21 µs per
 #: message (bench/README.md).  Larger reads gained nothing more.
@@ -974,8 +973,11 @@ class FrameParser:
     def _book(self, nbytes: int) -> None:
         """Count ``nbytes`` read into the offered buffer, and size the next
         read by this one: a full read means more was waiting (offer twice
-        as much, up to READ_GROWN); one under a quarter of the offer means
-        the flow calmed down (offer half, down to READ_MIN)."""
+        as much, up to READ_GROWN); one under READ_MIN means the flow is
+        down to a trickle (offer half, down to READ_MIN).  Reads of a
+        stream come back at whatever size the sender keeps up: they move
+        the offer up only, or a stream whose reads swing would pay more
+        system calls."""
         self._offered = 0
         view = self._offered_view
         if view is not None:
@@ -993,7 +995,7 @@ class FrameParser:
         if nbytes == read:
             if nbytes < READ_GROWN:
                 self._read = 2 * nbytes
-        elif nbytes < read >> 2 and read > READ_MIN:
+        elif nbytes < READ_MIN and read > READ_MIN:
             self._read = read >> 1
 
     def feed(self, data: object) -> None:
