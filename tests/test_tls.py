@@ -10,6 +10,7 @@ import os
 import socket
 import ssl
 import threading
+import time
 
 import pytest
 import trustme
@@ -115,6 +116,20 @@ def test_round_trips_whole_and_across_records(layer_module, contexts, descriptor
         for payload in payloads:
             layer.write_ready(payload)  # 1 MB: 62 records, several reads
             assert _receive(layer, sock, len(payload)) == payload
+    thread.join(10)
+
+
+def test_the_read_buffer_starts_small_and_grows_with_full_reads(layer_module, contexts):
+    """An idle connection keeps READ_FIRST for ciphertext; reads that fill
+    it double it, up to READ_SIZE, and every byte still arrives."""
+    payload = os.urandom(4_000_000)
+    layer, sock, thread = _open(layer_module, contexts, lambda tls_sock: tls_sock.sendall(payload))
+    with sock:
+        assert (layer.read_size, len(layer.scratch)) == (32 * 1024, 32 * 1024)
+        time.sleep(0.2)  # let the kernel's buffer fill: the first reads come back full
+        assert _receive(layer, sock, len(payload)) == payload
+        assert layer.read_size == len(layer.scratch)
+        assert 32 * 1024 < layer.read_size <= layer_module.READ_SIZE == 256 * 1024
     thread.join(10)
 
 

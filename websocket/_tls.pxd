@@ -15,6 +15,7 @@ cdef class TLSLayer:
     cdef readonly FastLock lock
     cdef readonly bytearray scratch
     cdef object _scratch
+    cdef readonly Py_ssize_t read_size
     cdef readonly object sock
     cdef public int write_fd, read_fd
     cdef public bint ended
@@ -28,9 +29,10 @@ cdef class TLSLayer:
     cpdef object read_into(self, object view)
     @cython.locals(size=Py_ssize_t, n=Py_ssize_t, got=Py_ssize_t, held=bint)
     cdef object _read(self, object view)
-    @cython.locals(n=object, fd=int, got=Py_ssize_t)
+    @cython.locals(n=object, fd=int, got=Py_ssize_t, size=Py_ssize_t)
     cpdef Py_ssize_t read_ready(self, object view) except -1
-    @cython.locals(got=Py_ssize_t)
+    @cython.locals(got=Py_ssize_t, size=Py_ssize_t)
     cpdef Py_ssize_t fill(self, object sock, int flags=*) except -1
+    cdef _grow(self)
     cpdef feed(self, object data)
     cdef _feed(self, object data)

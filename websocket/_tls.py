@@ -38,8 +38,13 @@ if not cython.compiled:
 
 __all__ = ["READ_SIZE", "TLSLayer", "COMPILED"]
 
-#: One read of the socket for TLS: ciphertext goes through ``scratch``.
+#: The most one read of the socket for TLS takes: ciphertext goes through
+#: ``scratch``.
 READ_SIZE = 256 * 1024
+#: ... which starts at this, two full TLS records (RFC 8446 §5.1: 16 KiB of
+#: plaintext each), and doubles while reads fill it: an idle connection
+#: keeps 32 KiB instead of 256, a busy one reads as much per system call.
+READ_FIRST = 32 * 1024
 #: True in the Cython build of this file.
 COMPILED = bool(cython.compiled)
 
@@ -69,9 +74,11 @@ class TLSLayer:
         # a with-statement made two bound methods and parsed acquire()'s
         # arguments, four times per round trip (bench/icount.py).
         self.lock: Any = under.lock if under is not None else FastLock()
-        #: The receiving thread's buffer for ciphertext from the socket:
-        #: recv() of 256 KiB would allocate that much per read.
-        self.scratch = bytearray(READ_SIZE)
+        #: The receiving thread's buffer for ciphertext from the socket
+        #: (recv() would allocate a new object per read), ``read_size``
+        #: bytes: READ_FIRST, doubled by each read that fills it (_grow).
+        self.read_size = READ_FIRST
+        self.scratch = bytearray(READ_FIRST)
         self._scratch = memoryview(self.scratch)
         #: The socket of write_ready() and read_ready(), the fast paths'
         #: writer and reader (bound methods, no functools.partial).
@@ -243,19 +250,22 @@ class TLSLayer:
                     return n
         finally:
             lock.release()
+        size = self.read_size
         # Checked right before the read, with no Python code in between in
         # the compiled build: the acquire above may have waited, and a
         # close() in another thread meanwhile (see use_descriptor).
         fd = self.read_fd
         if fd >= 0:
-            got = recv_into(fd, self.scratch, 0, READ_SIZE)
+            got = recv_into(fd, self.scratch, 0, size)
         else:
-            got = self.sock.recv_into(self.scratch, READ_SIZE)
+            got = self.sock.recv_into(self.scratch, size)
         if not got:
             return 0  # EOF: the full receive reads it again
         lock.acquire()
         try:
             incoming.write(self._scratch[:got])
+            if got == size:
+                self._grow()
             return self._read(view) or 0
         finally:
             lock.release()
@@ -263,11 +273,22 @@ class TLSLayer:
     def fill(self, sock: socket.socket, flags: int = 0) -> int:
         """One read of the socket into ``scratch``, fed in: its size.  0 is
         the socket's end, not fed: the caller decides (feed(b""))."""
-        got = sock.recv_into(self.scratch, READ_SIZE, flags)
+        size = self.read_size
+        got = sock.recv_into(self.scratch, size, flags)
         if got:
             with self.lock:
                 self._feed(self._scratch[:got])
+                if got == size:
+                    self._grow()
         return got
+
+    def _grow(self) -> None:
+        """A read filled ``scratch``: more was waiting, so read twice as much
+        next time (up to READ_SIZE).  Its bytes are in the BIO by now."""
+        if self.read_size < READ_SIZE:
+            self.read_size *= 2
+            self.scratch = bytearray(self.read_size)
+            self._scratch = memoryview(self.scratch)
 
     def feed(self, data: bytes | memoryview) -> None:
         """Bytes from the socket (b"" at its end)."""
