@@ -1,13 +1,13 @@
 """Declares the compiled extensions; everything else is in pyproject.toml.
 
-Three extensions: the primitives (``_speedups.pyx``, hand-written Cython
-over ``csrc/``), the protocol (``_protocol.py``, the same file that runs as
-plain Python, compiled in Cython's pure-Python mode through
-``_protocol.pxd``) and the TLS layer (``_tls.py``, the same way through
-``_tls.pxd``).  WEBSOCKET_NO_EXTENSIONS=1 (anything but "" or "0")
-builds pure Python, as does any interpreter other than CPython.  Otherwise
-a failed compile fails the install: a silent fallback would ship a slow
-wheel.
+The primitives (``_speedups.pyx``, hand-written Cython over ``csrc/``) and
+the rooms that run on every message, each the same ``.py`` file that runs as
+plain Python, compiled in Cython's pure-Python mode through its ``.pxd``:
+the compression (``_compression.py``), the parser (``_parser.py``), the
+protocol (``_protocol.py``) and the TLS layer (``_tls.py``).
+WEBSOCKET_NO_EXTENSIONS=1 (anything but "" or "0") builds pure Python, as
+does any interpreter other than CPython.  Otherwise a failed compile fails
+the install: a silent fallback would ship a slow wheel.
 """
 
 import os
@@ -22,6 +22,12 @@ def _want_extension() -> bool:
         return False
     return platform.python_implementation() == "CPython"
 
+
+#: The rooms compiled from their .py through their .pxd (as _codec.ROOMS).
+ROOMS = ["_compression", "_parser", "_protocol", "_tls"]
+#: Any of these changing rebuilds every room: a .pxd is read by the rooms
+#: that cimport it.
+PXDS = ["_csrc", "_speedups", *ROOMS]
 
 ext_modules = []
 if _want_extension():
@@ -38,23 +44,20 @@ if _want_extension():
                 depends=headers + ["websocket/_csrc.pxd", "websocket/_speedups.pxd"],
                 extra_compile_args=compile_args,
             ),
-            Extension(
-                "websocket._protocol",
-                ["websocket/_protocol.py"],
-                include_dirs=["csrc"],
-                depends=headers + ["websocket/_csrc.pxd", "websocket/_protocol.pxd", "websocket/_speedups.pxd"],
-                extra_compile_args=compile_args,
-            ),
-            Extension(
-                "websocket._tls",
-                ["websocket/_tls.py"],
-                depends=["websocket/_tls.pxd", "websocket/_speedups.pxd"],
-                extra_compile_args=compile_args,
+            *(
+                Extension(
+                    f"websocket.{room}",
+                    [f"websocket/{room}.py"],
+                    include_dirs=["csrc"],
+                    depends=headers + [f"websocket/{pxd}.pxd" for pxd in PXDS],
+                    extra_compile_args=compile_args,
+                )
+                for room in ROOMS
             ),
         ],
         compiler_directives={
             "language_level": 3,
-            # Types come from _protocol.pxd and _tls.pxd; annotations are for mypy.
+            # Types come from the .pxd files; annotations are for mypy.
             "annotation_typing": False,
             "boundscheck": False,
             "wraparound": False,

@@ -24,21 +24,21 @@ import time
 import types
 
 from websocket import _speedups_py
-from websocket._codec import load_pure_protocol
+from websocket._codec import load_pure
 
 try:
-    from websocket import _protocol, _speedups
+    from websocket import _parser, _protocol, _speedups
 except ImportError:
     _speedups = None
 
 
-def implementation(primitives, protocol) -> types.SimpleNamespace:
-    """One build's primitives and protocol (parser, encode_frame) together."""
+def implementation(primitives, rooms) -> types.SimpleNamespace:
+    """One build's primitives and rooms (parser, encode_frame) together."""
     return types.SimpleNamespace(
         mask_into=primitives.mask_into,
         FrameEncoder=primitives.FrameEncoder,
-        FrameParser=protocol.FrameParser,
-        encode_frame=protocol.encode_frame,
+        FrameParser=rooms["_parser"].FrameParser,
+        encode_frame=rooms["_protocol"].encode_frame,
     )
 
 SIZES = [16, 256, 4096, 65536, 1 << 20, 16 << 20]
@@ -141,8 +141,8 @@ def main() -> None:
         print("compiled extension missing: pip install -e . first", file=sys.stderr)
         sys.exit(1)
     twins = [
-        ("cython", implementation(_speedups, _protocol)),
-        ("python", implementation(_speedups_py, load_pure_protocol("websocket._protocol_py"))),
+        ("cython", implementation(_speedups, {"_parser": _parser, "_protocol": _protocol})),
+        ("python", implementation(_speedups_py, load_pure("_py"))),
     ]
     print(f"# codec throughput, MB/s (median of {args.repeats}); x = median ratio to memcpy")
     print(f"# {sys.version.split()[0]} on {os.cpu_count()} CPUs\n")

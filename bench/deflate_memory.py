@@ -4,7 +4,7 @@
 
 For each setting and each zlib backend (the standard library's, and
 zlib-ng's when installed), 200 connections' worth of the protocol's
-compressor and decompressor (websocket._protocol._Deflater / _Inflater, what
+compressor and decompressor (websocket._compression.Deflater / Inflater, what
 a WsClient with compression="deflate" holds) each compress and decompress
 one 16 KiB JSON message; tracemalloc (which sees both backends'
 allocations, made through PyMem_RawMalloc) gives the memory still held
@@ -18,8 +18,8 @@ import json
 import tracemalloc
 import zlib
 
-import websocket._protocol as protocol
-from websocket._protocol import _Deflater, _Inflater
+import websocket._compression as compression
+from websocket._compression import Deflater, Inflater
 
 CONNECTIONS = 200
 MESSAGE = json.dumps([{"symbol": "ABC", "price": 100 + i / 8, "size": i % 17} for i in range(300)]).encode()
@@ -51,8 +51,8 @@ def measure(cbits: int, mem: int, cnct: bool, sbits: int, snct: bool, level: int
     base = tracemalloc.get_traced_memory()[0]
     conns = []
     for _ in range(CONNECTIONS):
-        deflater = _Deflater(level, cbits, mem, cnct)
-        inflater = _Inflater(sbits, snct)
+        deflater = Deflater(level, cbits, mem, cnct)
+        inflater = Inflater(sbits, snct)
         deflater.compress(MESSAGE)
         inflater.inflate(payload, -1, True)
         conns.append((deflater, inflater))
@@ -75,7 +75,7 @@ def main() -> None:
         level = 1 if "level 1" in label else -1
         cells = []
         for module in backends.values():
-            protocol.zlib = module  # what the protocol's classes compress with
+            compression.zlib = module  # what Deflater and Inflater compress with
             held, _ = measure(cbits, mem, cnct, sbits, snct, level)
             cells.append(f"{held / 1024:.0f}")
         print(f"| {label} | " + " | ".join(cells) + " |")

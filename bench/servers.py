@@ -44,8 +44,8 @@ import urllib.parse
 # The installed package, never the source tree: a fresh clone's tree has
 # no compiled extension (it is built into the environment by pip install).
 from websocket import encode_frame, implementation
+from websocket._compression import Deflater, Inflater
 from websocket._demo import FrameEncoder, FrameParser, opcode_and_data, server_handshake
-from websocket._protocol import _Deflater, _Inflater
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients"))
 from common import CYCLE, zcheck, zpayload, zset_index  # noqa: E402
@@ -208,7 +208,7 @@ def recv(conn: socket.socket, parser: FrameParser, size: int, count: int, window
 
 def zecho(conn: socket.socket, parser: FrameParser, window: Window) -> None:
     encoder = FrameEncoder(mask=False)
-    deflater = _Deflater(1, 15, 8, False)
+    deflater = Deflater(1, 15, 8, False)
     while True:
         opcode, data = next_message(conn, parser)
         window.start()
@@ -228,7 +228,7 @@ def zsend(conn: socket.socket, parser: FrameParser, size: int, count: int, kind:
     for i in range(CYCLE):
         # Each compressed on its own: valid under context takeover too.
         message = zset_index(template if opcode == 1 else bytearray(template), i)
-        frames.append(bytes(encoder.encode(opcode, _Deflater(1, 15, 8, False).compress(message), True, True)))
+        frames.append(bytes(encoder.encode(opcode, Deflater(1, 15, 8, False).compress(message), True, True)))
     opcode_go, msg = next_message(conn, parser)
     assert (opcode_go, msg) == (1, "go"), (opcode_go, msg)
     window.start()
@@ -271,7 +271,7 @@ def serve(listener: socket.socket, tls: ssl.SSLContext | None) -> None:
             query = dict(urllib.parse.parse_qsl(url.query))
             parser = FrameParser(None, mask_allowed=True, buffer_size=4 << 20)
             if url.path.startswith("/z/"):
-                parser.set_inflater(_Inflater(15, False))
+                parser.set_inflater(Inflater(15, False))
             parser.feed(rest)
             window = Window()
             if url.path == "/z/echo":

@@ -1,32 +1,38 @@
-"""What the fuzz targets share: both builds of ``_protocol.py``, the pure
-one instrumented for coverage."""
+"""What the fuzz targets share: both builds of the compiled rooms
+(``_codec.ROOMS``), the pure one instrumented for coverage."""
 
 from __future__ import annotations
 
 import importlib
 import sys
-from types import ModuleType
+from types import SimpleNamespace
 
 import atheris
 
-from websocket._codec import load_pure_protocol
+from websocket._codec import ROOMS, load_pure
 
 
-def both_builds(name: str) -> tuple[ModuleType, ModuleType]:
-    """(pure, compiled).  The pure build is loaded from its file, not
-    through an import hook, so its functions and methods are instrumented
-    here, after the fact."""
-    pure = load_pure_protocol(f"websocket._protocol_{name}")
-    for thing in list(vars(pure).values()):
-        if isinstance(thing, type) and thing.__module__ == pure.__name__:
-            for attribute in vars(thing).values():
-                if callable(attribute) and hasattr(attribute, "__code__"):
-                    atheris.instrument_func(attribute)
-        elif getattr(thing, "__module__", None) == pure.__name__ and hasattr(thing, "__code__"):
-            atheris.instrument_func(thing)
-    compiled = importlib.import_module("websocket._protocol")
-    if not compiled.COMPILED:
-        sys.exit("the compiled websocket._protocol is not built (pip install -e .)")
+def both_builds(name: str) -> tuple[SimpleNamespace, SimpleNamespace]:
+    """(pure, compiled), each every room's names in one namespace.  The pure
+    build is loaded from its files, not through an import hook, so its
+    functions and methods are instrumented here, after the fact."""
+    pure = SimpleNamespace()
+    for module in load_pure(f"_{name}").values():
+        for key, thing in vars(module).items():
+            setattr(pure, key, thing)
+            if isinstance(thing, type) and thing.__module__ == module.__name__:
+                for attribute in vars(thing).values():
+                    if callable(attribute) and hasattr(attribute, "__code__"):
+                        atheris.instrument_func(attribute)
+            elif getattr(thing, "__module__", None) == module.__name__ and hasattr(thing, "__code__"):
+                atheris.instrument_func(thing)
+    compiled = SimpleNamespace()
+    for room in ROOMS:
+        module = importlib.import_module(f"websocket.{room}")
+        if str(module.__file__).endswith(".py"):
+            sys.exit(f"the compiled {module.__name__} is not built (pip install -e .)")
+        for key, thing in vars(module).items():
+            setattr(compiled, key, thing)
     return pure, compiled
 
 

@@ -42,7 +42,7 @@ def parse(protocol: Any, reads: list[bytes], max_size: int | None, decode_text: 
     order, then the failure as (type name, close code)."""
     parser = protocol.FrameParser(max_size, decode_text=decode_text)
     if deflate:
-        parser.set_inflater(protocol._Inflater(15, False))
+        parser.set_inflater(protocol.Inflater(15, False))
     events: list[Any] = []
     try:
         for data in reads:

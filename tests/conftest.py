@@ -16,7 +16,7 @@ import types
 
 import pytest
 
-from websocket._codec import load_pure_protocol
+from websocket._codec import ROOMS, load_pure
 
 NO_EXTENSIONS = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 TWINS = ["python"] if NO_EXTENSIONS else ["cython", "python"]
@@ -39,16 +39,22 @@ def load_twin(name: str) -> types.SimpleNamespace:
         primitives = importlib.import_module(PRIMITIVES[name])
     except ImportError as exc:
         raise RuntimeError(f"the compiled extension {PRIMITIVES[name]} is missing ({exc}); {hint}") from exc
+    rooms = {room: importlib.import_module(f"websocket.{room}") for room in ROOMS}
     if name == "cython":
-        protocol = importlib.import_module("websocket._protocol")
-        if not protocol.COMPILED:
-            raise RuntimeError(f"websocket._protocol is not compiled ({protocol.__file__}); {hint}")
-    else:
-        protocol = importlib.import_module("websocket._protocol")
-        if protocol.COMPILED:
-            protocol = load_pure_protocol("websocket._protocol_py")
-    twin = types.SimpleNamespace(name=name, primitives=primitives, protocol=protocol)
-    for module in (primitives, protocol):
+        for module in rooms.values():
+            if str(module.__file__).endswith(".py"):
+                raise RuntimeError(f"{module.__name__} is not compiled ({module.__file__}); {hint}")
+    elif rooms["_protocol"].COMPILED:
+        rooms = load_pure("_py")
+    twin = types.SimpleNamespace(
+        name=name,
+        primitives=primitives,
+        compression=rooms["_compression"],
+        parser=rooms["_parser"],
+        protocol=rooms["_protocol"],
+        tls=rooms["_tls"],
+    )
+    for module in (primitives, twin.compression, twin.parser, twin.protocol):
         for attr in module.__all__:
             setattr(twin, attr, getattr(module, attr))
     _LOADED[name] = twin

@@ -481,7 +481,7 @@ def test_a_continuation_announcing_2_63_bytes_is_too_big(codec, piecewise, compr
     p = codec.FrameParser(max_size=1000)
     first = b"a" * 100
     if compressed:
-        p.set_inflater(codec.protocol._Inflater(15, False))
+        p.set_inflater(codec.compression.Inflater(15, False))
         z = zlib.compressobj(6, zlib.DEFLATED, -15)
         first = z.compress(first) + z.flush(zlib.Z_SYNC_FLUSH)
     p.feed(server_frames(codec, (2, first, {"fin": False, "rsv1": compressed})))

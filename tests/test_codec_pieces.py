@@ -165,7 +165,7 @@ def test_compressed_messages_in_pieces(codec):
     text = ("compressible " * 50000).encode()
     blob = compressed(text)
     parser = codec.FrameParser(None)
-    parser.set_inflater(codec.protocol._Inflater(15, True))
+    parser.set_inflater(codec.compression.Inflater(15, True))
     half = len(blob) // 2
     wire = frames(codec, (1, blob[:half], {"fin": False, "rsv1": True}), (9, b"p"), (0, blob[half:]))
     events = pieces(parser, wire, 1000)
@@ -173,13 +173,13 @@ def test_compressed_messages_in_pieces(codec):
     assert "".join(p for op, fin, p in events if op == 1) == text.decode()
     # max_size bounds the decompressed size, piece by piece.
     small = codec.FrameParser(len(text) - 1)
-    small.set_inflater(codec.protocol._Inflater(15, True))
+    small.set_inflater(codec.compression.Inflater(15, True))
     with pytest.raises(MessageTooBig, match="decompressed"):
         pieces(small, frames(codec, (2, blob, {"rsv1": True})), 1000)
 
 
 def test_deflater_pieces_make_one_stream(codec):
-    deflater = codec.protocol._Deflater(6, 15, 8, False)
+    deflater = codec.compression.Deflater(6, 15, 8, False)
     parts = [b"abc" * 1000, b"", b"xyz" * 5000]
     wire = b"".join(bytes(deflater.compress(p, False)) for p in parts) + bytes(deflater.compress(b"", True))
     assert zlib.decompressobj(-15).decompress(wire + b"\x00\x00\xff\xff") == b"".join(parts)
@@ -312,7 +312,7 @@ def test_into_after_a_stream_discards_it_and_back(codec):
 TWINS = [load_twin(name) for name in TWIN_NAMES]
 #: Frames this big are received into their own memory (a C constant in the
 #: compiled build, so read from the pure one).
-BIG_FRAME = load_twin("python").protocol.BIG_FRAME
+BIG_FRAME = load_twin("python").parser.BIG_FRAME
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

@@ -149,13 +149,13 @@ def zlib_backend(request, monkeypatch):
     else:
         from zlib_ng import zlib_ng as module
     for twin in TWINS:
-        monkeypatch.setattr(load_twin(twin).protocol, "zlib", module)
+        monkeypatch.setattr(load_twin(twin).compression, "zlib", module)
     return request.param
 
 
 def compressed_parser(codec, max_size=None, wbits=15, no_context_takeover=False):
     parser = codec.FrameParser(max_size)
-    parser.set_inflater(codec.protocol._Inflater(wbits, no_context_takeover))
+    parser.set_inflater(codec.compression.Inflater(wbits, no_context_takeover))
     return parser
 
 
@@ -209,7 +209,7 @@ def test_big_compressed_frame_arriving_in_pieces(codec):
 
 
 def test_server_no_context_takeover_keeps_no_decompressor(codec):
-    inflater = codec.protocol._Inflater(15, True)
+    inflater = codec.compression.Inflater(15, True)
     parser = codec.FrameParser(None)
     parser.set_inflater(inflater)
     wire = server_frame(1, deflate(b"hello"), rsv1=True) * 3
@@ -229,16 +229,16 @@ def test_deflater_honours_window_bits_and_context(codec):
     # them, a 15-bit one does, and inflating that with 9 bits fails.
     block = os.urandom(1000)
     data = block * 8
-    nine = codec.protocol._Deflater(6, 9, 8, False)
+    nine = codec.compression.Deflater(6, 9, 8, False)
     out = bytes(nine.compress(data))
     assert inflate_in_window(out + TAIL, 9) == data
-    fifteen = bytes(codec.protocol._Deflater(6, 15, 8, False).compress(data))
+    fifteen = bytes(codec.compression.Deflater(6, 15, 8, False).compress(data))
     assert len(fifteen) < len(out) / 4
     with pytest.raises(zlib.error, match="distance too far back"):
         inflate_in_window(fifteen + TAIL, 9)
     # Context takeover: the second copy refers to the first message.
-    keep = codec.protocol._Deflater(6, 15, 8, False)
-    reset = codec.protocol._Deflater(6, 15, 8, True)
+    keep = codec.compression.Deflater(6, 15, 8, False)
+    reset = codec.compression.Deflater(6, 15, 8, True)
     d = zlib.decompressobj(-15)
     assert d.decompress(bytes(keep.compress(block)) + TAIL) == block
     again = bytes(keep.compress(block))
@@ -247,7 +247,7 @@ def test_deflater_honours_window_bits_and_context(codec):
         alone = bytes(reset.compress(block))
         assert len(alone) > 1000
         assert zlib.decompressobj(-15).decompress(alone + TAIL) == block
-    assert bytes(codec.protocol._Deflater(6, 15, 8, False).compress("é")) == deflate("é".encode())
+    assert bytes(codec.compression.Deflater(6, 15, 8, False).compress("é")) == deflate("é".encode())
 
 
 @pytest.mark.parametrize(
@@ -274,7 +274,7 @@ def test_compressed_protocol_errors(codec, wire, error, code, message):
 @pytest.mark.parametrize("size", [3, 20_000], ids=["joined with the tail", "apart"])
 def test_a_message_ended_by_a_final_block(codec, size):
     """§7.2.3.4: a message may end its deflate stream with a final block.
-    Small messages are inflated joined with the tail (_Inflater.inflate):
+    Small messages are inflated joined with the tail (Inflater.inflate):
     that tail is ours, while bytes the server put after the final block
     are counted exactly, even when they are the tail itself."""
     data = bytes(range(256)) * (size // 256) + b"abc"[: size % 256 or 3]
@@ -362,7 +362,7 @@ def test_deflater_pieces_and_buffers(codec):
     import array
 
     d = zlib.decompressobj(-15)
-    deflater = codec.protocol._Deflater(6, 15, 8, False)
+    deflater = codec.compression.Deflater(6, 15, 8, False)
     text = ("é" + "x" * 1000) * 700  # ~700 KB of UTF-8 in several pieces
     assert d.decompress(bytes(deflater.compress(text)) + TAIL) == text.encode()
     ints = array.array("i", range(100_000))  # itemsize 4: compressed as its bytes
@@ -381,7 +381,7 @@ def test_deflater_refuses_a_str_with_no_utf8_before_taking_any(codec, size):
     however far in it stands: the stream goes on as if the call had not
     been made (the server's inflater would otherwise be behind ours)."""
     d = zlib.decompressobj(-15)
-    deflater = codec.protocol._Deflater(6, 15, 8, False)
+    deflater = codec.compression.Deflater(6, 15, 8, False)
     assert d.decompress(bytes(deflater.compress("before")) + TAIL) == b"before"
     bad = "x" * size + "\ud800"
     with pytest.raises(UnicodeEncodeError):
@@ -396,9 +396,9 @@ def test_deflater_reads_a_big_ascii_str_in_pieces_as_its_bytes(codec):
     (ascii_slice) instead of encoded whole: the output is the same bytes as
     for its UTF-8 given as bytes, as a fragmented message's piece and as
     its last, for sizes around the piece size."""
-    chunk = 256 * 1024  # _protocol.INFLATE_CHUNK
-    with_str = codec.protocol._Deflater(6, 15, 8, False)
-    with_bytes = codec.protocol._Deflater(6, 15, 8, False)
+    chunk = 256 * 1024  # _compression.INFLATE_CHUNK
+    with_str = codec.compression.Deflater(6, 15, 8, False)
+    with_bytes = codec.compression.Deflater(6, 15, 8, False)
     d = zlib.decompressobj(-15)
     for size in [16 * 1024 + 1, chunk - 1, chunk, chunk + 1, 3 * chunk + 7]:
         text = "".join(f'{{"i":{i},"p":"{i * 7919 % 100_003}"}},' for i in range(size // 8))[:size]
@@ -416,13 +416,13 @@ def test_deflater_small_and_large_messages_make_one_stream(codec):
     without the reused buffer; every size and type around that bound, in
     any order, is one stream with context takeover, and with
     no_context_takeover each message inflates alone."""
-    join_max = 16 * 1024  # _protocol.JOIN_MAX, a C constant once compiled
+    join_max = 16 * 1024  # _compression.JOIN_MAX, a C constant once compiled
     assert getattr(codec.protocol, "JOIN_MAX", join_max) == join_max
     sizes = [0, 1, 1000, join_max - 1, join_max, join_max + 1, 3 * join_max, 5]
     kinds = [bytes, bytearray, memoryview, lambda b: b.decode("latin-1")]
     messages = [kinds[i % 4](os.urandom(size // 2) * 2) for i, size in enumerate(sizes * 2)]
     for no_context_takeover in (False, True):
-        deflater = codec.protocol._Deflater(6, 15, 8, no_context_takeover)
+        deflater = codec.compression.Deflater(6, 15, 8, no_context_takeover)
         d = zlib.decompressobj(-15)
         for message in messages:
             want = message.encode() if isinstance(message, str) else bytes(message)
@@ -462,7 +462,7 @@ def test_whole_frame_tail_written_in_the_buffer_leaves_the_next_frame_intact(cod
 
 def test_small_messages_inflated_in_one_call_and_the_ones_after_them(codec):
     """A small message in one frame that one zlib call inflates is returned
-    without the message buffer (_Inflater.whole); one whose output is
+    without the message buffer (Inflater.whole); one whose output is
     larger than a call gives (a 16 KiB frame of 2 MiB), a fragmented one,
     or one over max_size, takes the buffer.  Each is right, and so is the
     message after it (nothing is left from the one before)."""

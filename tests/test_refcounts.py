@@ -97,7 +97,7 @@ def test_the_parser_whole_piecewise_and_into(codec):
 
     def whole():
         parser = codec.FrameParser(None)
-        parser.set_inflater(codec.protocol._Inflater(15, False))
+        parser.set_inflater(codec.compression.Inflater(15, False))
         parser.feed(stream)
         out = []
         while (msg := parser.next_message()) is not None:
@@ -107,7 +107,7 @@ def test_the_parser_whole_piecewise_and_into(codec):
 
     def pieces():
         parser = codec.FrameParser(None)
-        parser.set_inflater(codec.protocol._Inflater(15, False))
+        parser.set_inflater(codec.compression.Inflater(15, False))
         for at in range(0, len(stream), 999):  # in reads of 999 bytes
             parser.feed(stream[at : at + 999])
             while parser.next_piece() is not None:

@@ -15,7 +15,7 @@ import time
 import pytest
 import trustme
 
-from websocket._codec import load_pure_protocol
+from websocket._codec import load_pure
 from websocket._codec import tls as chosen
 
 from .conftest import TWINS
@@ -30,7 +30,7 @@ def layer_module(request):
         if not module.COMPILED:
             raise RuntimeError(f"websocket._tls is not compiled ({module.__file__})")
         return module
-    return chosen if not chosen.COMPILED else load_pure_protocol("websocket._tls_py", "_tls.py")
+    return chosen if not chosen.COMPILED else load_pure("_py")["_tls"]
 
 
 @pytest.fixture(scope="module")

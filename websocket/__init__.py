@@ -22,6 +22,7 @@ from ._abnf import __all__ as _abnf_names
 from ._app import WebSocketApp, set_reconnect
 from ._client import MessageStream, WsClient, connect
 from ._codec import implementation
+from ._codec import parser as _parser_module
 from ._codec import protocol as _protocol_module
 from ._compat import *  # noqa: F403 - websocket-client's names (see _compat.__all__)
 from ._compat import __all__ as _compat_names
@@ -80,10 +81,11 @@ from ._url import URLParts, parse_url
 
 if TYPE_CHECKING:
     # One source for both builds: the checker reads its signatures there.
-    from ._protocol import decode_frame, encode_frame
+    from ._parser import decode_frame
+    from ._protocol import encode_frame
 else:
     encode_frame = _protocol_module.encode_frame
-    decode_frame = _protocol_module.decode_frame
+    decode_frame = _parser_module.decode_frame
 
 __version__ = "0.1.0"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._codec import parser as _parser
 from ._codec import protocol as _protocol
 from ._exceptions import IncompleteFrame, WebSocketPayloadException, WebSocketProtocolException
 from ._frames import parse_close_frame
@@ -206,7 +207,7 @@ class frame_buffer:  # noqa: N801 - websocket-client's name
         as an :class:`ABNF` whose ``mask_value`` says whether it was masked."""
         while True:
             try:
-                frame: dict[str, Any] = _protocol.decode_frame(self._buf)
+                frame: dict[str, Any] = _parser.decode_frame(self._buf)
                 break
             except IncompleteFrame as exc:
                 self._more(exc.needed - len(self._buf) if exc.needed else 2)

@@ -44,6 +44,7 @@ from _thread import get_ident
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, ParamSpec, overload
 
+from ._codec import parser as _parser_module
 from ._codec import protocol
 from ._codec import tls as _tls_module
 from ._deflate import DeflateSettings
@@ -104,7 +105,7 @@ _TLS: type[TLSLayer] = _tls_module.TLSLayer
 
 __all__ = ["WsClient", "MessageStream", "connect"]
 
-DEFAULT_MAX_SIZE = protocol.DEFAULT_MAX_SIZE
+DEFAULT_MAX_SIZE = _parser_module.DEFAULT_MAX_SIZE
 #: Redirects the opening handshake follows unless told otherwise.
 DEFAULT_MAX_REDIRECTS = 10
 
@@ -1748,7 +1749,7 @@ class WsClient(Generic[TextMessageT]):
             # A whole frame already here: straight into the buffer.
             size = -1 if self._done else parser.whole_into(buffer)
             if size < 0:
-                view = protocol._writable(buffer)  # one view for the whole call
+                view = _parser_module._writable(buffer)  # one view for the whole call
                 size = self._await_piece(view, deadline, timeout, "receive_into()")
             kind = "text" if parser.last_opcode == _TEXT else "binary"
         finally:

@@ -1,66 +1,93 @@
 """Picks the implementation once, at import: compiled or pure Python.
 
-The compiled one is the Cython build of ``_protocol.py`` (through
-``_protocol.pxd``) with the compiled primitives of ``_speedups.pyx``; the
-pure one is ``_protocol.py`` run as it is with the primitives of
-``_speedups_py.py``.  ``WEBSOCKET_NO_EXTENSIONS`` set to anything but "" or
-"0" forces pure Python, as does an interpreter other than CPython; it then
-loads ``_protocol.py`` and ``_tls.py`` (the TLS layer, compiled the same
-way) from source even where a compiled build sits beside them (an
-editable install), so that one process never mixes the two.  Everything
-else in the package imports the protocol and the TLS layer from here.
+The compiled one is the Cython build of the rooms (``ROOMS``: each ``.py``
+compiled through its ``.pxd``) with the compiled primitives of
+``_speedups.pyx``; the pure one is the same files run as they are with the
+primitives of ``_speedups_py.py``.  ``WEBSOCKET_NO_EXTENSIONS`` set to
+anything but "" or "0" forces pure Python, as does an interpreter other
+than CPython; the rooms are then loaded from source even where a compiled
+build sits beside them (an editable install), so that one process never
+mixes the two.  Everything else in the package imports the rooms from here.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import platform
 import sys
 from types import ModuleType
 
-__all__ = ["implementation", "protocol", "tls", "load_pure_protocol"]
+__all__ = ["ROOMS", "compression", "implementation", "load_pure", "parser", "protocol", "tls"]
 
 _FORCE_PURE = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 
+#: The rooms compiled from their own .py through a .pxd (setup.py's list),
+#: each after the rooms it imports.
+ROOMS = ("_compression", "_parser", "_protocol", "_tls")
 
-def load_pure_protocol(name: str = "websocket._protocol", source: str = "_protocol.py") -> ModuleType:
-    """Run ``source`` (``_protocol.py``, or ``_tls.py``) from source as
-    module ``name`` (plain Python)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    path = os.path.join(os.path.dirname(__file__), source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+_PURE: dict[str, dict[str, ModuleType]] = {}
+
+
+def load_pure(suffix: str = "") -> dict[str, ModuleType]:
+    """Run every room from its source, as plain Python; {room: module}.
+
+    With no ``suffix``, under their own names: the pure build, loaded before
+    anything imported a compiled room.  With one (tests, fuzzing, the codec
+    benchmark), as ``websocket.<room><suffix>`` beside the compiled build:
+    while each runs, the names of the rooms it imports give the pure ones,
+    and are given back to the compiled ones after.
+    """
+    if suffix in _PURE:
+        return _PURE[suffix]
+    here = os.path.dirname(__file__)
+    saved = {room: sys.modules.get(f"websocket.{room}") for room in ROOMS}
+    rooms: dict[str, ModuleType] = {}
+    loaded = False
     try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
+        for room in ROOMS:
+            name = f"websocket.{room}{suffix}"
+            spec = importlib.util.spec_from_file_location(name, os.path.join(here, f"{room}.py"))
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = sys.modules[f"websocket.{room}"] = module
+            spec.loader.exec_module(module)
+            rooms[room] = module
+        loaded = True
+    finally:
+        if suffix or not loaded:
+            for room, before in saved.items():
+                if not loaded:
+                    sys.modules.pop(f"websocket.{room}{suffix}", None)
+                if before is None:
+                    sys.modules.pop(f"websocket.{room}", None)
+                else:
+                    sys.modules[f"websocket.{room}"] = before
+    _PURE[suffix] = rooms
+    return rooms
 
 
-protocol: ModuleType
-tls: ModuleType
 if _FORCE_PURE or platform.python_implementation() != "CPython":
-    protocol = load_pure_protocol()
-    tls = load_pure_protocol("websocket._tls", "_tls.py")
+    _rooms = load_pure()
 else:
-    from . import _protocol as protocol  # the compiled build when there is one
-    from . import _tls as tls
+    _rooms = {room: importlib.import_module(f"websocket.{room}") for room in ROOMS}
+    _mixed = [str(module.__file__) for module in _rooms.values() if str(module.__file__).endswith(".py")]
+    if _mixed and len(_mixed) != len(ROOMS):
+        # Some built and others not (a build interrupted in between): a
+        # compiled room cimports the others' C types, and a pure one beside
+        # a compiled one would be slow Python.
+        raise ImportError(
+            f"websocket's rooms are not all the same build ({', '.join(_mixed)} not compiled); "
+            "reinstall websocket-fast"
+        )
 
-if tls.COMPILED != protocol.COMPILED:
-    # One built and the other not (a build interrupted between the two):
-    # the compiled TLS layer takes the compiled lock, and would be slow
-    # Python beside a compiled protocol.
-    raise ImportError(
-        f"websocket._protocol ({protocol.__file__}) and websocket._tls ({tls.__file__}) "
-        "are not the same build; reinstall websocket-fast"
-    )
+compression: ModuleType = _rooms["_compression"]
+parser: ModuleType = _rooms["_parser"]
+protocol: ModuleType = _rooms["_protocol"]
+tls: ModuleType = _rooms["_tls"]
 
-#: "cython" when the compiled protocol and primitives are in use, else "python".
+#: "cython" when the compiled rooms and primitives are in use, else "python".
 implementation = "cython" if protocol.COMPILED else "python"
 
 

@@ -17,14 +17,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ._codec import protocol
+from ._codec import parser, protocol
 from ._frames import Opcode, encode_close_frame
 from ._handshake import accept_key, parse_response_head
 
 __all__ = ["DemoServer", "server_handshake", "opcode_and_data", "run_demo"]
 
 FrameEncoder = protocol.FrameEncoder
-FrameParser = protocol.FrameParser
+FrameParser = parser.FrameParser
 
 _OPCODES = {
     "text": Opcode.TEXT,

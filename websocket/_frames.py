@@ -19,9 +19,22 @@ __all__ = [
     "State",
     "Frame",
     "CloseInfo",
+    "as_buffer",
     "encode_close_frame",
     "parse_close_frame",
 ]
+
+
+def as_buffer(data: object, what: str) -> memoryview:
+    """``data`` as a contiguous view of bytes; TypeError naming ``what``
+    when it is not bytes-like."""
+    try:
+        view = memoryview(data)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{what} must be a bytes-like object, not {type(data).__name__}") from None
+    if not view.c_contiguous or view.itemsize != 1 or view.ndim != 1:
+        view = memoryview(view.tobytes())
+    return view
 
 
 class Frame(TypedDict):
