@@ -53,8 +53,9 @@ def load_twin(name: str) -> types.SimpleNamespace:
         parser=rooms["_parser"],
         protocol=rooms["_protocol"],
         tls=rooms["_tls"],
+        engine=rooms["_engine"],
     )
-    for module in (primitives, twin.compression, twin.parser, twin.protocol):
+    for module in (primitives, twin.compression, twin.parser, twin.protocol, twin.engine):
         for attr in module.__all__:
             setattr(twin, attr, getattr(module, attr))
     _LOADED[name] = twin

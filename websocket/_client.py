@@ -44,6 +44,7 @@ from _thread import get_ident
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, ParamSpec, overload
 
+from ._codec import engine as _engine_module
 from ._codec import parser as _parser_module
 from ._codec import protocol
 from ._codec import tls as _tls_module
@@ -83,9 +84,9 @@ from ._trace import frames_logger, trace_frames
 from ._url import URLParts, parse_url
 
 if protocol.COMPILED:
-    from ._speedups import HAVE_FD_IO, FastLock
+    from ._speedups import HAVE_FD_IO
 else:
-    from ._speedups_py import HAVE_FD_IO, FastLock  # type: ignore[assignment]
+    from ._speedups_py import HAVE_FD_IO
 
 # receive()'s fast path reads the descriptor itself (recv_into, set up in
 # __init__) in the compiled build with a GIL only: there no thread runs
@@ -97,6 +98,7 @@ else:
 _FD_READS = HAVE_FD_IO and protocol.COMPILED and getattr(sys, "_is_gil_enabled", lambda: True)()
 
 ClientProtocol = protocol.ClientProtocol
+Engine = _engine_module.Engine
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Unpack
 
@@ -614,13 +616,13 @@ class WsClient(Generic[TextMessageT]):
         # call (FrameEncoder.send_to), without the GIL while writing.
         if HAVE_FD_IO and self._tls is None:
             self._fd = self._sock.fileno()
-            self._send_ready = functools.partial(proto.send_ready, self._send_lock, self._fd, None)
+            self._engine.send_fd = self._fd
         elif self._tls is not None and self._tls.under is None:
             # TLS: the frame is encoded by the same call, then encrypted and
             # written by TLSLayer.write_ready (to the descriptor, in C, in the
             # compiled build; reads too where _FD_READS allows).
             self._tls.use_descriptor(HAVE_FD_IO and protocol.COMPILED, _FD_READS)
-            self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1, self._tls.write_ready)
+            self._engine.writer = self._tls.write_ready
         self._rpoll = _Poller(self._sock, write=False)
         self._wpoll = _Poller(self._sock, write=True)
         # A read that does not wait (for _fill with a deadline), as one C
@@ -647,8 +649,8 @@ class WsClient(Generic[TextMessageT]):
                 reader = self._sock.recv_into
         elif tls.under is None and proto.ping_interval is None:
             reader = tls.read_ready
-        if fd >= 0 or reader is not None:
-            self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, fd, reader)
+        self._engine.read_fd = fd
+        self._engine.reader = reader
         if frames_logger.isEnabledFor(logging.DEBUG):
             trace_frames(self)  # rebinds the per-message callables (see _trace)
 
@@ -680,14 +682,13 @@ class WsClient(Generic[TextMessageT]):
         self._check_open = proto.check_open
         self._is_closed = proto.is_closed
         self._pending = proto.pending  # replies queued by the protocol
-        # Taken once per send() and receive(): the compiled FastLock is
-        # cheaper to take than threading.Lock (see _speedups.FastLock).
-        self._send_lock = FastLock()
-        # send()'s fast path: no descriptor until the connection is open.
-        self._send_ready = functools.partial(proto.send_ready, self._send_lock, -1, None)
-        self._recv_lock = FastLock()
-        # receive()'s fast path (set again once the connection is open).
-        self._receive_ready = functools.partial(proto.receive_ready, self._recv_lock, -1, None)
+        # The locks and the per-message fast paths (no descriptor until the
+        # connection is open: they decline until then).
+        self._engine = engine = Engine(proto)
+        self._send_lock = engine.send_lock
+        self._recv_lock = engine.recv_lock
+        self._send_ready = engine.send_ready
+        self._receive_ready = engine.receive_ready
         self._done = False  # the end was reported; later receives raise
         self._sock_closed = False
         self._tls: TLSLayer | None = None
@@ -1071,7 +1072,7 @@ class WsClient(Generic[TextMessageT]):
             try:
                 sent = self._send_ready(opcode, message)
             except BaseException as exc:
-                if exc is not self._proto.send_failure:
+                if exc is not self._engine.send_failure:
                     # A signal handler's, run as the call returned: the
                     # frame is out and the lock released, perhaps held by
                     # another thread's send by now.  (A long zlib call
@@ -1106,7 +1107,7 @@ class WsClient(Generic[TextMessageT]):
             lock = self._send_lock
             # The pieces are taken under the lock: a send from the iterable
             # itself (same thread) would wait on it for ever.
-            self._send_lock = _FragmentGuard(lock, threading.get_ident())  # type: ignore[assignment]
+            self._send_lock = _FragmentGuard(lock, threading.get_ident())
             try:
                 self._write_fragments(it, opcode, piece, compressed, deadline)
             finally:
@@ -1511,7 +1512,7 @@ class WsClient(Generic[TextMessageT]):
         A str that cannot be encoded (a lone surrogate) failed before any
         frame was made, over TLS too: the caller's error, and the
         connection goes on, as on every other send path."""
-        self._proto.send_failure = None
+        self._engine.send_failure = None
         # Compressed, the message is in the compressor's history from the
         # start: it must go out whole (see _compress).  A str with no UTF-8
         # failed before either: _write_failed then re-raises it.
@@ -1636,7 +1637,7 @@ class WsClient(Generic[TextMessageT]):
             except BaseException:
                 # A signal handler's exception between the fast path and the
                 # full receive's try: the lock handed over is released here.
-                self._proto.give_back(self._recv_lock)
+                self._engine.give_back()
                 raise
         else:
             msg = self._receive(timeout, False)
@@ -1656,7 +1657,7 @@ class WsClient(Generic[TextMessageT]):
         try:
             if timeout is not None:
                 deadline = self._lock_receive(timeout, "receive()")
-            elif not held and not self._proto.take(self._recv_lock):
+            elif not held and not self._engine.take():
                 self._wait_receive(None, "receive()")
             next_message = self._next_message
             parser = self._parser
@@ -1680,17 +1681,17 @@ class WsClient(Generic[TextMessageT]):
                     raise WebSocketTimeout(f"receive() timed out after {timeout} s")
                 first = False
         finally:
-            self._proto.give_back(self._recv_lock)
+            self._engine.give_back()
 
     def _lock_receive(self, timeout: object, what: str) -> float | None:
         """Take the receive lock (``_wait_receive``); the deadline ``timeout``
         sets.  Called inside the receive call's ``try``, whose ``finally``
-        releases it with ``self._proto.give_back(self._recv_lock)``: one
+        releases it with ``self._engine.give_back()``: one
         compiled call, where a call to a Python method would let a signal
         handler raise as it starts, before the release (a leaked lock)."""
         seconds = _check_timeout("timeout", timeout)
         deadline = None if seconds is None else time.monotonic() + seconds
-        if not self._proto.take(self._recv_lock):
+        if not self._engine.take():
             self._wait_receive(seconds, what)
         return deadline
 
@@ -1709,7 +1710,7 @@ class WsClient(Generic[TextMessageT]):
             self._recv_lock.acquire()
         elif not self._recv_lock.acquire(True, seconds):
             raise WebSocketTimeout(f"{what} timed out after {seconds} s (close() is waiting)")
-        self._proto.handed = get_ident()
+        self._engine.handed = get_ident()
 
     def receive_into(self, buffer: Any, timeout: float | None = None) -> tuple[int, str]:
         """Receive the next text or binary message into ``buffer``.
@@ -1753,7 +1754,7 @@ class WsClient(Generic[TextMessageT]):
                 size = self._await_piece(view, deadline, timeout, "receive_into()")
             kind = "text" if parser.last_opcode == _TEXT else "binary"
         finally:
-            self._proto.give_back(self._recv_lock)
+            self._engine.give_back()
         parser.held_size = -1  # taken, with no call before the return (see receive())
         return size, kind
 
@@ -1786,7 +1787,7 @@ class WsClient(Generic[TextMessageT]):
             kind = "text" if parser.last_opcode == _TEXT else "binary"
             return MessageStream(self, kind, first, parser.piece_fin, parser.stream_serial, timeout)
         finally:
-            self._proto.give_back(self._recv_lock)
+            self._engine.give_back()
 
     def _stream_piece(self, serial: int, timeout: float | None) -> tuple[Any, bool]:
         """MessageStream's next piece and whether it was the last."""
@@ -1803,7 +1804,7 @@ class WsClient(Generic[TextMessageT]):
             piece = self._await_piece(None, deadline, timeout, "receive_streaming()")
             return piece, parser.piece_fin
         finally:
-            self._proto.give_back(self._recv_lock)
+            self._engine.give_back()
 
     def _discard_stream(self, serial: int) -> None:
         """A MessageStream left unfinished: drop the rest of its message.

@@ -19,13 +19,13 @@ import platform
 import sys
 from types import ModuleType
 
-__all__ = ["ROOMS", "compression", "implementation", "load_pure", "parser", "protocol", "tls"]
+__all__ = ["ROOMS", "compression", "engine", "implementation", "load_pure", "parser", "protocol", "tls"]
 
 _FORCE_PURE = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 
 #: The rooms compiled from their own .py through a .pxd (setup.py's list),
 #: each after the rooms it imports.
-ROOMS = ("_compression", "_parser", "_protocol", "_tls")
+ROOMS = ("_compression", "_parser", "_protocol", "_tls", "_engine")
 
 _PURE: dict[str, dict[str, ModuleType]] = {}
 
@@ -86,6 +86,7 @@ compression: ModuleType = _rooms["_compression"]
 parser: ModuleType = _rooms["_parser"]
 protocol: ModuleType = _rooms["_protocol"]
 tls: ModuleType = _rooms["_tls"]
+engine: ModuleType = _rooms["_engine"]
 
 #: "cython" when the compiled rooms and primitives are in use, else "python".
 implementation = "cython" if protocol.COMPILED else "python"

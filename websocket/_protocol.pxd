@@ -6,7 +6,6 @@ cimport cython
 
 from websocket._compression cimport Deflater, Inflater
 from websocket._parser cimport FrameParser
-from websocket._speedups cimport FastLock, recv_into
 # The encoder's type, under another name: _protocol.py imports FrameEncoder
 # at run time too (a module attribute others read).
 from websocket._speedups cimport FrameEncoder as _CFrameEncoder
@@ -17,7 +16,7 @@ cdef int _CLOSE, _PING, _PONG
 
 cdef class ClientProtocol:
     cdef public FrameParser parser
-    cdef public _CFrameEncoder encoder  # send_ready calls send_to and encode in C
+    cdef public _CFrameEncoder encoder  # Engine.send_ready calls send_to and encode in C
     cdef public bint auto_pong
     cdef str _key
     cdef bytes _request
@@ -30,11 +29,9 @@ cdef class ClientProtocol:
     cdef readonly object pending
     cdef readonly object failed_with
     cdef readonly bint unresponsive
-    cdef public object handed
     cdef object _mutex
     cdef object _deflate_settings
     cdef public object agreement, deflater
-    cdef public object send_failure
     cdef list _pings
     cdef object _latency
     cdef public object ping_interval, ping_timeout
@@ -43,16 +40,11 @@ cdef class ClientProtocol:
 
     cpdef bint is_open(self)
     cpdef bytes response_start(self)
-    cpdef bint take(self, FastLock lock) except -1
-    cpdef give_back(self, FastLock lock)
     @cython.locals(i=Py_ssize_t)
     cdef _queue_pong(self, bytes payload)
     cpdef bint is_closed(self)
-    @cython.locals(compressed=bint)
-    cpdef bint send_ready(self, FastLock lock, int fd, object writer, int opcode, object payload) except -1
-    @cython.locals(parser=FrameParser, at=Py_ssize_t, n=Py_ssize_t, wait=double)
-    cpdef object receive_ready(self, FastLock lock, int fd=*, object reader=*)
     @cython.locals(due=double)
     cdef double _read_wait(self, double now)
+    cpdef data_received(self, double now)
     cpdef check_open(self)
     cpdef object next_message(self)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from _thread import get_ident
 from collections import deque
 from typing import Any
 
@@ -46,10 +45,9 @@ from ._handshake import (
 from ._parser import DEFAULT_MAX_SIZE, FrameParser, Message, _reserved
 
 if cython.compiled:
-    # (recv_into too, called in C: _protocol.pxd cimports it.)
     from ._speedups import FrameEncoder, frame_header, mask
 else:
-    from ._speedups_py import FrameEncoder, frame_header, mask, recv_into  # type: ignore[assignment]
+    from ._speedups_py import FrameEncoder, frame_header, mask  # type: ignore[assignment]
 
 #: Pings awaiting their pong that a connection remembers (the oldest are
 #: forgotten past it).
@@ -217,13 +215,6 @@ class ClientProtocol:
         #: Compresses outgoing messages: set when deflate was agreed with a
         #: client window zlib can use (9-15 bits); None sends uncompressed.
         self.deflater: Deflater | None = None
-        #: The exception send_ready() raised with the shell's send lock still
-        #: held, until the shell has handled it.  An exception that is not
-        #: this one came after the call returned (a signal handler's, run
-        #: once the call was done), when the frame was out and the lock
-        #: released: perhaps taken since by another thread's send_ready, so
-        #: a flag ("inside send_ready") would be that thread's, not ours.
-        self.send_failure: BaseException | None = None
         self._offered = list(subprotocols) if subprotocols else []
         self._head = bytearray()
         self._response: tuple[int, dict[str, str], int, str] | None = None
@@ -237,9 +228,6 @@ class ClientProtocol:
         self.close_sent: tuple[int, str] | None = None
         self.close_received: tuple[int, str] | None = None
         self.failure: BaseException | None = None
-        #: The thread whose receive call holds the shell's receive lock
-        #: (take(), receive_ready()), or 0.
-        self.handed = 0
         #: The close this side failed the connection with (fail()), if any.
         self.failed_with: tuple[int, str] | None = None
         #: The peer stopped answering (a keepalive ping went unanswered): the
@@ -269,182 +257,6 @@ class ClientProtocol:
     def is_closed(self) -> bool:
         """True once the state is CLOSED."""
         return self.state is _CLOSED
-
-    def send_ready(self, lock: Any, fd: int, writer: Any, opcode: int, payload: Any) -> bool:
-        """The send fast path: one data frame (compressed when deflate was
-        agreed) framed and masked, then written, under the shell's send
-        ``lock`` (tried once, never waited for).  On plain TCP (``fd`` a
-        descriptor) the encoder's ``send_to`` writes it to ``fd``; else
-        ``writer`` (the TLS layer's ``TLSLayer.write_ready``, _tls.py), when given, is
-        called with the encoded frame and writes it whole.
-
-        Returns:
-            True once the frame is written; False when nothing was done
-            (neither a descriptor nor a writer, as with TLS in TLS; the lock
-            busy; the connection not open): the shell's full send then waits
-            and decides.
-
-        Raises:
-            Whatever the write raises (OSError, a signal handler's
-            exception), with ``lock`` still held and the exception kept in
-            ``send_failure``: the shell decides under the lock whether the
-            connection can go on (``encoder.partial``, or never once a TLS
-            record was made or the compressor has taken the message), then
-            clears ``send_failure`` and releases the lock.
-        """
-        if (fd < 0 and writer is None) or not lock.acquire(False):
-            return False
-        if self.state is not _OPEN:
-            lock.release()
-            return False
-        try:
-            deflater = self.deflater
-            compressed = False
-            if deflater is not None:
-                compressed = True
-                # RFC 7692 §7.2.1, under the lock: frames leave in the
-                # compressor's order.
-                payload = deflater.compress(payload)
-            if fd >= 0:
-                self.encoder.send_to(fd, opcode, payload, True, compressed)
-            else:
-                writer(self.encoder.encode(opcode, payload, True, compressed))
-        except BaseException as exc:
-            self.send_failure = exc
-            raise
-        lock.release()
-        return True
-
-    def take(self, lock: Any) -> bool:
-        """Try the shell's receive ``lock`` once; True if taken, and then
-        ``handed`` is this thread's identity, set with it (in one step in
-        the compiled build: no signal handler runs in between), which the
-        shell's receive calls read to release it whatever interrupts them."""
-        if lock.acquire(False):
-            self.handed = get_ident()
-            return True
-        return False
-
-    def give_back(self, lock: Any) -> None:
-        """Release the shell's receive ``lock`` if this thread's receive
-        call holds it (``handed``): called from the ``finally`` of every
-        receive call, which a signal handler may interrupt before the lock
-        was taken or after.  One compiled call: nothing runs between the
-        check and the release."""
-        if self.handed == get_ident():
-            self.handed = 0
-            lock.release()
-
-    def receive_ready(self, lock: Any, fd: int = -1, reader: Any = None) -> Message | bool | None:
-        """The receive fast path: the next message when it is one whole data
-        frame, taken under the shell's receive ``lock`` while the connection
-        is open.  The lock is tried once, never waited for.
-
-        Returns:
-            The message, with the lock released again.
-            False: the lock is busy (another thread receives, or close()
-                waits for the server); nothing was done.
-            None: anything else (closing, a control frame or a fragment,
-                bytes still to read, EOF, a socket error).  The lock is
-                then *still held*: the shell's full receive goes on under
-                it.  Releasing it in between would let a close() waiting in
-                another thread take the control frame this call just read
-                (found by tests/test_cli.py: the close frame went to close()
-                instead of the receiving thread).
-
-        ``fd`` (a blocking socket's descriptor, plain TCP) or else
-        ``reader`` (the TLS layer's ``TLSLayer.read_ready``, _tls.py; any callable with
-        ``socket.recv_into``'s contract, 0 meaning "leave it to the full
-        receive"; None with ``fd`` -1 for no read): when nothing at all is
-        buffered, one read into the parser's buffer is made here too, so
-        that a round trip's receive is also one call.  From ``fd`` it is
-        the primitive ``recv_into``, called in C in the compiled build,
-        into the buffer's free region with no view made (bench/README.md
-        has the 1,900 instructions a ``socket.recv_into`` of a view cost).
-        With keepalive (``ping_interval``) that read waits only until the
-        next keepalive decision (:meth:`_read_wait`), and bytes it gets
-        count as received (:meth:`data_received`); the decision itself,
-        and any wait after it, are the full receive's.  It is only
-        made with an empty buffer: a whole control frame or fragment
-        waiting in it is the full receive's to take, without blocking.
-
-        Why here and not in the shell: the shell's Python loop cost more
-        than the parse itself (a 64-byte receive() was 1,850 instructions
-        of loop, locks and attribute reads around 1,240 of parsing;
-        valgrind, bench/icount.py has the whole receive).
-
-        Raises:
-            ProtocolError: the message's text is not UTF-8 (1007), with the
-                lock still held; the parser raises it again from the
-                shell's full receive, which ends the connection under it.
-            Whatever ``reader`` raises other than OSError and ValueError (a
-                signal handler's exception), with the lock released;
-                nothing is lost, the bytes read so far stay buffered.
-        """
-        if not lock.acquire(False):
-            return False
-        if self.state is not _OPEN:
-            # Returned or raised with the lock held, ``handed`` says so (the
-            # holder's thread): the shell releases it if a signal handler
-            # raises before its full receive took it over (WsClient.receive).
-            self.handed = get_ident()
-            return None
-        parser = self.parser
-        try:
-            msg = parser.next_whole()
-            # parser.buffered == 0, in C: the property would be a Python
-            # attribute lookup and an int per read in the compiled build.
-            if (
-                msg is None
-                and (fd >= 0 or reader is not None)
-                and parser._start == parser._end
-                and parser._direct_filled == 0
-            ):
-                try:
-                    if fd >= 0:
-                        wait = -1.0  # no keepalive: as long as it takes
-                        if self.ping_interval is not None:
-                            wait = self._read_wait(time.monotonic())
-                        at = parser._offer()
-                        buf = parser._view
-                        if at < 0:  # into a big frame's own memory
-                            buf = parser.get_buffer()
-                            at = 0
-                        # Checked again right before the read: a close() in
-                        # another thread marks the connection closed before
-                        # it closes the socket, and in the compiled build no
-                        # Python code runs from here to the recv() (no GIL
-                        # switch), so ``fd`` is still this connection's.
-                        n = 0
-                        if wait != 0.0 and self.state is _OPEN:
-                            n = recv_into(fd, buf, at, parser._offered, wait)
-                        if n < 0:
-                            n = 0  # nothing before the keepalive decision: the full receive's
-                        elif n > 0 and wait > 0.0:
-                            self._last_received = time.monotonic()
-                    else:
-                        n = reader(parser.get_buffer())
-                except (OSError, ValueError):
-                    # A reset, or closed by close(): the full receive reads
-                    # again and reports it.
-                    n = 0
-                except BaseException:
-                    parser.buffer_updated(0)
-                    raise
-                parser.buffer_updated(n)
-                if n != 0:  # (EOF: the full receive reads it again)
-                    msg = parser.next_whole()
-        except (ProtocolError, MessageTooBig):
-            self.handed = get_ident()
-            raise  # the lock stays held, as documented
-        except BaseException:
-            lock.release()
-            raise
-        if msg is not None:
-            lock.release()
-        else:
-            self.handed = get_ident()
-        return msg
 
     # -- the opening handshake (RFC 6455 §4.1) ------------------------------
 

@@ -1,0 +1,29 @@
+# C types for _engine.py, which Cython compiles in pure-Python mode like the
+# protocol's rooms: the logic is all in the .py.
+
+cimport cython
+
+from websocket._parser cimport FrameParser
+from websocket._protocol cimport ClientProtocol
+from websocket._speedups cimport FastLock, recv_into
+
+cdef object _OPEN
+
+
+@cython.final
+cdef class Engine:
+    cdef readonly ClientProtocol proto
+    cdef readonly FrameParser parser
+    cdef readonly FastLock send_lock, recv_lock
+    cdef public int send_fd, read_fd
+    cdef public object writer, reader
+    cdef public unsigned long handed
+    cdef public object send_failure
+
+    @cython.locals(fd=int, compressed=bint)
+    cpdef bint send_ready(self, int opcode, object payload) except -1
+    cpdef bint take(self) except -1
+    cpdef give_back(self)
+    @cython.locals(lock=FastLock, proto=ClientProtocol, parser=FrameParser, fd=int,
+                   at=Py_ssize_t, n=Py_ssize_t, wait=double)
+    cpdef object receive_ready(self)

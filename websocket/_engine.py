@@ -1,0 +1,252 @@
+"""The blocking engine's per-message paths: the receive and send locks, and
+the one call per message that reads or writes the socket.
+
+A compiled room like the protocol (``_engine.pxd``), and the only one that
+touches a descriptor: :class:`Engine` holds a connection's two
+:class:`~websocket._speedups.FastLock`\\ s and how its bytes move (a
+descriptor for plain TCP, the TLS layer's ``write_ready``/``read_ready``
+otherwise), and asks the protocol (``_protocol.py``) and its parser
+(``_parser.py``) for every decision.  ``WsClient`` (``_client.py``) calls
+:meth:`Engine.send_ready` and :meth:`Engine.receive_ready` first; when one
+of them declines, its full send or receive goes on with the lock and the
+same protocol.
+
+Why a compiled room: ``WsClient``'s Python loop cost more than the parse
+itself (a 64-byte ``receive()`` was 1,850 instructions of loop, locks and
+attribute reads around 1,240 of parsing; ``bench/icount.py``).  Compiled,
+no Python code runs between the state check and the read, so a ``close()``
+in another thread, which marks the connection closed before it closes the
+socket, never leaves a read on a descriptor that is no longer this
+connection's.
+"""
+
+from __future__ import annotations
+
+import time
+from _thread import get_ident
+from typing import Any
+
+try:
+    import cython
+except ImportError:  # a Cython-less install runs this file as plain Python
+    from . import _cython_shim as cython
+
+from ._exceptions import MessageTooBig, ProtocolError
+from ._frames import State
+from ._parser import Message
+
+if not cython.compiled:
+    # (The compiled build cimports both: _engine.pxd.)
+    from ._speedups_py import FastLock, recv_into
+
+__all__ = ["Engine"]
+
+_OPEN = State.OPEN
+
+
+class Engine:
+    """One connection's locks and fast paths.
+
+    Attributes the shell sets once the connection is open:
+        send_fd: the descriptor :meth:`send_ready` writes to (plain TCP),
+            or -1.
+        writer: else a callable that writes one encoded frame whole (the
+            TLS layer's ``TLSLayer.write_ready``, _tls.py), or None.
+        read_fd: the descriptor :meth:`receive_ready` may read from, or -1.
+        reader: else a callable with ``socket.recv_into``'s contract (0
+            meaning "leave it to the full receive"), or None: no read here.
+    """
+
+    def __init__(self, proto: Any) -> None:
+        self.proto = proto
+        self.parser = proto.parser
+        #: Taken once per send() and receive(): the compiled FastLock is
+        #: cheaper to take than threading.Lock (see _speedups.FastLock).
+        self.send_lock = FastLock()
+        self.recv_lock = FastLock()
+        self.send_fd = -1
+        self.writer: Any = None
+        self.read_fd = -1
+        self.reader: Any = None
+        #: The thread whose receive call holds ``recv_lock`` (take(),
+        #: receive_ready()), or 0.
+        self.handed = 0
+        #: The exception send_ready() raised with ``send_lock`` still held,
+        #: until the shell has handled it.  An exception that is not this
+        #: one came after the call returned (a signal handler's, run once
+        #: the call was done), when the frame was out and the lock released:
+        #: perhaps taken since by another thread's send_ready, so a flag
+        #: ("inside send_ready") would be that thread's, not ours.
+        self.send_failure: BaseException | None = None
+
+    def send_ready(self, opcode: int, payload: Any) -> bool:
+        """The send fast path: one data frame (compressed when deflate was
+        agreed) framed and masked, then written, under ``send_lock`` (tried
+        once, never waited for): to ``send_fd`` by the encoder's
+        ``send_to``, else whole by ``writer``.
+
+        Returns:
+            True once the frame is written; False when nothing was done
+            (neither a descriptor nor a writer, as with TLS in TLS; the lock
+            busy; the connection not open): the shell's full send then waits
+            and decides.
+
+        Raises:
+            Whatever the write raises (OSError, a signal handler's
+            exception), with ``send_lock`` still held and the exception kept
+            in ``send_failure``: the shell decides under the lock whether the
+            connection can go on (``encoder.partial``, or never once a TLS
+            record was made or the compressor has taken the message), then
+            clears ``send_failure`` and releases the lock.
+        """
+        fd = self.send_fd
+        if (fd < 0 and self.writer is None) or not self.send_lock.acquire(False):
+            return False
+        proto = self.proto
+        if proto.state is not _OPEN:
+            self.send_lock.release()
+            return False
+        try:
+            deflater = proto.deflater
+            compressed = False
+            if deflater is not None:
+                compressed = True
+                # RFC 7692 §7.2.1, under the lock: frames leave in the
+                # compressor's order.
+                payload = deflater.compress(payload)
+            if fd >= 0:
+                proto.encoder.send_to(fd, opcode, payload, True, compressed)
+            else:
+                self.writer(proto.encoder.encode(opcode, payload, True, compressed))
+        except BaseException as exc:
+            self.send_failure = exc
+            raise
+        self.send_lock.release()
+        return True
+
+    def take(self) -> bool:
+        """Try ``recv_lock`` once; True if taken, and then ``handed`` is this
+        thread's identity, set with it (in one step in the compiled build:
+        no signal handler runs in between), which the shell's receive calls
+        read to release it whatever interrupts them."""
+        if self.recv_lock.acquire(False):
+            self.handed = get_ident()
+            return True
+        return False
+
+    def give_back(self) -> None:
+        """Release ``recv_lock`` if this thread's receive call holds it
+        (``handed``): called from the ``finally`` of every receive call,
+        which a signal handler may interrupt before the lock was taken or
+        after.  One compiled call: nothing runs between the check and the
+        release."""
+        if self.handed == get_ident():
+            self.handed = 0
+            self.recv_lock.release()
+
+    def receive_ready(self) -> Message | bool | None:
+        """The receive fast path: the next message when it is one whole data
+        frame, taken under ``recv_lock`` while the connection is open.  The
+        lock is tried once, never waited for.
+
+        Returns:
+            The message, with the lock released again.
+            False: the lock is busy (another thread receives, or close()
+                waits for the server); nothing was done.
+            None: anything else (closing, a control frame or a fragment,
+                bytes still to read, EOF, a socket error).  The lock is
+                then *still held*: the shell's full receive goes on under
+                it.  Releasing it in between would let a close() waiting in
+                another thread take the control frame this call just read
+                (found by tests/test_cli.py: the close frame went to close()
+                instead of the receiving thread).
+
+        When nothing at all is buffered, one read into the parser's buffer
+        is made here too (from ``read_fd``, else by ``reader``), so that a
+        round trip's receive is also one call.  From ``read_fd`` it is the
+        primitive ``recv_into``, called in C in the compiled build, into the
+        buffer's free region with no view made (bench/README.md has the
+        1,900 instructions a ``socket.recv_into`` of a view cost).  With
+        keepalive (``ping_interval``) that read waits only until the next
+        keepalive decision (``ClientProtocol._read_wait``), and bytes it
+        gets count as received; the decision itself, and any wait after it,
+        are the full receive's.  It is only made with an empty buffer: a
+        whole control frame or fragment waiting in it is the full receive's
+        to take, without blocking.
+
+        Raises:
+            ProtocolError: the message's text is not UTF-8 (1007), with the
+                lock still held; the parser raises it again from the
+                shell's full receive, which ends the connection under it.
+            Whatever ``reader`` raises other than OSError and ValueError (a
+                signal handler's exception), with the lock released;
+                nothing is lost, the bytes read so far stay buffered.
+        """
+        lock = self.recv_lock
+        if not lock.acquire(False):
+            return False
+        proto = self.proto
+        if proto.state is not _OPEN:
+            # Returned or raised with the lock held, ``handed`` says so (the
+            # holder's thread): the shell releases it if a signal handler
+            # raises before its full receive took it over (WsClient.receive).
+            self.handed = get_ident()
+            return None
+        parser = self.parser
+        fd = self.read_fd
+        reader = self.reader
+        try:
+            msg: Message | None = parser.next_whole()
+            # parser.buffered == 0, in C: the property would be a Python
+            # attribute lookup and an int per read in the compiled build.
+            if (
+                msg is None
+                and (fd >= 0 or reader is not None)
+                and parser._start == parser._end
+                and parser._direct_filled == 0
+            ):
+                try:
+                    if fd >= 0:
+                        wait = -1.0  # no keepalive: as long as it takes
+                        if proto.ping_interval is not None:
+                            wait = proto._read_wait(time.monotonic())
+                        at = parser._offer()
+                        buf = parser._view
+                        if at < 0:  # into a big frame's own memory
+                            buf = parser.get_buffer()
+                            at = 0
+                        # Checked again right before the read: a close() in
+                        # another thread marks the connection closed before
+                        # it closes the socket, and in the compiled build no
+                        # Python code runs from here to the recv() (no GIL
+                        # switch), so ``fd`` is still this connection's.
+                        n = 0
+                        if wait != 0.0 and proto.state is _OPEN:
+                            n = recv_into(fd, buf, at, parser._offered, wait)
+                        if n < 0:
+                            n = 0  # nothing before the keepalive decision: the full receive's
+                        elif n > 0 and wait > 0.0:
+                            proto.data_received(time.monotonic())
+                    else:
+                        n = reader(parser.get_buffer())
+                except (OSError, ValueError):
+                    # A reset, or closed by close(): the full receive reads
+                    # again and reports it.
+                    n = 0
+                except BaseException:
+                    parser.buffer_updated(0)
+                    raise
+                parser.buffer_updated(n)
+                if n != 0:  # (EOF: the full receive reads it again)
+                    msg = parser.next_whole()
+        except (ProtocolError, MessageTooBig):
+            self.handed = get_ident()
+            raise  # the lock stays held, as documented
+        except BaseException:
+            lock.release()
+            raise
+        if msg is not None:
+            lock.release()
+        else:
+            self.handed = get_ident()
+        return msg
