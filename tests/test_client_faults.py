@@ -631,8 +631,13 @@ def test_an_opening_timeout_that_runs_out_is_a_websocket_timeout(ca, tls, timeou
             except WebSocketTimeout as exc:
                 assert "timed out" in str(exc)
                 outcomes.add("timeout")
-    if timeout < 1e-3:
+    if timeout < 1e-6:
         assert outcomes == {"timeout"}
+    elif timeout < 1e-3:
+        # Mostly timeouts; an opening may still succeed now and then: the
+        # response's read takes what the kernel already holds even past the
+        # deadline, and the in-process server can answer before it.
+        assert "timeout" in outcomes
 
 
 def test_an_opening_timeout_on_a_given_socket(ca):

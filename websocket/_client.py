@@ -1217,7 +1217,7 @@ class WsClient(Generic[TextMessageT]):
         """
         payload = self._control_payload("ping", data)
         waiter = threading.Event()
-        self._proto.ping_sent(payload, waiter)
+        self._proto.ping_sent(payload, waiter, time.monotonic())
         try:
             self._send_choosing(_PING, payload, False, timeout, "ping()")
         except BaseException:
@@ -1910,6 +1910,8 @@ class WsClient(Generic[TextMessageT]):
                 n = 0
             if not n:
                 self._proto.receive_eof()
+            elif self._proto.pings:  # when a pong among them came
+                self._proto.data_received(time.monotonic())
             return True
 
     def _fill_keepalive(self, deadline: float | None, first: bool = False) -> bool:
@@ -1947,6 +1949,8 @@ class WsClient(Generic[TextMessageT]):
                 return True
             if n == 0:
                 self._proto.receive_eof()
+            elif n is not None and self._proto.pings:  # as in _fill
+                self._proto.data_received(time.monotonic())
             if self._tls_pending():  # reading can produce TLS output
                 self._flush(blocking=False, deadline=deadline, wait=False)
             if n is not None:

@@ -168,9 +168,10 @@ class Engine:
         buffer's free region with no view made (bench/README.md has the
         1,900 instructions a ``socket.recv_into`` of a view cost).  With
         keepalive (``ping_interval``) that read waits only until the next
-        keepalive decision (``ClientProtocol._read_wait``), and bytes it
-        gets count as received; the decision itself, and any wait after it,
-        are the full receive's.  It is only made with an empty buffer: a
+        keepalive decision (``ClientProtocol._read_wait``); the decision
+        itself, and any wait after it, are the full receive's.  Bytes it
+        gets are reported (``data_received``) while keepalive is on or a
+        ping waits for its pong.  It is only made with an empty buffer: a
         whole control frame or fragment waiting in it is the full receive's
         to take, without blocking.
 
@@ -225,10 +226,12 @@ class Engine:
                             n = recv_into(fd, buf, at, parser._offered, wait)
                         if n < 0:
                             n = 0  # nothing before the keepalive decision: the full receive's
-                        elif n > 0 and wait > 0.0:
+                        elif n > 0 and (wait > 0.0 or proto.pings):
                             proto.data_received(time.monotonic())
                     else:
                         n = reader(parser.get_buffer())
+                        if n > 0 and proto.pings:
+                            proto.data_received(time.monotonic())
                 except (OSError, ValueError):
                     # A reset, or closed by close(): the full receive reads
                     # again and reports it.

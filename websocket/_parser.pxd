@@ -29,11 +29,12 @@ cdef class _Header:
     cdef public bytes key
     cdef public long long length
     cdef public Py_ssize_t size
+    cdef public str error
 
 
-@cython.locals(b0=int, b1=int, length=cython.ulonglong, i=int)
-cdef int _parse_header(const unsigned char *p, Py_ssize_t start, Py_ssize_t avail,
-                       _Header h) except -1
+@cython.locals(b0=int, b1=int, opcode=int, length=cython.ulonglong, i=int, size=Py_ssize_t)
+cdef inline int _parse_header(const unsigned char *p, Py_ssize_t start, Py_ssize_t avail,
+                              _Header h) except -2
 
 cdef bytes _new_bytes(Py_ssize_t length)
 
@@ -93,13 +94,13 @@ cdef class FrameParser:
     cdef _book(self, Py_ssize_t nbytes)
     cdef Py_ssize_t _give_held(self, object into) except -1
     cdef _failed(self, object exc)
-    @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
+    @cython.locals(p='const unsigned char *', h=_Header, opcode=int, hlen=int, length=Py_ssize_t,
                    start=Py_ssize_t, avail=Py_ssize_t, msg=dict, zmsg=bint, end=Py_ssize_t,
                    w=cython.p_uchar, s0=cython.uchar, s1=cython.uchar, s2=cython.uchar, s3=cython.uchar)
     cdef object _whole_frame(self)
     cdef object _decode(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t length)
     @cython.locals(h=_Header, opcode=int, length=cython.longlong, avail=Py_ssize_t, limit=cython.longlong,
-                   extra=cython.longlong, bit=int)
+                   extra=cython.longlong, bit=int, parsed=int)
     cdef bint _advance_header(self, bint direct) except -1
     cdef str _fragments_note(self, int opcode, long long length)
     cdef _start_direct(self, int opcode, long long length, Py_ssize_t avail)
@@ -123,7 +124,7 @@ cdef class FrameParser:
     cdef dict _checked_text(self, object data, Py_ssize_t length)
     cpdef object next_piece(self)
     cpdef object next_piece_into(self, object into)
-    @cython.locals(p='const unsigned char *', b0=int, length=Py_ssize_t, hlen=Py_ssize_t,
+    @cython.locals(p='const unsigned char *', h=_Header, opcode=int, hlen=int, length=Py_ssize_t,
                    start=Py_ssize_t, avail=Py_ssize_t, pybuf=Py_buffer)
     cpdef Py_ssize_t whole_into(self, object into) except -2
     cpdef discard_message(self)

@@ -165,6 +165,7 @@ class _Header:
         self.key = b""
         self.length = 0
         self.size = 0  # the header's length; or, when incomplete, bytes needed
+        self.error = ""  # what is wrong with it, when _parse_header returned -1
 
 
 def _reserved(opcode: int) -> bool:
@@ -173,11 +174,15 @@ def _reserved(opcode: int) -> bool:
 
 
 def _parse_header(p: Any, start: int, avail: int, h: _Header) -> int:
-    """Parse the frame header at ``p[start:start + avail]`` into ``h``.
+    """Parse the frame header at ``p[start:start + avail]`` into ``h``: the
+    one header parser (the parser's fast paths, its general path and
+    :func:`decode_frame` all call it).
 
-    Returns 1 when the header is complete, 0 when more bytes are needed
-    (``h.size`` says how many in all).  Raises ProtocolError for what no
-    more bytes can fix.
+    Returns the header's size (2 to 14, also in ``h.size``) when it is
+    complete, 0 when more bytes are needed (``h.size`` says how many in
+    all), -1 for what no more bytes can fix
+    (``h.error`` says what; the caller raises ProtocolError with it, or a
+    fast path leaves the frame to the general path, which raises).
 
     RFC 6455 §5.2: "in all cases, the minimal number of bytes MUST be used
     to encode the length", and a 64-bit length has its most significant
@@ -188,57 +193,58 @@ def _parse_header(p: Any, start: int, avail: int, h: _Header) -> int:
         return 0
     b0 = p[start]
     b1 = p[start + 1]
-    h.opcode = b0 & 0x0F
+    opcode = b0 & 0x0F
+    h.opcode = opcode
     h.fin = (b0 & 0x80) != 0
     h.rsv1 = (b0 & 0x40) != 0
     h.rsv2 = (b0 & 0x20) != 0
     h.rsv3 = (b0 & 0x10) != 0
     h.masked = (b1 & 0x80) != 0
-    if _reserved(h.opcode):
-        raise ProtocolError(f"reserved opcode 0x{h.opcode:x}")
     length = b1 & 0x7F
-    if h.opcode >= 8:
+    size = 2
+    h.size = 2
+    # (Data frames, 0-2, skip the call: the plain-Python build pays for it.)
+    if opcode > 2 and _reserved(opcode):
+        h.error = f"reserved opcode 0x{opcode:x}"
+        return -1
+    if opcode >= 8:
         # §5.5: "All control frames MUST have a payload length of 125 bytes
         # or less and MUST NOT be fragmented."
         if not h.fin:
-            raise ProtocolError(f"fragmented control frame (opcode 0x{h.opcode:x})")
+            h.error = f"fragmented control frame (opcode 0x{h.opcode:x})"
+            return -1
         if length > 125:
-            raise ProtocolError(
-                f"control frame (opcode 0x{h.opcode:x}) with a payload over 125 bytes"
-            )
-    h.size = 2
+            h.error = f"control frame (opcode 0x{h.opcode:x}) with a payload over 125 bytes"
+            return -1
     if length == 126:
-        h.size = 4
+        size = h.size = 4
         if avail < 4:
             return 0
         length = (p[start + 2] << 8) | p[start + 3]
         if length < 126:
-            raise ProtocolError(
-                f"payload length {length} in 16 bits: the minimal encoding is required"
-            )
+            h.error = f"payload length {length} in 16 bits: the minimal encoding is required"
+            return -1
     elif length == 127:
-        h.size = 10
+        size = h.size = 10
         if avail < 10:
             return 0
         length = 0
         for i in range(8):
             length = (length << 8) | p[start + 2 + i]
         if length >> 63:
-            raise ProtocolError(
-                f"payload length 0x{length:016x} has the most significant bit set"
-            )
+            h.error = f"payload length 0x{length:016x} has the most significant bit set"
+            return -1
         if length < 0x10000:
-            raise ProtocolError(
-                f"payload length {length} in 64 bits: the minimal encoding is required"
-            )
-    if h.masked:
-        if avail < h.size + 4:
-            h.size += 4
+            h.error = f"payload length {length} in 64 bits: the minimal encoding is required"
+            return -1
+    if b1 & 0x80:
+        if avail < size + 4:
+            h.size = size + 4
             return 0
-        h.key = bytes(p[start + h.size : start + h.size + 4])
-        h.size += 4
+        h.key = bytes(p[start + size : start + size + 4])
+        size = h.size = size + 4
     h.length = length
-    return 1
+    return size
 
 
 def _exact_sum(a: int, b: int, c: int) -> int:
@@ -267,7 +273,10 @@ def decode_frame(data: object) -> Frame:
     buf = data if isinstance(data, bytes) else as_buffer(data, "data").tobytes()
     n = len(buf)
     h = _Header()
-    if not _parse_header(buf, 0, n, h):
+    parsed = _parse_header(buf, 0, n, h)
+    if parsed < 0:
+        raise ProtocolError(h.error)
+    if parsed == 0:
         raise IncompleteFrame(h.size, n)
     # Not h.size + h.length first: with a length near 2**63 that sum
     # overflows in the compiled build and a bogus empty frame came back.
@@ -668,34 +677,34 @@ class FrameParser:
         general path, which then handles it the same way."""
         start = self._start
         avail = self._end - start
-        if avail < 2:
-            return None
         p = self._buf
-        b0 = p[start]
-        zmsg = False
-        if b0 != 0x82 and b0 != 0x81:
-            # A compressed message in one frame (RSV1, RFC 7692 §6) takes
-            # this path too: the general one cost a Python call per message
-            # more in the shell (WsClient._receive).
-            if (b0 != 0xC2 and b0 != 0xC1) or self._inflater is None:
-                return None
-            zmsg = True
-        length = p[start + 1]
-        hlen = 2
-        if length >= 126:
-            if length != 126 or avail < 4:
-                return None
-            length = (p[start + 2] << 8) | p[start + 3]
-            if length < 126:
-                return None  # non-minimal: the general path raises
-            hlen = 4
+        h = self._h
+        # Not a whole small data frame, or wrong (the general path raises):
+        # left to the general path.  A compressed message in one frame
+        # (RSV1, RFC 7692 §6) takes this path too: the general one cost a
+        # Python call per message more in the shell (WsClient._receive).
+        hlen = _parse_header(p, start, avail, h)
+        if (
+            hlen <= 0
+            or hlen > 4  # masked, or a 64-bit length
+            or not h.fin
+            or h.rsv2
+            or h.rsv3
+            or (h.opcode != _TEXT and h.opcode != _BINARY)
+        ):
+            return None
+        zmsg = h.rsv1
+        if zmsg and self._inflater is None:
+            return None
+        length = h.length
         if hlen + length > avail or (self._max >= 0 and length > (self._zmax if zmsg else self._max)):
             return None
+        opcode = h.opcode
         start += hlen
         self._start = start + length
         self._after_big = False
         if zmsg:
-            self._msg_opcode = b0 & 0x0F
+            self._msg_opcode = opcode
             end = start + length
             if not cython.compiled or length > JOIN_MAX or end + 4 > len(self._buf):
                 return self._inflate_frame(self._view[start:end], True)  # type: ignore[return-value]  # (final: a message)
@@ -722,10 +731,10 @@ class FrameParser:
                 w[end + 1] = s1
                 w[end + 2] = s2
                 w[end + 3] = s3
-        self.last_opcode = b0 & 0x0F
+        self.last_opcode = opcode
         # _message() inlined: a Python-level call here costs the pure build
         # more than the whole dict.
-        if b0 == 0x82:
+        if opcode == _BINARY:
             msg = _BINARY_MSG.copy()
             if cython.compiled:
                 msg["data"] = p[start : start + length]
@@ -760,8 +769,11 @@ class FrameParser:
         ``direct``: a big frame's payload may go to its own memory (not
         when it is read piecewise)."""
         h = self._h
-        if not _parse_header(self._buf, self._start, self._end - self._start, h):
-            return False
+        parsed = _parse_header(self._buf, self._start, self._end - self._start, h)
+        if parsed <= 0:
+            if parsed == 0:
+                return False
+            raise ProtocolError(h.error)
         opcode = h.opcode
         if h.rsv1 or h.rsv2 or h.rsv3:
             if h.rsv2 or h.rsv3 or self._inflater is None:
@@ -1152,35 +1164,33 @@ class FrameParser:
         text or binary frame already buffered, between messages, copied
         straight into ``into`` (one memcpy in the compiled build, through
         the buffer protocol); its size.  -1 (nothing consumed) leaves it to
-        next_piece_into(), which then raises whatever is wrong.  The header
-        checks repeat _whole_frame()'s inline: a shared helper would be a
-        Python call per message in the pure build."""
+        next_piece_into(), which then raises whatever is wrong."""
         if self.held_size >= 0:
             return self._give_held(into)
         if self._stream != _IDLE or self._have_hdr or self._msg_opcode != 0 or self._error is not None:
             return -1
         start = self._start
         avail = self._end - start
-        if avail < 2:
-            return -1
         p: Any = self._buf
-        b0 = p[start]
-        if b0 != 0x82 and b0 != 0x81:
+        h = self._h
+        hlen = _parse_header(p, start, avail, h)
+        if (
+            hlen <= 0
+            or hlen > 4  # masked, or a 64-bit length
+            or not h.fin
+            or h.rsv1
+            or h.rsv2
+            or h.rsv3
+            or (h.opcode != _TEXT and h.opcode != _BINARY)
+        ):
             return -1
-        length = p[start + 1]
-        hlen = 2
-        if length >= 126:
-            if length != 126 or avail < 4:
-                return -1
-            length = (p[start + 2] << 8) | p[start + 3]
-            if length < 126:
-                return -1
-            hlen = 4
+        length = h.length
         if hlen + length > avail or (self._max >= 0 and length > self._max):
             return -1
+        opcode = h.opcode
         start += hlen
         if cython.compiled:
-            if b0 == 0x81 and ws_utf8_feed(WS_UTF8_ACCEPT, p + start, length, cython.NULL) != WS_UTF8_ACCEPT:  # type: ignore[name-defined]  # noqa: F821
+            if opcode == _TEXT and ws_utf8_feed(WS_UTF8_ACCEPT, p + start, length, cython.NULL) != WS_UTF8_ACCEPT:  # type: ignore[name-defined]  # noqa: F821
                 return -1
             try:
                 PyObject_GetBuffer(into, cython.address(pybuf), PyBUF_WRITABLE)  # type: ignore[name-defined]  # noqa: F821
@@ -1193,7 +1203,7 @@ class FrameParser:
             PyBuffer_Release(cython.address(pybuf))  # type: ignore[name-defined]  # noqa: F821
         else:
             src = self._view[start : start + length]
-            if b0 == 0x81 and not validate_utf8(bytes(src)):
+            if opcode == _TEXT and not validate_utf8(bytes(src)):
                 return -1
             view = _writable(into)
             if len(view) < length:
@@ -1202,12 +1212,12 @@ class FrameParser:
             view.release()
         self._start = start + length
         self._after_big = False
-        self.last_opcode = b0 & 0x0F
+        self.last_opcode = opcode
         self.piece_fin = True
         if self.hold:
             self.held_size = length
             self.held_into = into
-        return length  # type: ignore[no-any-return]
+        return length
 
     def _give_held(self, into: Any) -> int:
         """The size of the message an interrupted next_piece_into() call

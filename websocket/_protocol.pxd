@@ -32,7 +32,7 @@ cdef class ClientProtocol:
     cdef object _mutex
     cdef object _deflate_settings
     cdef public object agreement, deflater
-    cdef list _pings
+    cdef readonly list pings
     cdef object _latency
     cdef public object ping_interval, ping_timeout
     cdef double _last_received

@@ -15,9 +15,7 @@ from this same file through ``_protocol.pxd`` (with
 
 from __future__ import annotations
 
-import os
-import threading
-import time
+import secrets
 from collections import deque
 from typing import Any
 
@@ -45,9 +43,9 @@ from ._handshake import (
 from ._parser import DEFAULT_MAX_SIZE, FrameParser, Message, _reserved
 
 if cython.compiled:
-    from ._speedups import FrameEncoder, frame_header, mask
+    from ._speedups import FastLock, FrameEncoder, frame_header, mask
 else:
-    from ._speedups_py import FrameEncoder, frame_header, mask  # type: ignore[assignment]
+    from ._speedups_py import FastLock, FrameEncoder, frame_header, mask  # type: ignore[assignment]
 
 #: Pings awaiting their pong that a connection remembers (the oldest are
 #: forgotten past it).
@@ -124,7 +122,7 @@ def encode_frame(
             raise ValueError("mask_key given with masked=False")
         return header + data
     if mask_key is None:
-        key = os.urandom(4)
+        key = secrets.token_bytes(4)
     else:
         key = bytes(as_buffer(mask_key, "mask key"))
         if len(key) != 4:
@@ -147,10 +145,13 @@ class ClientProtocol:
     frames and failures): the fast method a hot loop may bind.
 
     Threads: the closing-state transitions (a close sent or received, a
-    failure, the replies they queue) happen under one internal lock, so a
-    receiving thread and a closing thread never both send a close frame,
-    and no reply is queued after it.  Everything else belongs to the one
-    thread that receives, or to the one that holds the shell's send lock.
+    failure, the replies they queue) happen under one internal mutex (the
+    primitive ``FastLock``), so a receiving thread and a closing thread
+    never both send a close frame, and no reply is queued after it.
+    Everything else belongs to the one thread that receives, or to the one
+    that holds the engine's send lock.  Why a mutex here and not around
+    every call, as websockets' sync connection holds one: here it is taken
+    only on those rare transitions, and a message's receive takes none.
 
     Args:
         host, port, path, secure: where to connect (see ``parse_url``).
@@ -236,10 +237,11 @@ class ClientProtocol:
         #: ``(opcode, payload)`` replies waiting to be written (see
         #: pop_pending); the shell may test its truth, never change it.
         self.pending: deque[tuple[int, bytes]] = deque()
-        self._mutex = threading.Lock()
+        # The protocol's own mutex, not the shell's: see Threads above.
+        self._mutex = FastLock()
         #: Pings awaiting their pong, oldest first: [payload, sent at
-        #: (time.monotonic()), waiter or None].
-        self._pings: list[list[Any]] = []
+        #: (ping_sent's ``now``), waiter or None].
+        self.pings: list[list[Any]] = []
         # Seconds between the last ping answered and its pong, or None
         # (read through the latency property).
         self._latency: float | None = None
@@ -411,8 +413,9 @@ class ClientProtocol:
                     if self.state is _OPEN:
                         self._queue_pong(msg["data"])
         elif opcode == _PONG:
-            if self._pings:
-                return self._pong_received(msg["data"], time.monotonic())
+            if self.pings:
+                # When the bytes that brought it were read (data_received).
+                return self._pong_received(msg["data"], self._last_received)
         elif opcode == _CLOSE:
             self._close_received(msg)
         return False
@@ -435,15 +438,17 @@ class ClientProtocol:
                 break
         pending.append((_PONG, payload))
 
-    def ping_sent(self, payload: bytes, waiter: Any = None, now: float | None = None) -> None:
-        """Record a ping the shell is writing, to match its pong.
+    def ping_sent(self, payload: bytes, waiter: Any, now: float) -> None:
+        """Record a ping the shell is writing at ``now``, to match its pong.
 
-        ``waiter`` (anything with ``set()``, e.g. a ``threading.Event``) is
-        set when the pong arrives.
+        ``waiter`` (anything with ``set()``, e.g. a ``threading.Event``), if
+        not None, is set when the pong arrives.  While pings wait for their
+        pong, the engine reports every read (:meth:`data_received`): the
+        latency is from ``now`` to the read that brought the pong.
         """
-        entry = [payload, time.monotonic() if now is None else now, waiter]
+        entry = [payload, now, waiter]
         with self._mutex:
-            pings = self._pings
+            pings = self.pings
             if len(pings) >= MAX_PINGS:
                 # A server that answers no ping must not make this grow
                 # without end: the oldest is forgotten (its waiter never set).
@@ -458,7 +463,7 @@ class ClientProtocol:
         with self._mutex:
             # In place: _control() tests the list's truth without the mutex,
             # so the list object itself is never replaced.
-            self._pings[:] = [e for e in self._pings if e[2] is not waiter]
+            self.pings[:] = [e for e in self.pings if e[2] is not waiter]
 
     def _pong_received(self, payload: bytes, now: float) -> bool:
         """§5.5.3: "A Pong frame sent in response to a Ping frame must have
@@ -467,7 +472,7 @@ class ClientProtocol:
         matches.  An unsolicited pong matches nothing and is ignored.
         True if it answers the keepalive ping (the frame is then consumed)."""
         with self._mutex:
-            pings = self._pings
+            pings = self.pings
             index = next((i for i, e in enumerate(pings) if e[0] == payload), -1)
             if index < 0:
                 return False
@@ -494,7 +499,9 @@ class ClientProtocol:
             return self._latency
 
     def data_received(self, now: float) -> None:
-        """Bytes arrived at ``now``: the connection is not silent."""
+        """Bytes arrived at ``now``: the connection is not silent, and a
+        pong among them came then.  The engine reports each read while
+        keepalive is on or :attr:`pings` is not empty."""
         self._last_received = now
 
     def _read_wait(self, now: float) -> float:
@@ -544,12 +551,12 @@ class ClientProtocol:
         due = self._last_received + interval - now
         if due > 0:
             return due
-        payload = os.urandom(4)
+        payload = secrets.token_bytes(4)
         entry = [payload, now, None]
         with self._mutex:
             if self.state is not _OPEN:
                 return None
-            self._pings.append(entry)
+            self.pings.append(entry)
             self._keepalive_ping = entry
             self.pending.append((_PING, payload))
         return self.ping_timeout
