@@ -21,7 +21,12 @@ through ``ssl.MemoryBIO`` with no WebSocket client at all (the bench's
 ``raw-tls-bio`` peer, ``clients/common.py`` ``BioSocket``).  ``z-recv``
 is the bench's ``z-recv-json-1k``: 1 KiB JSON-like text messages with
 permessage-deflate, each compressed on its own as the bench server does;
-its count includes zlib's inflation.  ``--ping-interval 20`` measures
+its count includes zlib's inflation.  Options on the same paths:
+``send-binary`` (``send`` through ``send_binary()``), ``recv-timeout``
+(``recv`` through ``receive(timeout=10)``), ``ping`` (``ping()`` and
+``receive()`` of its pong, per message), and websocket-client's layer:
+``compat-send`` and ``compat-recv`` (``create_connection``'s ``send()`` of
+a 64-character str and ``recv()``).  ``--ping-interval 20`` measures
 the plain modes with keepalive on.  Needs valgrind (Debian package
 ``valgrind``) and, for the TLS modes, openssl.
 """
@@ -93,8 +98,12 @@ def serve(mode: str, count: int) -> None:
                 return None
             rest += data
 
-    if mode in ("recv", "recv-into"):
+    if mode in ("recv", "recv-into", "recv-timeout", "compat-recv"):
         conn.sendall(FRAME * count)
+    elif mode == "ping":
+        for _ in range(count):
+            client_frame()
+            conn.sendall(b"\x8a\x00")  # the pong of an empty ping
     elif mode == "z-recv":
         frames = z_frames()
         conn.sendall(b"".join(frames[i % len(frames)] for i in range(count)))
@@ -135,8 +144,18 @@ def z_frames() -> list[bytes]:
 def client(mode: str, count: int, port: str) -> None:
     if mode == "tls-rtt-raw":
         return raw_tls_client(count, port)
-    from websocket import WsClient
+    from websocket import WsClient, create_connection
 
+    if mode.startswith("compat-"):
+        compat = create_connection(f"ws://127.0.0.1:{port}/")
+        text = "y" * 64
+        for _ in range(count):
+            if mode == "compat-send":
+                compat.send(text)
+            else:
+                compat.recv()
+        compat.close()
+        return
     if mode.startswith("tls-"):
         import ssl
 
@@ -155,11 +174,22 @@ def client(mode: str, count: int, port: str) -> None:
             into(buf)
         ws.close()
         return
-    for _ in range(count):
-        if mode in ("send", "rtt", "tls-rtt"):
-            ws.send(msg)
-        if mode != "send":
+    if mode == "send-binary":
+        for _ in range(count):
+            ws.send_binary(msg)
+    elif mode == "recv-timeout":
+        for _ in range(count):
+            ws.receive(timeout=10)
+    elif mode == "ping":
+        for _ in range(count):
+            ws.ping()
             ws.receive()
+    else:
+        for _ in range(count):
+            if mode in ("send", "rtt", "tls-rtt"):
+                ws.send(msg)
+            if mode != "send":
+                ws.receive()
     ws.close()
 
 
