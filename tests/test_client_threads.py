@@ -446,7 +446,7 @@ def test_a_signal_after_send_returned_leaves_another_threads_send_alone(ca, tls)
 
     with RawPeer(script, ssl_context=server_ctx) as peer:
         ws = WsClient(peer.url, timeout=T, close_timeout=T, ssl_context=client_ctx)
-        real = ws._send_ready
+        real = ws._send_data
         errors: list[BaseException] = []
 
         def send_big():
@@ -457,11 +457,11 @@ def test_a_signal_after_send_returned_leaves_another_threads_send_alone(ca, tls)
 
         other = threading.Thread(target=send_big, daemon=True)
 
-        def send_ready_then_a_signal(opcode, message):
+        def send_data_then_a_signal(opcode, message, compress, timeout):
             if threading.current_thread() is other:
-                return real(opcode, message)
-            sent = real(opcode, message)
-            assert sent and not ws._send_lock.locked()
+                return real(opcode, message, compress, timeout)
+            sent = real(opcode, message, compress, timeout)
+            assert sent == 1 and not ws._send_lock.locked()
             other.start()
             deadline = time.monotonic() + T
             while not ws._send_lock.locked() and time.monotonic() < deadline:
@@ -470,10 +470,10 @@ def test_a_signal_after_send_returned_leaves_another_threads_send_alone(ca, tls)
             assert ws._send_lock.locked() and other.is_alive()
             raise Interrupted  # as a handler run when the call returned
 
-        ws._send_ready = send_ready_then_a_signal
+        ws._send_data = send_data_then_a_signal
         with pytest.raises(Interrupted):
             ws.send(b"first")
-        ws._send_ready = real
+        ws._send_data = real
         assert ws.ready_state() == "open"
         assert ws._send_lock.locked()  # still the other thread's
         reading.set()

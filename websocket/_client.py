@@ -611,7 +611,7 @@ class WsClient(Generic[TextMessageT]):
         self._deflater: Any = proto.deflater
         # send() takes its fast path (send_ready, compressing too) when no
         # send timeout is in force.
-        self._plain = self._send_timeout is None
+        self._engine.plain = self._send_timeout is None
         # Plain TCP: data frames are encoded and written by the codec in one
         # call (FrameEncoder.send_to), without the GIL while writing.
         if HAVE_FD_IO and self._tls is None:
@@ -687,15 +687,15 @@ class WsClient(Generic[TextMessageT]):
         self._engine = engine = Engine(proto)
         self._send_lock = engine.send_lock
         self._recv_lock = engine.recv_lock
-        self._send_ready = engine.send_ready
+        self._send_data = engine.send_data
         self._receive_ready = engine.receive_ready
         self._done = False  # the end was reported; later receives raise
         self._sock_closed = False
         self._tls: TLSLayer | None = None
-        self._tls_out = False  # TLS output waits (a receiver produced it)
+        self._engine.tls_out = False  # TLS output waits (a receiver produced it)
         self._fd = -1
         self._deflater = None  # set after the handshake
-        self._plain = False
+        self._engine.plain = False
 
     def _follow(self, url: str, parts: URLParts, exc: HandshakeError) -> tuple[str, URLParts]:
         """The next URL when ``exc`` is a redirect to follow; else raise."""
@@ -1067,27 +1067,22 @@ class WsClient(Generic[TextMessageT]):
             return
         else:
             opcode, message = _classify(message, "send()")
-        if compress is None and timeout is None and self._plain:  # the hot path
-            # One compiled call (ClientProtocol.send_ready), over TLS too.
-            try:
-                sent = self._send_ready(opcode, message)
-            except BaseException as exc:
-                if exc is not self._engine.send_failure:
-                    # A signal handler's, run as the call returned: the
-                    # frame is out and the lock released, perhaps held by
-                    # another thread's send by now.  (A long zlib call
-                    # defers handlers to then in the compiled build.)
-                    raise
-                self._send_failed(exc)
-            if not sent:  # TLS in TLS, a busy lock, closed
-                if self._deflater is None:
-                    self._send_frame(opcode, message)
-                else:
-                    self._send_slow(opcode, message, True, None, "send()")
-            elif self._pending or self._tls_out:
-                self._flush(blocking=False)  # replies queued meanwhile
+        # The hot path: one compiled call (Engine.send_data), over TLS too.
+        status = self._send_data(opcode, message, compress, timeout)
+        if status != 1:
+            self._send_rest(status, opcode, message, compress, timeout, "send()")
+
+    def _send_rest(self, status: int, opcode: int, message: Any, compress: object, timeout: object, what: str) -> None:
+        """What Engine.send_data left (its ``status``): replies to write
+        after the message, a failed write to decide, or the full send."""
+        if status == 2:
+            self._flush(blocking=False)  # replies queued meanwhile
+        elif status < 0:
+            failure = self._engine.send_failure
+            assert failure is not None
+            self._send_failed(failure)
         else:
-            self._send_choosing(opcode, message, compress, timeout)
+            self._send_choosing(opcode, message, compress, timeout, what)
 
     def _send_fragmented(self, pieces: Iterable[Any], compress: object, timeout: object) -> None:
         """send() of an iterable: one message, a frame per piece (§5.4)."""
@@ -1115,7 +1110,7 @@ class WsClient(Generic[TextMessageT]):
                 lock.release()
         except _Stalled:
             raise self._stalled("send()", seconds) from None
-        if self._pending or self._tls_out:
+        if self._pending or self._engine.tls_out:
             self._flush(blocking=False)
 
     def _write_fragments(
@@ -1186,7 +1181,8 @@ class WsClient(Generic[TextMessageT]):
     ) -> None:
         """Send a binary message from any bytes-like object or iterable of
         ints (``compress`` and ``timeout`` as for :meth:`send`)."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
+        cls = data.__class__
+        if cls is not bytes and cls is not bytearray and cls is not memoryview:
             try:
                 data = memoryview(data)  # type: ignore[arg-type]  # TypeError handled below
             except TypeError:
@@ -1199,7 +1195,9 @@ class WsClient(Generic[TextMessageT]):
                         f"send_binary() takes a bytes-like object or an iterable of ints "
                         f"0-255: {exc}"
                     ) from None
-        self._send_choosing(_BINARY, data, compress, timeout, "send_binary()")
+        status = self._send_data(_BINARY, data, compress, timeout)  # as send()
+        if status != 1:
+            self._send_rest(status, _BINARY, data, compress, timeout, "send_binary()")
 
     def ping(self, data: str | bytes = b"", timeout: float | None = None) -> threading.Event:
         """Send a ping (payload of at most 125 bytes; str is sent as UTF-8).
@@ -1336,7 +1334,7 @@ class WsClient(Generic[TextMessageT]):
         finally:
             lock.release()
         # Replies another thread queued while we held the lock.
-        if self._pending or self._tls_out:
+        if self._pending or self._engine.tls_out:
             self._flush(blocking=False)
 
     def _send_many_compressed(self, messages: Iterable[Any], deadline: float | None) -> None:
@@ -1417,7 +1415,7 @@ class WsClient(Generic[TextMessageT]):
                 self._send_lock.release()
         except _Stalled:
             raise self._stalled(what, seconds) from None
-        if self._pending or self._tls_out:
+        if self._pending or self._engine.tls_out:
             self._flush(blocking=False)
 
     def _send_compressed_batch(self, batch: list[tuple[int, Any]], deadline: float | None) -> None:
@@ -1431,7 +1429,7 @@ class WsClient(Generic[TextMessageT]):
             self._write(out, deadline, committed=True)
         finally:
             self._send_lock.release()
-        if self._pending or self._tls_out:
+        if self._pending or self._engine.tls_out:
             self._flush(blocking=False)
 
     def _compress(self, payload: Any) -> Any:
@@ -1459,7 +1457,7 @@ class WsClient(Generic[TextMessageT]):
             self._write(frames, deadline)
         finally:
             self._send_lock.release()
-        if self._pending or self._tls_out:
+        if self._pending or self._engine.tls_out:
             self._flush(blocking=False)
 
     def _write(self, data: Any, deadline: float | None = None, committed: bool = False) -> None:
@@ -1544,8 +1542,9 @@ class WsClient(Generic[TextMessageT]):
         # record a signal left in the outgoing buffer would otherwise keep
         # _flush looping for ever.
         tls = self._tls
-        self._tls_out = tls is not None and not self._sock_closed and tls.has_output()
-        return self._tls_out
+        out = tls is not None and not self._sock_closed and tls.has_output()
+        self._engine.tls_out = out
+        return out
 
     def _flush(self, blocking: bool, deadline: float | None = None, then: Any = None, wait: bool = True) -> bool:
         """Write the replies the protocol queued (and TLS output).

@@ -15,6 +15,7 @@ cdef class Engine:
     cdef readonly ClientProtocol proto
     cdef readonly FrameParser parser
     cdef readonly FastLock send_lock, recv_lock
+    cdef public bint plain, tls_out
     cdef public int send_fd, read_fd
     cdef public object writer, reader
     cdef public unsigned long handed
@@ -22,6 +23,7 @@ cdef class Engine:
 
     @cython.locals(fd=int, compressed=bint)
     cpdef bint send_ready(self, int opcode, object payload) except -1
+    cpdef int send_data(self, int opcode, object payload, object compress, object timeout) except -2
     cpdef bint take(self) except -1
     cpdef give_back(self)
     @cython.locals(lock=FastLock, proto=ClientProtocol, parser=FrameParser, fd=int,

@@ -48,6 +48,9 @@ class Engine:
     """One connection's locks and fast paths.
 
     Attributes the shell sets once the connection is open:
+        plain: no send timeout in force (the ``send_timeout`` option):
+            :meth:`send_data` may write without a deadline.
+        tls_out: TLS output waits to be written (a receiver produced it).
         send_fd: the descriptor :meth:`send_ready` writes to (plain TCP),
             or -1.
         writer: else a callable that writes one encoded frame whole (the
@@ -64,6 +67,8 @@ class Engine:
         #: cheaper to take than threading.Lock (see _speedups.FastLock).
         self.send_lock = FastLock()
         self.recv_lock = FastLock()
+        self.plain = False
+        self.tls_out = False
         self.send_fd = -1
         self.writer: Any = None
         self.read_fd = -1
@@ -123,6 +128,37 @@ class Engine:
             raise
         self.send_lock.release()
         return True
+
+    def send_data(self, opcode: int, payload: Any, compress: object, timeout: object) -> int:
+        """The send funnel's first step for a whole data message (``send()``,
+        ``send_binary()``, the compat layer's), in one compiled call:
+        :meth:`send_ready` unless an option needs the shell's full send.
+
+        Returns:
+            1: sent.
+            2: sent, and pong or close replies or TLS output wait: the
+                shell writes them now.
+            0: not sent, for the shell's full send: ``compress`` or
+                ``timeout`` given, a ``send_timeout`` in force, or what
+                makes :meth:`send_ready` decline.
+            -1: the write failed with ``send_lock`` held and the exception
+                in ``send_failure``, for the shell to decide.
+        """
+        if compress is not None or timeout is not None or not self.plain:
+            return 0
+        try:
+            if not self.send_ready(opcode, payload):
+                return 0
+        except BaseException as exc:
+            if exc is not self.send_failure:
+                # A signal handler's, run as the call returned (plain
+                # Python): the frame is out and the lock released, perhaps
+                # held by another thread's send by now.
+                raise
+            return -1
+        if self.proto.pending or self.tls_out:
+            return 2
+        return 1
 
     def take(self) -> bool:
         """Try ``recv_lock`` once; True if taken, and then ``handed`` is this

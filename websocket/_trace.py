@@ -102,6 +102,6 @@ def trace_frames(ws: Any) -> None:
     ws._next_message = traced_next_message
     # send()'s compiled fast path writes without the (traced) encoder:
     # every frame of a traced connection takes the full path instead.
-    ws._send_ready = lambda opcode, payload: False
+    ws._send_data = lambda opcode, payload, compress, timeout: 0
     ws._receive_ready = traced_receive_ready
     ws._encoder_class = TracedEncoder
