@@ -404,3 +404,46 @@ def test_send_ready_failure_keeps_the_lock_for_the_shell(codec):
         # The shell decides under the lock whether the stream can go on.
         assert lock.locked()
         lock.release()
+
+
+def test_receive_ready_with_a_timeout_bounds_its_read(codec):
+    # receive(timeout=) takes the fast path too: its read waits at most
+    # ``timeout``, then hands the lock over with the deadline it began.
+    import socket
+    import time
+
+    if not codec.HAVE_FD_IO:
+        pytest.skip("no descriptor I/O on this platform")
+    p = opened(codec)
+    e = codec.Engine(p)
+    a, b = socket.socketpair()
+    with a, b:
+        e.read_fd = b.fileno()
+        started = time.monotonic()
+        assert e.receive_ready(0.2) is None  # nothing came: the full receive's
+        took = time.monotonic() - started
+        assert 0.18 <= took < T and e.recv_lock.locked()
+        assert started < e.deadline <= started + 0.21
+        e.give_back()
+        a.sendall(server_frame(2, b"now"))
+        # timeout=0: what the kernel already holds is taken, not left.
+        assert e.receive_ready(0) == {"type": "binary", "data": b"now"}
+        assert e.receive_ready(0.0) is None  # nothing: no wait at all
+        e.give_back()
+        a.sendall(server_frame(2, b"int") + server_frame(2, b"buffered"))
+        assert e.receive_ready(5) == {"type": "binary", "data": b"int"}
+        # Buffered: no read, no clock.
+        assert e.receive_ready(5.0) == {"type": "binary", "data": b"buffered"}
+        assert not e.recv_lock.locked()
+
+
+@pytest.mark.parametrize("timeout", [-1, -0.5, float("nan"), float("inf"), 1e12, True, "1", b"1"])
+def test_receive_ready_leaves_other_timeouts_to_the_full_receive(codec, timeout):
+    # The full receive checks them and says what is wrong (or, for inf and
+    # beyond, waits without a limit): the fast path does nothing at all.
+    p = opened(codec)
+    e = codec.Engine(p)
+    p.receive_data(server_frame(2, b"kept"))
+    assert e.receive_ready(timeout) is False
+    assert not e.recv_lock.locked()
+    assert e.receive_ready(None) == {"type": "binary", "data": b"kept"}

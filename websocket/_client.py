@@ -1621,25 +1621,23 @@ class WsClient(Generic[TextMessageT]):
             ConcurrencyError: another thread is in a receive call on this
                 connection (nothing is read or changed).
         """
-        if timeout is None:
+        try:
+            # The hot path, one compiled call (Engine.receive_ready): a
+            # message already buffered or one read (bounded by ``timeout``),
+            # on plain TCP, or over TLS without a timeout.
             try:
-                # The hot path, one compiled call: a message already
-                # buffered or one blocking read, on plain TCP or TLS without
-                # keepalive (ClientProtocol.receive_ready).
-                try:
-                    msg = self._receive_ready()
-                except (ProtocolError, MessageTooBig):
-                    msg = None  # raised again below, which ends the connection
-                if not msg:
-                    # None: the fast path holds the receive lock for us; False: busy.
-                    msg = self._receive(None, msg is None)
-            except BaseException:
-                # A signal handler's exception between the fast path and the
-                # full receive's try: the lock handed over is released here.
-                self._engine.give_back()
-                raise
-        else:
-            msg = self._receive(timeout, False)
+                msg = self._receive_ready(timeout)
+            except (ProtocolError, MessageTooBig):
+                msg = None  # raised again below, which ends the connection
+            if not msg:
+                # None: the fast path holds the receive lock for us; False:
+                # busy (or a timeout the full receive checks).
+                msg = self._receive(timeout, msg is None)
+        except BaseException:
+            # A signal handler's exception between the fast path and the
+            # full receive's try: the lock handed over is released here.
+            self._engine.give_back()
+            raise
         # Taken: a store and the return, where no signal handler runs.  Until
         # here the parser holds the message (FrameParser.held), and a call
         # that a handler interrupted after it was parsed (as a call above
@@ -1655,7 +1653,12 @@ class WsClient(Generic[TextMessageT]):
         deadline = None
         try:
             if timeout is not None:
-                deadline = self._lock_receive(timeout, "receive()")
+                if not held:
+                    deadline = self._lock_receive(timeout, "receive()")
+                elif self._engine.deadline >= 0.0:  # its read's
+                    deadline = self._engine.deadline
+                else:  # (a timeout the fast path took is a valid one)
+                    deadline = time.monotonic() + float(timeout)
             elif not held and not self._engine.take():
                 self._wait_receive(None, "receive()")
             next_message = self._next_message

@@ -8,6 +8,7 @@ from websocket._protocol cimport ClientProtocol
 from websocket._speedups cimport FastLock, recv_into
 
 cdef object _OPEN
+cdef double _TIMEOUT_MAX
 
 
 @cython.final
@@ -20,6 +21,7 @@ cdef class Engine:
     cdef public object writer, reader
     cdef public unsigned long handed
     cdef public object send_failure
+    cdef public double deadline
 
     @cython.locals(fd=int, compressed=bint)
     cpdef bint send_ready(self, int opcode, object payload) except -1
@@ -27,5 +29,5 @@ cdef class Engine:
     cpdef bint take(self) except -1
     cpdef give_back(self)
     @cython.locals(lock=FastLock, proto=ClientProtocol, parser=FrameParser, fd=int,
-                   at=Py_ssize_t, n=Py_ssize_t, wait=double)
-    cpdef object receive_ready(self)
+                   at=Py_ssize_t, n=Py_ssize_t, wait=double, seconds=double, keep=double, read=bint)
+    cpdef object receive_ready(self, object timeout=*)

@@ -42,6 +42,9 @@ if not cython.compiled:
 __all__ = ["Engine"]
 
 _OPEN = State.OPEN
+#: The longest receive_ready(timeout) takes (a year); longer ones, and inf,
+#: are the full receive's (no limit there).
+_TIMEOUT_MAX = 365 * 24 * 3600.0
 
 
 class Engine:
@@ -76,6 +79,10 @@ class Engine:
         #: The thread whose receive call holds ``recv_lock`` (take(),
         #: receive_ready()), or 0.
         self.handed = 0
+        #: When receive_ready(timeout) read and handed the lock over: the
+        #: deadline its wait began (time.monotonic()), for the full
+        #: receive; else -1.0.
+        self.deadline = -1.0
         #: The exception send_ready() raised with ``send_lock`` still held,
         #: until the shell has handled it.  An exception that is not this
         #: one came after the call returned (a signal handler's, run once
@@ -180,15 +187,19 @@ class Engine:
             self.handed = 0
             self.recv_lock.release()
 
-    def receive_ready(self) -> Message | bool | None:
+    def receive_ready(self, timeout: object = None) -> Message | bool | None:
         """The receive fast path: the next message when it is one whole data
         frame, taken under ``recv_lock`` while the connection is open.  The
-        lock is tried once, never waited for.
+        lock is tried once, never waited for.  ``timeout`` (seconds, a float
+        or an int from 0 to a year; None for no limit) bounds its read;
+        any other value is left to the full receive, which says what is
+        wrong with it.
 
         Returns:
             The message, with the lock released again.
             False: the lock is busy (another thread receives, or close()
-                waits for the server); nothing was done.
+                waits for the server), or ``timeout`` is not one this path
+                takes; nothing was done.
             None: anything else (closing, a control frame or a fragment,
                 bytes still to read, EOF, a socket error).  The lock is
                 then *still held*: the shell's full receive goes on under
@@ -219,6 +230,13 @@ class Engine:
                 signal handler's exception), with the lock released;
                 nothing is lost, the bytes read so far stay buffered.
         """
+        seconds = -1.0  # no limit
+        if timeout is not None:
+            if type(timeout) is float or type(timeout) is int:
+                seconds = timeout
+            if not 0.0 <= seconds <= _TIMEOUT_MAX:  # (NaN too)
+                return False
+            self.deadline = -1.0
         lock = self.recv_lock
         if not lock.acquire(False):
             return False
@@ -244,9 +262,17 @@ class Engine:
             ):
                 try:
                     if fd >= 0:
-                        wait = -1.0  # no keepalive: as long as it takes
+                        wait = seconds  # -1.0: as long as it takes
+                        read = True
                         if proto.ping_interval is not None:
-                            wait = proto._read_wait(time.monotonic())
+                            # Until the next keepalive decision at the latest.
+                            keep = proto._read_wait(time.monotonic())
+                            if keep == 0.0:
+                                read = False  # due: the full receive's
+                            elif wait < 0.0 or keep < wait:
+                                wait = keep
+                        if seconds >= 0.0:
+                            self.deadline = time.monotonic() + seconds
                         at = parser._offer()
                         buf = parser._view
                         if at < 0:  # into a big frame's own memory
@@ -258,16 +284,18 @@ class Engine:
                         # Python code runs from here to the recv() (no GIL
                         # switch), so ``fd`` is still this connection's.
                         n = 0
-                        if wait != 0.0 and proto.state is _OPEN:
+                        if read and proto.state is _OPEN:
                             n = recv_into(fd, buf, at, parser._offered, wait)
                         if n < 0:
-                            n = 0  # nothing before the keepalive decision: the full receive's
-                        elif n > 0 and (wait > 0.0 or proto.pings):
+                            n = 0  # nothing within the wait: the full receive's
+                        elif n > 0 and (proto.ping_interval is not None or proto.pings):
                             proto.data_received(time.monotonic())
-                    else:
+                    elif seconds < 0.0:  # (a reader blocks: not with a timeout)
                         n = reader(parser.get_buffer())
                         if n > 0 and proto.pings:
                             proto.data_received(time.monotonic())
+                    else:
+                        n = 0
                 except (OSError, ValueError):
                     # A reset, or closed by close(): the full receive reads
                     # again and reports it.

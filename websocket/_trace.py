@@ -82,8 +82,8 @@ def trace_frames(ws: Any) -> None:
 
     receive_ready = ws._receive_ready
 
-    def traced_receive_ready() -> Any:
-        return received(receive_ready())
+    def traced_receive_ready(timeout: Any = None) -> Any:
+        return received(receive_ready(timeout))
 
     encoder_class = ws._encoder_class
 
