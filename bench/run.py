@@ -42,6 +42,10 @@ ENVS = {
     "picows": (False, ["picows==2.3.1", "uvloop==0.23.*"]),
     "aiohttp": (False, ["aiohttp==3.14.*", "uvloop==0.23.*"]),
     "websocket-rs": (True, ["websocket-rs==0.7.10"]),
+    # Another checkout of this project (BENCH_BEFORE=path, e.g. a git
+    # worktree of the commit before a change), for the "ours-before" row:
+    # before and after interleaved in one run.
+    "ours-before": (False, [f"{os.environ.get('BENCH_BEFORE', ROOT)}[zlib-ng]"]),
 }
 #: peer: (env, client script, extra environment)
 PEERS = {
@@ -49,6 +53,7 @@ PEERS = {
     # compare the same zlib work.
     "ours": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "WEBSOCKET_ZLIB": "zlib"}),
     "ours-pure": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "1", "WEBSOCKET_ZLIB": "zlib"}),
+    "ours-before": ("ours-before", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "WEBSOCKET_ZLIB": "zlib"}),
     # The [zlib-ng] extra (compressed workloads only).
     "ours-zlib-ng": ("ours", "peer_ours.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "WEBSOCKET_ZLIB": "zlib-ng"}),
     # The same sends through send_many() (one call for all messages): a row
@@ -84,11 +89,11 @@ ONLY = {"ours-send-many": {"send"}, "ours-into": {"recv", "rtt", "feed"}, "ours-
 #: peers that only run the TLS workloads
 TLS_ONLY = {"raw-tls-bio"}
 #: peers run only when --peers names them
-OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m", "raw-tls-bio"}
+OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m", "raw-tls-bio", "ours-before"}
 #: peers that run the compressed ("z-") workloads: the others have no
 #: permessage-deflate (picows, websocket-client, websocket-rs), and
 #: send_many() adds nothing to compressing.
-COMPRESSING = {"ours", "ours-pure", "ours-zlib-ng", "websockets", "aiohttp", "raw-socket",
+COMPRESSING = {"ours", "ours-pure", "ours-zlib-ng", "ours-before", "websockets", "aiohttp", "raw-socket",
                "websockets-pure", "aiohttp-pure"}
 #: the pure-Python builds: the pure twin's own table compares it with these
 PURE = {"ours-pure", "websocket-client", "websockets-pure", "aiohttp-pure"}
@@ -145,7 +150,7 @@ def ensure_env(env: str, reinstall_ours: bool) -> str | None:
             return "needs Python >= 3.12 (its wheels are cp312-abi3); none found on this machine"
     marker = VENVS / env / ".installed"
     wanted = json.dumps(packages)
-    if marker.exists() and marker.read_text() == wanted and not (env == "ours" and reinstall_ours):
+    if marker.exists() and marker.read_text() == wanted and not (env.startswith("ours") and reinstall_ours):
         return None
     log(f"== creating bench env {env} ({python})")
     shutil.rmtree(VENVS / env, ignore_errors=True)

@@ -766,7 +766,7 @@ class WsClient(Generic[TextMessageT]):
             elif proxy.is_socks:
                 where = f"{host}:{port} through {proxy.url}"
                 sock = self._tcp(proxy.host, proxy.port, deadline)
-                self._socks(sock, proxy, host, port, deadline)
+                self._tunnel(sock, SocksExchange(proxy, socks_address(proxy, host, port), port), deadline)
             else:
                 where = f"{host}:{port} through {proxy.url}"
                 sock = self._tcp(proxy.host, proxy.port, deadline)
@@ -774,7 +774,8 @@ class WsClient(Generic[TextMessageT]):
                     context = self._opening.proxy_ssl_context or ssl.create_default_context()
                     self._tls = _TLS(context, proxy.host, sock)
                     self._tls_handshake(sock, deadline)
-                self._tunnel(sock, proxy, self._proxy_headers(proxy), host, port, deadline)
+                request = connect_request(host, port, proxy, self._proxy_headers(proxy))
+                self._tunnel(sock, ConnectResponse(proxy, request), deadline)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if parts["secure"]:
@@ -848,46 +849,25 @@ class WsClient(Generic[TextMessageT]):
         return [(n, v) for n, v in opening.proxy_headers if n.lower() not in SENSITIVE_HEADERS]
 
     def _tunnel(
-        self,
-        sock: socket.socket,
-        proxy: ProxySpec,
-        headers: list[tuple[str, str]],
-        host: str,
-        port: int,
-        deadline: float | None,
+        self, sock: socket.socket, exchange: ConnectResponse | SocksExchange, deadline: float | None
     ) -> None:
-        """HTTP CONNECT through ``proxy`` (over its TLS for https://)."""
-        self._send_blocking(sock, connect_request(host, port, proxy, headers), deadline)
-        answer = ConnectResponse(proxy)
-        while True:
-            try:
-                data = self._recv_some(sock, deadline)
-            except ConnectionResetError:
-                data = b""  # a refusing proxy may reset: report its answer
-            if answer.feed(data):
-                break
-        if answer.rest:
-            raise ProxyError(
-                f"{len(answer.rest)} bytes arrived through the tunnel before the request",
-                proxy.url,
-            )
-
-    def _socks(
-        self, sock: socket.socket, proxy: ProxySpec, host: str, port: int, deadline: float | None
-    ) -> None:
-        """A SOCKS tunnel through ``proxy``, each read bounded by what is
-        left of ``deadline``."""
-        exchange = SocksExchange(proxy, socks_address(proxy, host, port), port)
+        """A tunnel through ``exchange.proxy``: the exchange (HTTP CONNECT or
+        SOCKS, without I/O, _proxy.py) says what to write and takes what
+        arrives, each read bounded by what is left of ``deadline``."""
         while True:
             out = exchange.output()
             if out:
                 self._send_blocking(sock, out, deadline)
-            if exchange.feed(self._recv_some(sock, deadline)):
+            try:
+                data = self._recv_some(sock, deadline)
+            except ConnectionResetError:
+                data = b""  # a refusing proxy may reset: report its answer
+            if exchange.feed(data):
                 break
         if exchange.rest:
             raise ProxyError(
                 f"{len(exchange.rest)} bytes arrived through the tunnel before the request",
-                proxy.url,
+                exchange.proxy.url,
             )
 
     def _send_blocking(self, sock: socket.socket, data: bytes, deadline: float | None) -> None:

@@ -133,25 +133,43 @@ def encode_frame(
 # -- the connection -----------------------------------------------------------
 
 
+def _check_options(ping_interval: object, ping_timeout: object, deflate: object, decode_text: object) -> None:
+    for name, value in (("ping_interval", ping_interval), ("ping_timeout", ping_timeout)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
+        ):
+            raise ValueError(f"{name} must be a number of seconds > 0 or None, got {value!r}")
+    if deflate is not None and not isinstance(deflate, DeflateSettings):
+        raise TypeError(f"deflate must be DeflateSettings or None, not {type(deflate).__name__}")
+    if not isinstance(decode_text, bool):
+        raise TypeError(f"decode_text must be a bool, not {type(decode_text).__name__}")
+
+
+def _body_wanted(headers: dict[str, str]) -> int:
+    """How much of a refusal's body to wait for (its Content-Length, up to
+    BODY_HEAD)."""
+    try:
+        return min(int(headers.get("content-length", "0")), BODY_HEAD)
+    except ValueError:
+        return 0
+
+
 class ClientProtocol:
     """Every state and decision of one client connection (RFC 6455), sans I/O.
 
-    The shell sends :meth:`connect_request`, feeds the response to
+    The engine sends :meth:`connect_request`, feeds the response to
     :meth:`receive_handshake` until it returns True, then receives into
-    :attr:`parser`'s buffer (``get_buffer``/``buffer_updated``) and calls
-    :meth:`next_message`; it writes what :meth:`pop_pending` returns and
-    ends TCP when :attr:`state` is CLOSED.  ``parser.next_message`` is the
-    same call without this layer (the parser calls back here for control
-    frames and failures): the fast method a hot loop may bind.
+    :attr:`parser`'s buffer and calls :meth:`next_message` (or
+    ``parser.next_message``, which calls back here for control frames and
+    failures); it writes what :meth:`pop_pending` returns and ends TCP
+    when :attr:`state` is CLOSED.
 
-    Threads: the closing-state transitions (a close sent or received, a
-    failure, the replies they queue) happen under one internal mutex (the
-    primitive ``FastLock``), so a receiving thread and a closing thread
-    never both send a close frame, and no reply is queued after it.
-    Everything else belongs to the one thread that receives, or to the one
-    that holds the engine's send lock.  Why a mutex here and not around
-    every call, as websockets' sync connection holds one: here it is taken
-    only on those rare transitions, and a message's receive takes none.
+    Threads: the closing transitions (a close sent or received, a failure,
+    the replies they queue) take the protocol's own mutex, so a receiving
+    and a closing thread never both send a close frame; the rest belongs
+    to the receiving thread or the engine's send lock.  (websockets' sync
+    connection holds a mutex around every protocol call; here a message's
+    receive takes none.)
 
     Args:
         host, port, path, secure: where to connect (see ``parse_url``).
@@ -183,15 +201,7 @@ class ClientProtocol:
         ping_interval: float | None = None,
         ping_timeout: float | None = None,
     ) -> None:
-        for name, value in (("ping_interval", ping_interval), ("ping_timeout", ping_timeout)):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
-            ):
-                raise ValueError(f"{name} must be a number of seconds > 0 or None, got {value!r}")
-        if deflate is not None and not isinstance(deflate, DeflateSettings):
-            raise TypeError(f"deflate must be DeflateSettings or None, not {type(deflate).__name__}")
-        if not isinstance(decode_text, bool):
-            raise TypeError(f"decode_text must be a bool, not {type(decode_text).__name__}")
+        _check_options(ping_interval, ping_timeout, deflate, decode_text)
         self.parser = FrameParser(max_size, decode_text=decode_text)
         self.parser.on_control = self._control
         self.parser.on_error = self._parse_failed
@@ -299,7 +309,7 @@ class ClientProtocol:
             self.response_status, self.response_headers = status, headers
             self._response = (status, headers, end + 4, version)
         status, headers, body_at, _ = self._response
-        if status != 101 and len(self._head) - body_at < self._body_wanted(headers):
+        if status != 101 and len(self._head) - body_at < _body_wanted(headers):
             return False
         return self._decide()
 
@@ -319,12 +329,6 @@ class ClientProtocol:
                 + (f": {head!r}" if head else "")
             )
         )
-
-    def _body_wanted(self, headers: dict[str, str]) -> int:
-        try:
-            return min(int(headers.get("content-length", "0")), BODY_HEAD)
-        except ValueError:
-            return 0
 
     def _decide(self) -> bool:
         assert self._response is not None
@@ -490,11 +494,9 @@ class ClientProtocol:
 
     @property
     def latency(self) -> float | None:
-        """Seconds between the last ping answered and its pong, or None.
-
-        Read under the mutex: the receiving thread replaces the float
-        object, and on free-threaded Python a read racing that would take
-        a reference to an object being freed."""
+        """Seconds between the last ping answered and its pong, or None;
+        under the mutex (free-threaded Python: the receiving thread
+        replaces the float object)."""
         with self._mutex:
             return self._latency
 

@@ -239,14 +239,17 @@ def connect_request(
 
 
 class ConnectResponse:
-    """Reads a proxy's answer to CONNECT.
+    """The CONNECT exchange: the request to write, then the proxy's answer.
 
-    :meth:`feed` takes bytes until it returns True (the tunnel is open);
-    bytes after the answer's head belong to the tunnel (:attr:`rest`).
+    :meth:`output` gives ``request`` (once), :meth:`feed` takes bytes until
+    it returns True (the tunnel is open); bytes after the answer's head
+    belong to the tunnel (:attr:`rest`).  The same two calls as
+    :class:`SocksExchange`: the client drives either the same way.
     """
 
-    def __init__(self, proxy: ProxySpec) -> None:
+    def __init__(self, proxy: ProxySpec, request: bytes = b"") -> None:
         self.proxy = proxy
+        self._request = request
         self._buf = bytearray()
         self._head: tuple[int, dict[str, str], int, int] | None = None
         self.rest = b""
@@ -266,6 +269,11 @@ class ConnectResponse:
         if closing and "transfer-encoding" not in headers:
             return BODY_HEAD
         return 0
+
+    def output(self) -> bytes:
+        """What to write next: the request, then nothing."""
+        request, self._request = self._request, b""
+        return request
 
     def feed(self, data: bytes) -> bool:
         """Take the next bytes; b"" is the proxy closing the connection.

@@ -33,6 +33,6 @@ cdef class TLSLayer:
     cpdef Py_ssize_t read_ready(self, object view) except -1
     @cython.locals(got=Py_ssize_t, size=Py_ssize_t)
     cpdef Py_ssize_t fill(self, object sock, int flags=*) except -1
-    cdef _grow(self)
+    cdef _grow(self, Py_ssize_t got, Py_ssize_t size)
     cpdef feed(self, object data)
     cdef _feed(self, object data)

@@ -264,8 +264,7 @@ class TLSLayer:
         lock.acquire()
         try:
             incoming.write(self._scratch[:got])
-            if got == size:
-                self._grow()
+            self._grow(got, size)
             return self._read(view) or 0
         finally:
             lock.release()
@@ -278,14 +277,14 @@ class TLSLayer:
         if got:
             with self.lock:
                 self._feed(self._scratch[:got])
-                if got == size:
-                    self._grow()
+                self._grow(got, size)
         return got
 
-    def _grow(self) -> None:
-        """A read filled ``scratch``: more was waiting, so read twice as much
-        next time (up to READ_SIZE).  Its bytes are in the BIO by now."""
-        if self.read_size < READ_SIZE:
+    def _grow(self, got: int, size: int) -> None:
+        """After a read of ``got`` bytes into ``size`` offered (now in the
+        BIO): one that filled ``scratch`` means more was waiting, so read
+        twice as much next time (up to READ_SIZE)."""
+        if got == size and self.read_size < READ_SIZE:
             self.read_size *= 2
             self.scratch = bytearray(self.read_size)
             self._scratch = memoryview(self.scratch)
