@@ -39,60 +39,59 @@ cdef inline int _parse_header(const unsigned char *p, Py_ssize_t start, Py_ssize
 cdef bytes _new_bytes(Py_ssize_t length)
 
 
-cdef class FrameParser:
-    cdef readonly object max_size
-    cdef long long _max
-    cdef bint _mask_allowed, _decode_text
+cdef class _ReceiveBuffer:
     cdef bytearray _buf
     cdef object _view
     cdef Py_ssize_t _start, _end, _read
     cdef _Header _h
-    cdef bint _have_hdr, _text
-    cdef Py_ssize_t _checked
     cdef object _direct
     cdef Py_ssize_t _direct_base, _direct_filled
     cdef bint _after_big, _into_direct, _exactly
     cdef Py_ssize_t _offered
     cdef object _offered_view
-    cdef int _msg_opcode
     cdef bytearray _msg
-    cdef long long _msg_cost
-    cdef object _utf8
-    cdef object _inflater
-    cdef bint _zmsg
-    cdef object _zin
-    cdef long long _zmax
     cdef object _error
-    cdef readonly int last_opcode
-    cdef public object held, held_into
-    cdef public bint hold
-    cdef public Py_ssize_t held_size
     cdef list _reads
-    cdef public object on_control, on_error
-    cdef int _stream
-    cdef long long _zout
-    cdef Py_ssize_t _into_at
-    cdef object _into_view
-    cdef object _udec
-    cdef readonly bint piece_fin
-    cdef readonly long long stream_serial
 
-    cpdef set_inflater(self, Inflater inflater)
     @cython.locals(at=Py_ssize_t)
     cpdef object get_buffer(self)
     @cython.locals(size=Py_ssize_t, keep=Py_ssize_t, want=Py_ssize_t)
     cdef Py_ssize_t _offer(self) except -2
     @cython.locals(keep=Py_ssize_t, buf=bytearray)
     cdef _move(self, Py_ssize_t size)
-    cpdef buffer_updated(self, Py_ssize_t nbytes)
-    cpdef object next_message(self)
-    cdef object _next_unheld(self)
-    cpdef object next_whole(self)
     cpdef object read_with(self, object reader)
     cdef object _settle(self)
+    cpdef buffer_updated(self, Py_ssize_t nbytes)
     @cython.locals(read=Py_ssize_t)
     cdef _book(self, Py_ssize_t nbytes)
-    cdef Py_ssize_t _give_held(self, object into) except -1
+    cdef object _direct_view(self, Py_ssize_t want)
+    @cython.locals(filled=Py_ssize_t)
+    cdef object _to_exact(self, Py_ssize_t want)
+
+
+cdef class _FrameReader(_ReceiveBuffer):
+    cdef readonly object max_size
+    cdef long long _max
+    cdef bint _mask_allowed, _decode_text
+    cdef bint _have_hdr, _text
+    cdef Py_ssize_t _checked
+    cdef int _msg_opcode
+    cdef long long _msg_cost
+    cdef object _utf8
+    cdef object _inflater
+    cdef bint _zmsg
+    cdef object _zin
+    cdef long long _zmax
+    cdef readonly int last_opcode
+    cdef public object held, held_into
+    cdef public bint hold
+    cdef public Py_ssize_t held_size
+    cdef public object on_control, on_error
+    cdef int _stream
+    cdef readonly bint piece_fin
+
+    cpdef set_inflater(self, Inflater inflater)
+    cpdef object next_whole(self)
     cdef _failed(self, object exc)
     @cython.locals(p='const unsigned char *', h=_Header, opcode=int, hlen=int, length=Py_ssize_t,
                    start=Py_ssize_t, avail=Py_ssize_t, msg=dict, zmsg=bint, end=Py_ssize_t,
@@ -104,9 +103,6 @@ cdef class FrameParser:
     cdef bint _advance_header(self, bint direct) except -1
     cdef str _fragments_note(self, int opcode, long long length)
     cdef _start_direct(self, int opcode, long long length, Py_ssize_t avail)
-    cdef object _direct_view(self, Py_ssize_t want)
-    @cython.locals(filled=Py_ssize_t)
-    cdef object _to_exact(self, Py_ssize_t want)
     @cython.locals(done=Py_ssize_t)
     cdef _progress(self, object obj, Py_ssize_t base, Py_ssize_t upto)
     @cython.locals(p=cython.p_uchar, k=cython.p_uchar)
@@ -122,11 +118,23 @@ cdef class FrameParser:
     cdef dict _finish_message(self)
     @cython.locals(complete=bint)
     cdef dict _checked_text(self, object data, Py_ssize_t length)
+
+
+cdef class FrameParser(_FrameReader):
+    cdef long long _zout
+    cdef Py_ssize_t _into_at
+    cdef object _into_view
+    cdef object _udec
+    cdef readonly long long stream_serial
+
+    cpdef object next_message(self)
+    cdef object _next_unheld(self)
     cpdef object next_piece(self)
     cpdef object next_piece_into(self, object into)
     @cython.locals(p='const unsigned char *', h=_Header, opcode=int, hlen=int, length=Py_ssize_t,
                    start=Py_ssize_t, avail=Py_ssize_t, pybuf=Py_buffer)
     cpdef Py_ssize_t whole_into(self, object into) except -2
+    cdef Py_ssize_t _give_held(self, object into) except -1
     cpdef discard_message(self)
     cdef object _pieces(self, object into)
     cdef object _finish_whole(self, object into)

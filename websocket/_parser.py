@@ -13,7 +13,10 @@ pointer where plain Python calls their twins in ``_speedups_py``.
   fragmentation (§5.4), control frames (§5.5), ``max_size``, UTF-8 state
   across fragments (§8.1), compressed messages through
   ``_compression.Inflater`` (RFC 7692).  It owns the receive buffer the
-  engine reads into.
+  engine reads into.  Three layers, one class each: ``_ReceiveBuffer``
+  (where reads go, and how much is offered), ``_FrameReader`` (frames and
+  whole messages) and ``FrameParser`` (the calls, and messages read piece
+  by piece or into a caller's buffer).
 """
 
 from __future__ import annotations
@@ -318,51 +321,15 @@ def _grow_view(acc: bytearray, filled: int, want: int) -> memoryview:
     return memoryview(acc)[filled : filled + want]
 
 
-class FrameParser:
-    """Parses the frames a client receives, as they arrive (RFC 6455 §5).
+class _ReceiveBuffer:
+    """The receive buffer, the first layer of :class:`FrameParser`: where
+    the engine reads (:meth:`get_buffer`, or :meth:`read_with` in one step
+    with the booking), what was read (:meth:`buffer_updated`), a big
+    frame's own memory while its payload arrives, and how much each read
+    is offered (READ_MIN to READ_GROWN, growing with full reads and
+    shrinking with short ones)."""
 
-    Sans-I/O: the caller receives into :meth:`get_buffer` (or calls
-    :meth:`feed`), reports with :meth:`buffer_updated`, and calls
-    :meth:`next_message` until it returns None.
-
-    Enforced here: reserved bits and opcodes, masked frames (unless
-    ``mask_allowed``, for the server role), control frame rules (§5.5),
-    continuation rules (§5.4), minimal lengths, ``max_size`` (before the
-    payload arrives, with :data:`FRAGMENT_COST` per continuation frame) and
-    UTF-8 validity of text checked as the bytes arrive (§8.1).  A violation
-    raises ProtocolError (or MessageTooBig) from the call that would have
-    returned the offending frame, and again from every later call.
-
-    ``on_control`` and ``on_error`` let the owner of the parser (the
-    connection's :class:`ClientProtocol`) act on control frames and
-    failures as they are returned or raised; a true return from
-    ``on_control`` consumes the frame (it is not returned).
-
-    Memory: a frame's payload is kept once.  Small frames are parsed in
-    place in one reused buffer (``buffer_size`` bytes at first, growing
-    with the reads and shrinking again as they get short: see READ_MIN and
-    READ_GROWN); a big frame's payload is received straight into its
-    message's memory, which grows as bytes arrive; fragments are joined
-    into one ``bytearray`` as they come.
-    """
-
-    def __init__(
-        self,
-        max_size: int | None = None,
-        *,
-        mask_allowed: bool = False,
-        buffer_size: int = 2 * READ_MIN,
-        decode_text: bool = True,
-    ) -> None:
-        _check_max_size(max_size)
-        if not isinstance(buffer_size, int) or buffer_size < 2 * READ_MIN:
-            raise ValueError(f"buffer_size must be an int >= {2 * READ_MIN}, got {buffer_size!r}")
-        self.max_size = max_size
-        # Larger limits than memory can hold behave as no limit.
-        self._max = -1 if max_size is None else min(max_size, 2**62)
-        self._mask_allowed = bool(mask_allowed)
-        #: Text messages as str (True) or as their UTF-8 bytes, still checked.
-        self._decode_text = bool(decode_text)
+    def __init__(self, buffer_size: int) -> None:
         self._buf = bytearray(buffer_size)
         self._view = memoryview(self._buf)  # replaced with _buf, never resized
         # The read offered into _buf; doubles while reads fill it (READ_GROWN).
@@ -370,9 +337,6 @@ class FrameParser:
         self._start = 0
         self._end = 0
         self._h = _Header()
-        self._have_hdr = False
-        self._text = False  # this frame's payload is text to check
-        self._checked = 0  # payload bytes of this frame unmasked and checked
         # A big frame's payload goes to _direct[_direct_base:]; None while
         # payloads are parsed in _buf.
         self._direct: Any = None
@@ -383,59 +347,10 @@ class FrameParser:
         self._after_big = False
         self._offered = 0
         self._offered_view: memoryview | None = None  # the last get_buffer()
-        self._msg_opcode = 0  # 0 outside a fragmented message, else 1 or 2
         self._msg = bytearray()
-        self._msg_cost = 0
-        self._utf8 = Utf8Validator()
-        # permessage-deflate, once negotiated (set_inflater): _zmsg marks a
-        # compressed message, _zin holds a big compressed frame as it
-        # arrives, and _zmax bounds a compressed message's bytes on the wire.
-        self._inflater: Any = None
-        self._zmsg = False
-        self._zin: Any = None
-        self._zmax = -1 if self._max < 0 else self._max + (self._max >> 10) + 1024
         self._error: BaseException | None = None
-        self.last_opcode = 0
-        #: With ``hold``: the last message (or control frame) a next_* call
-        #: returned, kept until the caller takes it (sets this back to
-        #: None): a signal handler that raises as the call returns loses the
-        #: return value, and the next call then returns this one again.
-        #: ``held_size`` and ``held_into`` do the same for
-        #: next_piece_into()'s sizes.
-        self.held: Any = None
-        self.held_size = -1
-        self.held_into: Any = None
-        #: Keep results in ``held`` (set by an owner that clears it: the
-        #: blocking client); off, each call returns the next result.
-        self.hold = False
         #: The count of a read_with() read, until it is booked (_settle).
         self._reads: list[Any] = []
-        # Piecewise reading (next_piece, next_piece_into): how the message
-        # in progress is read (_IDLE when none is), its decompressed bytes
-        # so far, how much of it is in the caller's buffer, and the text
-        # decoder of a streamed text message.
-        self._stream = _IDLE
-        self._zout = 0
-        self._into_at = 0
-        self._into_view: Any = None  # the view the bytes so far went to
-        self._udec: Any = None
-        #: After next_piece(): the piece was its message's last.
-        self.piece_fin = False
-        #: Counts messages read piecewise (a stream knows it is stale).
-        self.stream_serial = 0
-        #: Called with (opcode, message) for each control frame before it is
-        #: returned, and with the exception when parsing fails: the
-        #: connection's protocol hooks in here, so that a shell may call
-        #: next_message() on the parser itself (one layer less per message).
-        self.on_control: Any = None
-        self.on_error: Any = None
-
-    def set_inflater(self, inflater: Inflater) -> None:
-        """Accept compressed messages (RSV1, RFC 7692 §6), decompressed by
-        ``inflater``."""
-        self._inflater = inflater
-
-    # -- receiving ---------------------------------------------------------
 
     def get_buffer(self) -> memoryview:
         """A writable buffer to receive the next bytes into (never empty)."""
@@ -599,50 +514,104 @@ class FrameParser:
 
     # -- parsing -----------------------------------------------------------
 
-    def next_message(self) -> Message | None:
-        """Return the next complete message or control frame, or None.
-
-        Returns:
-            ``{"type": "text", "data": str}``, ``{"type": "binary", "data":
-            bytes}`` (reassembled from its fragments), or ``{"type":
-            "ping"|"pong"|"close", "data": bytes}`` for a control frame;
-            None until more bytes arrive.  ``last_opcode`` is the opcode of
-            the message returned.  With ``hold``, the message is also kept
-            in ``held`` until the caller clears it, and returned again
-            until then.
-        """
-        held = self.held
-        if held is not None:
-            return held  # type: ignore[no-any-return]
-        msg = self._next_unheld()
-        if self.hold:
-            self.held = msg
-        return msg
-
-    def _next_unheld(self) -> Message | None:
-        if self._error is not None:
-            raise self._error
+    def _direct_view(self, want: int) -> memoryview:
+        """A writable view of the next ``want`` bytes of a big payload."""
+        at = self._direct_base + self._direct_filled
+        if cython.compiled:
+            if self._direct.__class__ is bytes:
+                return writable_bytes(self._direct, at, want)
+            if self._exactly and (self._direct_filled + want) * 4 >= self._h.length:
+                return self._to_exact(want)  # this read may pass a quarter
         try:
-            if not self._have_hdr and self._msg_opcode == 0:
-                msg = self._whole_frame()
-                if msg is not None:
-                    return msg
-            if self._stream != _IDLE:
-                # A message being read piecewise (next_piece) and left
-                # unfinished: the rest of it is discarded first.
-                self._stream = _DISCARD
-                dropped = self._piece(None)
-                if dropped is not _DROPPED:
-                    return dropped  # type: ignore[return-value]
-            while True:
-                result = self._next_frame()
-                if result is _NEED:
-                    return None
-                if result is not None:
-                    return result  # type: ignore[return-value]
-        except (ProtocolError, MessageTooBig) as exc:
-            self._failed(exc)
-            raise
+            return _grow_view(self._direct, at, want)
+        except MemoryError:
+            # The bytes that did arrive exhaust memory: next_message() fails
+            # the connection with 1009; this read goes to scratch.
+            if self._error is None:
+                self._error = MessageTooBig(at + want, None)
+            return memoryview(bytearray(HEADER_MAX))
+
+    def _to_exact(self, want: int) -> memoryview:
+        """Move a one-frame message received so far into its final bytes
+        object (compiled twin only), before the read that may bring it past
+        a quarter: its announced length is reserved only once the bytes
+        back a quarter of it, at the cost of copying less than that
+        quarter, and the message is then handed out without a copy."""
+        self._exactly = False
+        filled = self._direct_filled
+        try:
+            exact = _new_bytes(self._h.length)
+        except (MemoryError, OverflowError):
+            raise MessageTooBig(self._h.length, None) from None
+        view = memoryview(writable_bytes(exact, 0, filled))
+        view[:] = memoryview(self._msg)[self._direct_base : self._direct_base + filled]
+        view.release()
+        self._msg = bytearray()  # (exported views of it are gone by now)
+        self._direct = exact
+        self._direct_base = 0
+        return writable_bytes(exact, filled, want)
+
+
+class _FrameReader(_ReceiveBuffer):
+    """The second layer of :class:`FrameParser`: frames out of the buffer
+    (headers through :func:`_parse_header`, masking, limits, control
+    frames, compressed messages through the Inflater) and whole messages,
+    with the fast path for one whole data frame (:meth:`next_whole`)."""
+
+    def __init__(self, max_size: int | None, mask_allowed: bool, buffer_size: int, decode_text: bool) -> None:
+        super().__init__(buffer_size)
+        self.max_size = max_size
+        # Larger limits than memory can hold behave as no limit.
+        self._max = -1 if max_size is None else min(max_size, 2**62)
+        self._mask_allowed = bool(mask_allowed)
+        #: Text messages as str (True) or as their UTF-8 bytes, still checked.
+        self._decode_text = bool(decode_text)
+        self._have_hdr = False
+        self._text = False  # this frame's payload is text to check
+        self._checked = 0  # payload bytes of this frame unmasked and checked
+        self._msg_opcode = 0  # 0 outside a fragmented message, else 1 or 2
+        self._msg_cost = 0
+        self._utf8 = Utf8Validator()
+        # permessage-deflate, once negotiated (set_inflater): _zmsg marks a
+        # compressed message, _zin holds a big compressed frame as it
+        # arrives, and _zmax bounds a compressed message's bytes on the wire.
+        self._inflater: Any = None
+        self._zmsg = False
+        self._zin: Any = None
+        self._zmax = -1 if self._max < 0 else self._max + (self._max >> 10) + 1024
+        self.last_opcode = 0
+        #: With ``hold``: the last message (or control frame) a next_* call
+        #: returned, kept until the caller takes it (sets this back to
+        #: None): a signal handler that raises as the call returns loses the
+        #: return value, and the next call then returns this one again.
+        #: ``held_size`` and ``held_into`` do the same for
+        #: next_piece_into()'s sizes.
+        self.held: Any = None
+        self.held_size = -1
+        self.held_into: Any = None
+        #: Keep results in ``held`` (set by an owner that clears it: the
+        #: blocking client); off, each call returns the next result.
+        self.hold = False
+        # Piecewise reading (next_piece, next_piece_into): how the message
+        # in progress is read (_IDLE when none is), its decompressed bytes
+        # so far, how much of it is in the caller's buffer, and the text
+        # decoder of a streamed text message.
+        self._stream = _IDLE
+        #: After next_piece(): the piece was its message's last.
+        self.piece_fin = False
+        #: Called with (opcode, message) for each control frame before it is
+        #: returned, and with the exception when parsing fails: the
+        #: connection's protocol hooks in here, so that a shell may call
+        #: next_message() on the parser itself (one layer less per message).
+        self.on_control: Any = None
+        self.on_error: Any = None
+
+    def set_inflater(self, inflater: Inflater) -> None:
+        """Accept compressed messages (RSV1, RFC 7692 §6), decompressed by
+        ``inflater``."""
+        self._inflater = inflater
+
+    # -- receiving ---------------------------------------------------------
 
     def next_whole(self) -> Message | None:
         """:meth:`next_message` when the next message is one whole data
@@ -874,43 +843,6 @@ class FrameParser:
         self._direct_filled = avail
         self._start = self._end
 
-    def _direct_view(self, want: int) -> memoryview:
-        """A writable view of the next ``want`` bytes of a big payload."""
-        at = self._direct_base + self._direct_filled
-        if cython.compiled:
-            if self._direct.__class__ is bytes:
-                return writable_bytes(self._direct, at, want)
-            if self._exactly and (self._direct_filled + want) * 4 >= self._h.length:
-                return self._to_exact(want)  # this read may pass a quarter
-        try:
-            return _grow_view(self._direct, at, want)
-        except MemoryError:
-            # The bytes that did arrive exhaust memory: next_message() fails
-            # the connection with 1009; this read goes to scratch.
-            if self._error is None:
-                self._error = MessageTooBig(at + want, None)
-            return memoryview(bytearray(HEADER_MAX))
-
-    def _to_exact(self, want: int) -> memoryview:
-        """Move a one-frame message received so far into its final bytes
-        object (compiled twin only), before the read that may bring it past
-        a quarter: its announced length is reserved only once the bytes
-        back a quarter of it, at the cost of copying less than that
-        quarter, and the message is then handed out without a copy."""
-        self._exactly = False
-        filled = self._direct_filled
-        try:
-            exact = _new_bytes(self._h.length)
-        except (MemoryError, OverflowError):
-            raise MessageTooBig(self._h.length, None) from None
-        view = memoryview(writable_bytes(exact, 0, filled))
-        view[:] = memoryview(self._msg)[self._direct_base : self._direct_base + filled]
-        view.release()
-        self._msg = bytearray()  # (exported views of it are gone by now)
-        self._direct = exact
-        self._direct_base = 0
-        return writable_bytes(exact, filled, want)
-
     def _progress(self, obj: Any, base: int, upto: int) -> None:
         """Unmask and check the payload bytes that arrived since last time."""
         done = self._checked
@@ -1096,6 +1028,105 @@ class FrameParser:
 
     # -- piecewise receiving: receive_streaming(), receive_into() -----------
 
+class FrameParser(_FrameReader):
+    """Parses the frames a client receives, as they arrive (RFC 6455 §5).
+
+    Sans-I/O: the caller receives into :meth:`get_buffer` (or calls
+    :meth:`feed`), reports with :meth:`buffer_updated`, and calls
+    :meth:`next_message` until it returns None.
+
+    Enforced here: reserved bits and opcodes, masked frames (unless
+    ``mask_allowed``, for the server role), control frame rules (§5.5),
+    continuation rules (§5.4), minimal lengths, ``max_size`` (before the
+    payload arrives, with :data:`FRAGMENT_COST` per continuation frame) and
+    UTF-8 validity of text checked as the bytes arrive (§8.1).  A violation
+    raises ProtocolError (or MessageTooBig) from the call that would have
+    returned the offending frame, and again from every later call.
+
+    ``on_control`` and ``on_error`` let the owner of the parser (the
+    connection's :class:`ClientProtocol`) act on control frames and
+    failures as they are returned or raised; a true return from
+    ``on_control`` consumes the frame (it is not returned).
+
+    Memory: a frame's payload is kept once.  Small frames are parsed in
+    place in one reused buffer (``buffer_size`` bytes at first, growing
+    with the reads and shrinking again as they get short: see READ_MIN and
+    READ_GROWN); a big frame's payload is received straight into its
+    message's memory, which grows as bytes arrive; fragments are joined
+    into one ``bytearray`` as they come.
+
+    Three layers, each a class: :class:`_ReceiveBuffer` (where reads go),
+    :class:`_FrameReader` (frames and whole messages) and this one (the
+    calls, and messages read piece by piece or into a caller's buffer).
+    """
+
+    def __init__(
+        self,
+        max_size: int | None = None,
+        *,
+        mask_allowed: bool = False,
+        buffer_size: int = 2 * READ_MIN,
+        decode_text: bool = True,
+    ) -> None:
+        _check_max_size(max_size)
+        if not isinstance(buffer_size, int) or buffer_size < 2 * READ_MIN:
+            raise ValueError(f"buffer_size must be an int >= {2 * READ_MIN}, got {buffer_size!r}")
+        super().__init__(max_size, mask_allowed, buffer_size, decode_text)
+        # Piecewise reading: the message's decompressed bytes so far, how
+        # much of it is in the caller's buffer (and which view), and the
+        # text decoder of a streamed text message.
+        self._zout = 0
+        self._into_at = 0
+        self._into_view: Any = None  # the view the bytes so far went to
+        self._udec: Any = None
+        #: Counts messages read piecewise (a stream knows it is stale).
+        self.stream_serial = 0
+
+    def next_message(self) -> Message | None:
+        """Return the next complete message or control frame, or None.
+
+        Returns:
+            ``{"type": "text", "data": str}``, ``{"type": "binary", "data":
+            bytes}`` (reassembled from its fragments), or ``{"type":
+            "ping"|"pong"|"close", "data": bytes}`` for a control frame;
+            None until more bytes arrive.  ``last_opcode`` is the opcode of
+            the message returned.  With ``hold``, the message is also kept
+            in ``held`` until the caller clears it, and returned again
+            until then.
+        """
+        held = self.held
+        if held is not None:
+            return held  # type: ignore[no-any-return]
+        msg = self._next_unheld()
+        if self.hold:
+            self.held = msg
+        return msg
+
+    def _next_unheld(self) -> Message | None:
+        if self._error is not None:
+            raise self._error
+        try:
+            if not self._have_hdr and self._msg_opcode == 0:
+                msg = self._whole_frame()
+                if msg is not None:
+                    return msg
+            if self._stream != _IDLE:
+                # A message being read piecewise (next_piece) and left
+                # unfinished: the rest of it is discarded first.
+                self._stream = _DISCARD
+                dropped = self._piece(None)
+                if dropped is not _DROPPED:
+                    return dropped  # type: ignore[return-value]
+            while True:
+                result = self._next_frame()
+                if result is _NEED:
+                    return None
+                if result is not None:
+                    return result  # type: ignore[return-value]
+        except (ProtocolError, MessageTooBig) as exc:
+            self._failed(exc)
+            raise
+
     def next_piece(self) -> object:
         """The next piece of a text or binary message, as its bytes arrive.
 
@@ -1232,6 +1263,7 @@ class FrameParser:
             view.release()
             self.held_into = into
         return size
+
 
     def is_streaming(self, serial: int) -> bool:
         """True while the message of ``receive_streaming()`` call number
@@ -1480,6 +1512,8 @@ class FrameParser:
             )
         self._zout += size
         return memoryview(inflater.out)[:size]
+
+
 
 
 def _new_bytes(length: int) -> bytes:
