@@ -1,9 +1,11 @@
-"""WsClient: the blocking shell that moves bytes for the protocol core.
+"""WsClient: the blocking client's public API, and its full send and receive.
 
 :class:`~websocket._protocol.ClientProtocol` makes every WebSocket decision
 (handshake, framing, limits, pings, the closing handshake, when TCP ends);
-this shell owns the socket, TLS, waits with deadlines and locks, and never
-re-implements a protocol step.
+the engine (``_engine.py``) holds the locks and makes the one call per
+message that reads or writes; the opening is ``_connect.py``'s.  This
+module owns the options, timeouts turned into deadlines, the waits, and
+what the fast paths leave: it never re-implements a protocol step.
 
 - **Sockets** stay blocking after the handshake: a receive without a
   timeout is one blocking ``recv()``, waits with a deadline are ``poll()``
@@ -48,6 +50,15 @@ from ._codec import engine as _engine_module
 from ._codec import parser as _parser_module
 from ._codec import protocol
 from ._codec import tls as _tls_module
+from ._connect import (
+    DEFAULT_MAX_REDIRECTS,
+    Connecting,
+    Opening,
+    _check_socket_options,
+    _check_unix_socket,
+    _header_list,
+    _shown,
+)
 from ._deflate import DeflateSettings
 from ._exceptions import (
     ConcurrencyError,
@@ -55,30 +66,19 @@ from ._exceptions import (
     HandshakeError,
     MessageTooBig,
     ProtocolError,
-    ProxyError,
-    WebSocketAddressException,
     WebSocketError,
     WebSocketTimeout,
 )
 from ._frames import Opcode, State, encode_close_frame
 from ._handshake import (
-    SENSITIVE_HEADERS,
     Headers,
     _header_items,
-    redirect_location,
-    resolve_redirect,
 )
 from ._messages import Received, TextBytesMessage, TextMessage, TextMessageT
 from ._options import ClientOptions
 from ._proxy import (
-    ConnectResponse,
-    ProxySpec,
-    SocksExchange,
     basic_credentials,
-    connect_request,
     parse_proxy_url,
-    proxy_from_environment,
-    socks_address,
 )
 from ._trace import frames_logger, trace_frames
 from ._url import URLParts, parse_url
@@ -108,8 +108,6 @@ _TLS: type[TLSLayer] = _tls_module.TLSLayer
 __all__ = ["WsClient", "MessageStream", "connect"]
 
 DEFAULT_MAX_SIZE = _parser_module.DEFAULT_MAX_SIZE
-#: Redirects the opening handshake follows unless told otherwise.
-DEFAULT_MAX_REDIRECTS = 10
 
 logger = logging.getLogger("websocket")
 
@@ -149,20 +147,6 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
-def _time_left(deadline: float | None) -> float | None:
-    """The socket timeout for the next step of the opening; TimeoutError
-    once ``deadline`` has passed.  Never 0.0: ``settimeout(0.0)`` makes a
-    socket non-blocking, and its connect or recv then raises
-    BlockingIOError instead of timing out (stress/leaks.py found this with
-    20 ms handshake timeouts)."""
-    if deadline is None:
-        return None
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError
-    return left
-
-
 def _acquire(lock: Any, deadline: float | None) -> bool:
     if deadline is None:
         return bool(lock.acquire())
@@ -172,73 +156,6 @@ def _acquire(lock: Any, deadline: float | None) -> bool:
 def _check_context(name: str, context: object) -> None:
     if context is not None and not isinstance(context, ssl.SSLContext):
         raise TypeError(f"{name} must be an ssl.SSLContext, not {type(context).__name__}")
-
-
-def _check_unix_socket(path: object) -> str | None:
-    if path is None:
-        return None
-    if not hasattr(socket, "AF_UNIX"):
-        raise ValueError("unix_socket= needs a platform with Unix domain sockets")
-    try:
-        text = os.fspath(path)  # type: ignore[call-overload]
-    except TypeError:
-        raise TypeError(f"unix_socket must be a path, not {type(path).__name__}") from None
-    if not isinstance(text, str) or not text:
-        raise ValueError(f"unix_socket must be a non-empty str path, got {path!r}")
-    return text
-
-
-def _check_socket_options(options: object) -> list[tuple[int, int, Any]]:
-    """(level, option, value) triples, as for ``socket.setsockopt``."""
-    if options is None:
-        return []
-    try:
-        items = list(options)  # type: ignore[call-overload]
-    except TypeError:
-        raise TypeError(
-            f"socket_options must be an iterable of (level, option, value), not {type(options).__name__}"
-        ) from None
-    checked = []
-    for item in items:
-        if (
-            not isinstance(item, tuple)
-            or len(item) != 3
-            or not all(isinstance(x, int) and not isinstance(x, bool) for x in item[:2])
-            or not isinstance(item[2], (int, bytes))
-        ):
-            raise TypeError(
-                f"socket_options items must be (level, option, int or bytes value) tuples, got {item!r}"
-            )
-        checked.append(item)
-    return checked
-
-
-def _header_list(headers: Headers | None) -> list[tuple[str, str]]:
-    """Headers as a list of pairs (checked by the handshake builder)."""
-    if headers is None:
-        return []
-    if isinstance(headers, Mapping):
-        return list(headers.items())
-    try:
-        return list(headers)
-    except TypeError:
-        raise TypeError(
-            f"headers must be a mapping or (name, value) pairs, not {type(headers).__name__}"
-        ) from None
-
-
-def _close(sock: socket.socket | None) -> None:
-    if sock is not None:
-        sock.close()
-
-
-def _shown(url: str) -> str:
-    """``url`` without its password, for logs."""
-    scheme, sep, rest = url.partition("://")
-    userinfo, at, host = rest.partition("@")
-    if at and "/" not in userinfo:
-        return f"{scheme}{sep}***@{host}"
-    return url
 
 
 def _deflate_settings(compression: object, **options: Any) -> DeflateSettings | None:
@@ -360,38 +277,7 @@ class _Poller:
                 return False
 
 
-class _Opening:
-    """The options that connecting (and following redirects) uses."""
-
-    __slots__ = (
-        "timeout", "unix_socket", "given_sock", "socket_options", "proxy", "proxy_from_env",
-        "proxy_headers", "proxy_ssl_context", "ssl_context", "server_hostname", "max_redirects",
-        "headers", "proto_options", "auth", "redirects", "proxy_headers_for",
-    )
-
-    def __init__(self) -> None:
-        self.timeout: float | None = None
-        self.unix_socket: str | None = None
-        self.given_sock: socket.socket | None = None
-        self.socket_options: list[tuple[int, int, Any]] = []
-        self.proxy: ProxySpec | None = None
-        self.proxy_from_env = False
-        self.proxy_headers: list[tuple[str, str]] = []
-        #: The proxy (scheme, host, port) that proxy_headers were first sent
-        #: to: their credentials go to no other (a redirect may change proxy).
-        self.proxy_headers_for: tuple[str, str, int] | None = None
-        self.proxy_ssl_context: ssl.SSLContext | None = None
-        self.ssl_context: ssl.SSLContext | None = None
-        self.server_hostname: str | None = None
-        self.max_redirects = DEFAULT_MAX_REDIRECTS
-        self.headers: list[tuple[str, str]] = []
-        self.proto_options: dict[str, Any] = {}
-        self.auth: tuple[str, str] | None = None
-        #: The redirects followed by the handshake, in order: (status, URL).
-        self.redirects: list[tuple[int, str]] = []
-
-
-class WsClient(Generic[TextMessageT]):
+class WsClient(Connecting, Generic[TextMessageT]):
     """A WebSocket client connection (RFC 6455).
 
     ``WsClient(url, **options)`` connects, performs the opening handshake
@@ -519,7 +405,7 @@ class WsClient(Generic[TextMessageT]):
         # attributes, CPython 3.11 stops sharing the instances' dict keys and
         # every attribute read on the hot paths gets slower (+10% per
         # message, bench/icount.py).
-        self._opening = _Opening()
+        self._opening = Opening()
         parts = parse_url(url)
         deflate = _deflate_settings(
             compression,
@@ -697,257 +583,10 @@ class WsClient(Generic[TextMessageT]):
         self._deflater = None  # set after the handshake
         self._engine.plain = False
 
-    def _follow(self, url: str, parts: URLParts, exc: HandshakeError) -> tuple[str, URLParts]:
-        """The next URL when ``exc`` is a redirect to follow; else raise."""
-        location = redirect_location(exc.status, exc.headers)
-        if location is None or self._opening.max_redirects == 0:
-            raise exc
-        if self._opening.given_sock is not None or self._opening.unix_socket is not None:
-            raise HandshakeError(
-                f"redirect to {location!r} not followed: the connection was given "
-                "(sock= or unix_socket=)",
-                exc.status,
-                exc.headers,
-                exc.body,
-            )
-        if len(self._opening.redirects) >= self._opening.max_redirects:
-            raise HandshakeError(
-                f"too many redirects: {self._opening.max_redirects} followed, the next to {location!r}",
-                exc.status,
-                exc.headers,
-                exc.body,
-            )
-        target = resolve_redirect(url, location, exc.status)
-        new = parse_url(target)
-        if (new["host"], new["port"]) != (parts["host"], parts["port"]):
-            # Credentials were meant for the first host only.
-            self._opening.headers = [(n, v) for n, v in self._opening.headers if n.lower() not in SENSITIVE_HEADERS]
-            self._opening.auth = None
-            self._opening.server_hostname = None
-        if "username" in new:
-            self._opening.auth = (new["username"], new["password"])
-        self._opening.redirects.append((int(exc.status or 0), target))
-        logger.info("redirect %s from %s to %s", exc.status, _shown(url), _shown(target))
-        return target, new
-
     @classmethod
     def new(cls, url: str, **options: Any) -> WsClient:
         """Connect; the seed interface's spelling of ``WsClient(url)``."""
         return cls(url, **options)
-
-    # -- opening --------------------------------------------------------------
-
-    def _timed_out(self, what: str) -> WebSocketTimeout:
-        return WebSocketTimeout(f"{what} timed out after {self._opening.timeout} s")
-
-    def _connect(self, parts: URLParts, deadline: float | None) -> socket.socket:
-        """The transport to the server, TLS included; closed on failure."""
-        host, port = parts["host"], parts["port"]
-        where = f"{host}:{port}"
-        proxy = self._opening.proxy
-        if self._opening.proxy_from_env:
-            env = proxy_from_environment(parts["secure"], host, port)
-            proxy = None if env is None else parse_proxy_url(env)
-        if logger.isEnabledFor(logging.DEBUG):
-            through = "" if proxy is None else f" through proxy {proxy.url}"
-            logger.debug("connecting to %s%s", where, through)
-        sock: socket.socket | None = None
-        try:
-            if self._opening.given_sock is not None:
-                sock = self._opening.given_sock
-            elif self._opening.unix_socket is not None:
-                where = self._opening.unix_socket
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self._apply_options(sock)
-                sock.settimeout(_time_left(deadline))
-                sock.connect(self._opening.unix_socket)
-            elif proxy is None:
-                sock = self._tcp(host, port, deadline)
-            elif proxy.is_socks:
-                where = f"{host}:{port} through {proxy.url}"
-                sock = self._tcp(proxy.host, proxy.port, deadline)
-                self._tunnel(sock, SocksExchange(proxy, socks_address(proxy, host, port), port), deadline)
-            else:
-                where = f"{host}:{port} through {proxy.url}"
-                sock = self._tcp(proxy.host, proxy.port, deadline)
-                if proxy.scheme == "https":
-                    context = self._opening.proxy_ssl_context or ssl.create_default_context()
-                    self._tls = _TLS(context, proxy.host, sock)
-                    self._tls_handshake(sock, deadline)
-                request = connect_request(host, port, proxy, self._proxy_headers(proxy))
-                self._tunnel(sock, ConnectResponse(proxy, request), deadline)
-            if sock.family in (socket.AF_INET, socket.AF_INET6):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if parts["secure"]:
-                context = self._opening.ssl_context or ssl.create_default_context()
-                name = self._opening.server_hostname or host
-                self._tls = _TLS(context, name, sock, under=self._tls)
-                self._tls_handshake(sock, deadline)
-        except WebSocketTimeout:
-            _close(sock)
-            raise
-        except TimeoutError:
-            _close(sock)
-            raise self._timed_out(f"connecting to {where}") from None
-        except OSError as exc:
-            _close(sock)
-            if exc.errno is None or isinstance(exc, (WebSocketError, ssl.SSLError)) or exc.filename:
-                raise
-            # A refused or reset connection names what it was for (same type).
-            through = "" if where == f"{host}:{port}" else f" ({where})"
-            raise type(exc)(exc.errno, f"{exc.strerror}: {_shown(self.url)}{through}") from exc
-        except BaseException:
-            _close(sock)
-            raise
-        return sock
-
-    def _apply_options(self, sock: socket.socket) -> None:
-        for level, option, value in self._opening.socket_options:
-            try:
-                sock.setsockopt(level, option, value)
-            except OSError as exc:
-                raise OSError(
-                    exc.errno, f"socket option ({level}, {option}, {value!r}): {exc.strerror}"
-                ) from None
-
-    def _tcp(self, host: str, port: int, deadline: float | None) -> socket.socket:
-        """A TCP connection to the first address of ``host`` that answers,
-        with ``socket_options`` applied before connecting (a receive buffer
-        size must be set before the handshake to count)."""
-        error: OSError | None = None
-        try:
-            addresses = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise WebSocketAddressException(exc.errno, f"{exc.strerror}: {host!r}") from exc
-        for family, kind, proto, _name, address in addresses:
-            sock = socket.socket(family, kind, proto)
-            try:
-                self._apply_options(sock)
-                sock.settimeout(_time_left(deadline))
-                sock.connect(address)
-                return sock
-            except TimeoutError:
-                sock.close()
-                raise
-            except OSError as exc:
-                sock.close()
-                error = exc
-        if error is None:
-            raise OSError(f"no address found for {host!r}")
-        raise error
-
-    def _proxy_headers(self, proxy: ProxySpec) -> list[tuple[str, str]]:
-        """``proxy_headers`` for a CONNECT to ``proxy``: all of them for the
-        first proxy used, none of their credentials for another one (a
-        redirect from ws:// to wss:// moves from HTTP_PROXY to HTTPS_PROXY)."""
-        opening = self._opening
-        where = (proxy.scheme, proxy.host, proxy.port)
-        if opening.proxy_headers_for is None:
-            opening.proxy_headers_for = where
-        if where == opening.proxy_headers_for:
-            return opening.proxy_headers
-        return [(n, v) for n, v in opening.proxy_headers if n.lower() not in SENSITIVE_HEADERS]
-
-    def _tunnel(
-        self, sock: socket.socket, exchange: ConnectResponse | SocksExchange, deadline: float | None
-    ) -> None:
-        """A tunnel through ``exchange.proxy``: the exchange (HTTP CONNECT or
-        SOCKS, without I/O, _proxy.py) says what to write and takes what
-        arrives, each read bounded by what is left of ``deadline``."""
-        while True:
-            out = exchange.output()
-            if out:
-                self._send_blocking(sock, out, deadline)
-            try:
-                data = self._recv_some(sock, deadline)
-            except ConnectionResetError:
-                data = b""  # a refusing proxy may reset: report its answer
-            if exchange.feed(data):
-                break
-        if exchange.rest:
-            raise ProxyError(
-                f"{len(exchange.rest)} bytes arrived through the tunnel before the request",
-                exchange.proxy.url,
-            )
-
-    def _send_blocking(self, sock: socket.socket, data: bytes, deadline: float | None) -> None:
-        """Write during the opening (the socket has a timeout then)."""
-        if self._tls is not None:
-            data = self._tls.encrypt(data)
-        sock.settimeout(_time_left(deadline))
-        sock.sendall(data)
-
-    def _tls_handshake(self, sock: socket.socket, deadline: float | None) -> None:
-        tls = self._tls
-        assert tls is not None
-        while True:
-            try:
-                with tls.lock:
-                    tls.obj.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                pass
-            finally:
-                out = tls.output()
-                if out:
-                    sock.settimeout(_time_left(deadline))
-                    sock.sendall(out)
-            sock.settimeout(_time_left(deadline))
-            tls.feed(sock.recv(_TLS_READ))
-
-    def _handshake(self, deadline: float | None) -> None:
-        """RFC 6455 §4.1: send the upgrade request; the protocol decides
-        about the answer."""
-        proto = self._proto
-        sock = self._sock
-        logger.debug("opening handshake with %s", _shown(self.url))
-        try:
-            self._send_blocking(sock, proto.connect_request(), deadline)
-            while True:
-                data = self._recv_some(sock, deadline)
-                if not data:
-                    proto.receive_handshake_eof()
-                if proto.receive_handshake(data):
-                    return
-        except TimeoutError:
-            raise WebSocketTimeout(
-                f"the opening handshake timed out after {self._opening.timeout} s: {_shown(self.url)}"
-            ) from None
-        except HandshakeError as exc:
-            if exc.status is not None:
-                raise  # the server's answer: it names itself
-            raise HandshakeError(
-                f"{exc} from {_shown(self.url)}{self._tls_hint()}", exc.status, exc.headers, exc.body
-            ) from None
-        except OSError as exc:
-            if exc.errno is None or isinstance(exc, (WebSocketError, ssl.SSLError)):
-                raise
-            where = f"during the handshake with {_shown(self.url)}{self._tls_hint()}"
-            raise type(exc)(exc.errno, f"{exc.strerror} {where}") from exc
-
-    def _tls_hint(self) -> str:
-        """For an opening that got no HTTP answer: a ws:// URL answered with
-        nothing, a reset or TLS records most likely names a TLS port."""
-        start = self._proto.response_start()
-        if self.url.startswith("ws://") and (not start or start[:1] in (b"\x15", b"\x16")):
-            return " (a TLS port? try wss://)"
-        return ""
-
-    def _recv_some(self, sock: socket.socket, deadline: float | None) -> bytes:
-        """The next bytes during the opening (b"" at the end), by
-        ``deadline``."""
-        tls = self._tls
-        if tls is None:
-            sock.settimeout(_time_left(deadline))
-            return sock.recv(4096)
-        buf = bytearray(4096)
-        while True:
-            n = tls.read_into(memoryview(buf))
-            if n is not None:
-                return bytes(buf[:n])
-            # Each read of a TLS record gets what is left, not the whole.
-            sock.settimeout(_time_left(deadline))
-            tls.feed(sock.recv(_TLS_READ))
 
     # -- state ----------------------------------------------------------------
 
