@@ -14,6 +14,7 @@ import zlib
 import pytest
 
 from websocket import IncompleteFrame, MessageTooBig, ProtocolError, _speedups_py
+from websocket._codec import ROOMS
 
 from .vectors import FRAMES
 
@@ -1145,3 +1146,28 @@ def test_feed_across_the_end_of_a_big_frame(codec, step):
             got.append((msg["type"], len(msg["data"])))
     assert got == [("text", 70_000), ("binary", 100_000), ("text", 3)]
     assert parser.buffered == 0
+
+
+@pytest.mark.parametrize("room", ROOMS)
+def test_a_compiled_room_calls_the_c_primitive_of_each_twin_it_names(room):
+    # A room's .py star-imports the primitives' twins (_speedups_py) and its
+    # .pxd cimports the C ones under the same names, which the compiled
+    # build then calls.  A twin named in the .py but not cimported would
+    # run as plain Python inside the compiled build, slowly and silently.
+    import ast
+    import pathlib
+    import re
+
+    here = pathlib.Path(_speedups_py.__file__).parent
+    source = (here / f"{room}.py").read_text()
+    named = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+    used = named & set(_speedups_py.__all__)
+    cimported = set()
+    pxd = (here / f"{room}.pxd").read_text()
+    for match in re.finditer(r"from websocket\._speedups cimport (?:\(([^)]*)\)|([^\n]*))", pxd):
+        for part in (match.group(1) or match.group(2)).split(","):
+            words = part.split()
+            if len(words) == 1:  # (an aliased type is cimported for typing only)
+                cimported.add(words[0])
+    assert used, f"{room}.py names no primitive"
+    assert used <= cimported, f"{room}.pxd does not cimport {sorted(used - cimported)}"

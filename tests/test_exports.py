@@ -77,7 +77,7 @@ def test_env_var_switches_implementation(value, expected):
     code = (
         "import websocket, websocket._protocol as p, websocket._client as c;"
         " print(websocket.implementation, p.COMPILED, type(c.WsClient('ws://x')._send_lock) if False else"
-        " type(p.FrameEncoder()).__module__, p.__file__.endswith('.py'))"
+        " type(p.ClientProtocol().encoder).__module__, p.__file__.endswith('.py'))"
     )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     impl, compiled, primitives, from_source = out.stdout.split()

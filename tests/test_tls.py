@@ -5,7 +5,6 @@ pair; the client tests run it through ``WsClient`` too."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import socket
 import ssl
@@ -15,22 +14,14 @@ import time
 import pytest
 import trustme
 
-from websocket._codec import load_pure
-from websocket._codec import tls as chosen
-
-from .conftest import TWINS
+from .conftest import TWINS, load_twin
 
 
 @pytest.fixture(params=TWINS)
 def layer_module(request):
     """The TLS layer's module: each build in turn (a missing compiled one
     is an error, as for the codec)."""
-    if request.param == "cython":
-        module = importlib.import_module("websocket._tls")
-        if not module.COMPILED:
-            raise RuntimeError(f"websocket._tls is not compiled ({module.__file__})")
-        return module
-    return chosen if not chosen.COMPILED else load_pure("_py")["_tls"]
+    return load_twin(request.param).tls
 
 
 @pytest.fixture(scope="module")

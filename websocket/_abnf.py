@@ -15,6 +15,7 @@ from typing import Any
 
 from ._codec import parser as _parser
 from ._codec import protocol as _protocol
+from ._codec import speedups as _speedups
 from ._exceptions import IncompleteFrame, WebSocketPayloadException, WebSocketProtocolException
 from ._frames import parse_close_frame
 
@@ -114,7 +115,7 @@ class ABNF:
         if len(key) != 4:
             raise ValueError(f"mask_key must be 4 bytes, got {len(key)}")
         payload = data.encode("utf-8") if isinstance(data, str) else data
-        result: bytes = _protocol.mask(payload, key)
+        result: bytes = _speedups.mask(payload, key)
         return result
 
     @staticmethod

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, ParamSpec, ov
 
 from ._codec import engine as _engine_module
 from ._codec import parser as _parser_module
-from ._codec import protocol
+from ._codec import protocol, speedups
 from ._codec import tls as _tls_module
 from ._connect import (
     DEFAULT_MAX_REDIRECTS,
@@ -83,10 +83,7 @@ from ._proxy import (
 from ._trace import frames_logger, trace_frames
 from ._url import URLParts, parse_url
 
-if protocol.COMPILED:
-    from ._speedups import HAVE_FD_IO
-else:
-    from ._speedups_py import HAVE_FD_IO
+HAVE_FD_IO: bool = speedups.HAVE_FD_IO
 
 # receive()'s fast path reads the descriptor itself (recv_into, set up in
 # __init__) in the compiled build with a GIL only: there no thread runs

@@ -19,7 +19,7 @@ import platform
 import sys
 from types import ModuleType
 
-__all__ = ["ROOMS", "compression", "engine", "implementation", "load_pure", "parser", "protocol", "tls"]
+__all__ = ["ROOMS", "compression", "engine", "implementation", "load_pure", "parser", "protocol", "speedups", "tls"]
 
 _FORCE_PURE = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 
@@ -90,6 +90,11 @@ engine: ModuleType = _rooms["_engine"]
 
 #: "cython" when the compiled rooms and primitives are in use, else "python".
 implementation = "cython" if protocol.COMPILED else "python"
+#: The primitives of that build, as Python sees them: _speedups (compiled)
+#: or _speedups_py.
+speedups: ModuleType = importlib.import_module(
+    "websocket._speedups" if protocol.COMPILED else "websocket._speedups_py"
+)
 
 
 def _source_tree_warning(package_dir: str) -> str | None:

@@ -3,6 +3,8 @@
 
 cimport cython
 
+from websocket._speedups cimport ascii_slice
+
 # INFLATE_CHUNK, INFLATE_KEEP and JOIN_MAX stay Python objects: _parser.py
 # imports two of them (into C integers there), and a module's C variables
 # are not attributes others can import.

@@ -12,19 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-try:
-    import cython
-except ImportError:  # a Cython-less install runs this file as plain Python
-    from . import _cython_shim as cython
-
 from ._exceptions import ProtocolError
 from ._frames import as_buffer
-from ._zlib import zlib
 
-if cython.compiled:
-    from ._speedups import ascii_slice
-else:
-    from ._speedups_py import ascii_slice
+# The primitives' twins; the compiled build cimports the C ones under the
+# same names instead (_compression.pxd), which take precedence there.
+from ._speedups_py import *  # noqa: F403
+from ._zlib import zlib
 
 __all__ = ["Deflater", "INFLATE_CHUNK", "INFLATE_KEEP", "Inflater", "JOIN_MAX", "TAIL"]
 

@@ -17,13 +17,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ._codec import parser, protocol
+from ._codec import parser, speedups
 from ._frames import Opcode, encode_close_frame
 from ._handshake import accept_key, parse_response_head
 
 __all__ = ["DemoServer", "server_handshake", "opcode_and_data", "run_demo"]
 
-FrameEncoder = protocol.FrameEncoder
+FrameEncoder = speedups.FrameEncoder
 FrameParser = parser.FrameParser
 
 _OPCODES = {

@@ -5,7 +5,10 @@ cimport cython
 
 from websocket._parser cimport FrameParser
 from websocket._protocol cimport ClientProtocol
-from websocket._speedups cimport FastLock, recv_into
+# (FastLock under another name: the .py star-imports the twins, and their
+# class must not overwrite the C type; it constructs locks with new_lock().)
+from websocket._speedups cimport FastLock as _Lock
+from websocket._speedups cimport new_lock, recv_into
 
 cdef object _OPEN
 cdef double _TIMEOUT_MAX
@@ -15,7 +18,7 @@ cdef double _TIMEOUT_MAX
 cdef class Engine:
     cdef readonly ClientProtocol proto
     cdef readonly FrameParser parser
-    cdef readonly FastLock send_lock, recv_lock
+    cdef readonly _Lock send_lock, recv_lock
     cdef public bint plain, tls_out
     cdef public int send_fd, read_fd
     cdef public object writer, reader
@@ -28,6 +31,6 @@ cdef class Engine:
     cpdef int send_data(self, int opcode, object payload, object compress, object timeout) except -2
     cpdef bint take(self) except -1
     cpdef give_back(self)
-    @cython.locals(lock=FastLock, proto=ClientProtocol, parser=FrameParser, fd=int,
+    @cython.locals(lock=_Lock, proto=ClientProtocol, parser=FrameParser, fd=int,
                    at=Py_ssize_t, n=Py_ssize_t, wait=double, seconds=double, keep=double, read=bint)
     cpdef object receive_ready(self, object timeout=*)

@@ -26,18 +26,13 @@ import time
 from _thread import get_ident
 from typing import Any
 
-try:
-    import cython
-except ImportError:  # a Cython-less install runs this file as plain Python
-    from . import _cython_shim as cython
-
 from ._exceptions import MessageTooBig, ProtocolError
 from ._frames import State
 from ._parser import Message
 
-if not cython.compiled:
-    # (The compiled build cimports both: _engine.pxd.)
-    from ._speedups_py import FastLock, recv_into
+# The primitives' twins; the compiled build cimports the C ones under the
+# same names instead (_engine.pxd), which take precedence there.
+from ._speedups_py import *  # noqa: F403
 
 __all__ = ["Engine"]
 
@@ -68,8 +63,8 @@ class Engine:
         self.parser = proto.parser
         #: Taken once per send() and receive(): the compiled FastLock is
         #: cheaper to take than threading.Lock (see _speedups.FastLock).
-        self.send_lock = FastLock()
-        self.recv_lock = FastLock()
+        self.send_lock = new_lock()
+        self.recv_lock = new_lock()
         self.plain = False
         self.tls_out = False
         self.send_fd = -1

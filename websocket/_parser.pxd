@@ -4,18 +4,18 @@
 # pointer or a cdef class, so that the hot paths run without Python objects.
 
 cimport cython
-from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytes cimport PyBytes_FromStringAndSize
-from libc.string cimport memcpy
+from libc.stdint cimport uint32_t
 
 from websocket._compression cimport Inflater
-from websocket._csrc cimport WS_UTF8_ACCEPT, ws_mask, ws_utf8_feed
+from websocket._speedups cimport (bytes_at, copy_to, mask, new_bytes, new_utf8_validator, tail_in, tail_out,
+                                  text_at, unmask_at, utf8_at, writable_bytes)
 
 cdef object _NEED, _DROPPED
 cdef int _IDLE, _STREAMING, _INTO, _DISCARD
 cdef int _TEXT, _BINARY, _PING, _PONG
 cdef Py_ssize_t BIG_FRAME, HEADER_MAX, READ_MIN, READ_MAX, READ_GROWN, FRAGMENT_COST, INFLATE_KEEP, JOIN_MAX
 cdef long long EXACT_MAX, EXACT_AHEAD
+cdef bint _EXACT_BYTES
 cdef dict _TEXT_MSG, _BINARY_MSG, _PING_MSG, _PONG_MSG
 
 cdef dict _message(dict template, object data)
@@ -35,8 +35,6 @@ cdef class _Header:
 @cython.locals(b0=int, b1=int, opcode=int, length=cython.ulonglong, i=int, size=Py_ssize_t)
 cdef inline int _parse_header(const unsigned char *p, Py_ssize_t start, Py_ssize_t avail,
                               _Header h) except -2
-
-cdef bytes _new_bytes(Py_ssize_t length)
 
 
 cdef class _ReceiveBuffer:
@@ -95,7 +93,7 @@ cdef class _FrameReader(_ReceiveBuffer):
     cdef _failed(self, object exc)
     @cython.locals(p='const unsigned char *', h=_Header, opcode=int, hlen=int, length=Py_ssize_t,
                    start=Py_ssize_t, avail=Py_ssize_t, msg=dict, zmsg=bint, end=Py_ssize_t,
-                   w=cython.p_uchar, s0=cython.uchar, s1=cython.uchar, s2=cython.uchar, s3=cython.uchar)
+                   w=cython.p_uchar, saved=uint32_t)
     cdef object _whole_frame(self)
     cdef object _decode(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t length)
     @cython.locals(h=_Header, opcode=int, length=cython.longlong, avail=Py_ssize_t, limit=cython.longlong,
@@ -105,7 +103,7 @@ cdef class _FrameReader(_ReceiveBuffer):
     cdef _start_direct(self, int opcode, long long length, Py_ssize_t avail)
     @cython.locals(done=Py_ssize_t)
     cdef _progress(self, object obj, Py_ssize_t base, Py_ssize_t upto)
-    @cython.locals(p=cython.p_uchar, k=cython.p_uchar)
+    @cython.locals(p=cython.p_uchar)
     cdef _unmask(self, object obj, Py_ssize_t at, Py_ssize_t n, Py_ssize_t phase)
     @cython.locals(h=_Header, length=Py_ssize_t, base=Py_ssize_t, avail=Py_ssize_t, opcode=int,
                    fin=bint, zmsg=bint, p='const unsigned char *')
@@ -132,7 +130,7 @@ cdef class FrameParser(_FrameReader):
     cpdef object next_piece(self)
     cpdef object next_piece_into(self, object into)
     @cython.locals(p='const unsigned char *', h=_Header, opcode=int, hlen=int, length=Py_ssize_t,
-                   start=Py_ssize_t, avail=Py_ssize_t, pybuf=Py_buffer)
+                   start=Py_ssize_t, avail=Py_ssize_t)
     cpdef Py_ssize_t whole_into(self, object into) except -2
     cdef Py_ssize_t _give_held(self, object into) except -1
     cpdef discard_message(self)

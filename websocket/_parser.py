@@ -3,9 +3,11 @@
 A room of the sans-I/O core, written once in Python and compiled by Cython
 from this same file through ``_parser.pxd`` (with
 ``WEBSOCKET_NO_EXTENSIONS=1``, or on another interpreter, it runs as it
-is).  What differs between the two is only speed: a few ``if
-cython.compiled:`` branches reach the C primitives of ``csrc/`` through a
-pointer where plain Python calls their twins in ``_speedups_py``.
+is).  What differs between the two is only speed: the primitives it calls
+on its buffers (``bytes_at``, ``text_at``, ``unmask_at`` ...) are C
+functions inlined from ``_speedups.pxd`` on a pointer in the compiled
+build, and their twins in ``_speedups_py`` on the buffer itself in plain
+Python; one switch, ``_EXACT_BYTES``, is the compiled build's alone.
 
 - :func:`_parse_header`, the one frame-header parser (§5.2): the parser's
   and :func:`decode_frame`'s.
@@ -39,15 +41,9 @@ from ._exceptions import (
 )
 from ._frames import Frame, as_buffer
 
-if cython.compiled:
-    from ._speedups import Utf8Validator, mask, writable_bytes
-else:
-    from ._speedups_py import (  # type: ignore[assignment]
-        Utf8Validator,
-        mask,
-        mask_into,
-        validate_utf8,
-    )
+# The primitives' twins; the compiled build cimports the C ones under the
+# same names instead (_parser.pxd), which take precedence there.
+from ._speedups_py import *  # noqa: F403
 
 __all__ = ["DEFAULT_MAX_SIZE", "FrameParser", "Message", "decode_frame"]
 
@@ -89,6 +85,11 @@ EXACT_MAX = 1 << 30
 #: is grown as its bytes arrive until a quarter of it came (_to_exact), so
 #: that announcements cost address space only as the bytes back them.
 EXACT_AHEAD = 1 << 20
+#: Whether big one-frame messages are received into their final bytes
+#: object (EXACT_MAX): only C can fill a bytes object in place
+#: (``writable_bytes``), so plain Python grows every message in a
+#: bytearray.  The one decision the two builds make differently.
+_EXACT_BYTES: bool = cython.compiled
 #: What each continuation frame costs against ``max_size`` on top of its
 #: payload.  Without it a message of millions of empty fragments costs
 #: work and bookkeeping without end while its payload stays under the
@@ -517,11 +518,10 @@ class _ReceiveBuffer:
     def _direct_view(self, want: int) -> memoryview:
         """A writable view of the next ``want`` bytes of a big payload."""
         at = self._direct_base + self._direct_filled
-        if cython.compiled:
-            if self._direct.__class__ is bytes:
-                return writable_bytes(self._direct, at, want)
-            if self._exactly and (self._direct_filled + want) * 4 >= self._h.length:
-                return self._to_exact(want)  # this read may pass a quarter
+        if self._direct.__class__ is bytes:  # _EXACT_BYTES
+            return writable_bytes(self._direct, at, want)
+        if self._exactly and (self._direct_filled + want) * 4 >= self._h.length:
+            return self._to_exact(want)  # this read may pass a quarter
         try:
             return _grow_view(self._direct, at, want)
         except MemoryError:
@@ -540,7 +540,7 @@ class _ReceiveBuffer:
         self._exactly = False
         filled = self._direct_filled
         try:
-            exact = _new_bytes(self._h.length)
+            exact = new_bytes(self._h.length)
         except (MemoryError, OverflowError):
             raise MessageTooBig(self._h.length, None) from None
         view = memoryview(writable_bytes(exact, 0, filled))
@@ -571,7 +571,7 @@ class _FrameReader(_ReceiveBuffer):
         self._checked = 0  # payload bytes of this frame unmasked and checked
         self._msg_opcode = 0  # 0 outside a fragmented message, else 1 or 2
         self._msg_cost = 0
-        self._utf8 = Utf8Validator()
+        self._utf8 = new_utf8_validator()
         # permessage-deflate, once negotiated (set_inflater): _zmsg marks a
         # compressed message, _zin holds a big compressed frame as it
         # arrives, and _zmax bounds a compressed message's bytes on the wire.
@@ -675,7 +675,7 @@ class _FrameReader(_ReceiveBuffer):
         if zmsg:
             self._msg_opcode = opcode
             end = start + length
-            if not cython.compiled or length > JOIN_MAX or end + 4 > len(self._buf):
+            if length > JOIN_MAX or end + 4 > len(self._buf):
                 return self._inflate_frame(self._view[start:end], True)  # type: ignore[return-value]  # (final: a message)
             # The §7.2.2 tail is written right after the payload, in the
             # buffer, for the one zlib call; the 4 bytes there (the next
@@ -683,32 +683,19 @@ class _FrameReader(_ReceiveBuffer):
             # payload and the tail in a bytearray cost about 1,600
             # instructions of a z-recv-json-1k message (callgrind).  zlib
             # keeps no reference to its input (unconsumed_tail and
-            # unused_data are copies), and the receive lock is held.  Only
-            # compiled: eight byte stores in C, but eight bytearray item
-            # operations in the pure twin, which cost it more than the
-            # join (61,116 -> 64,187 instructions per message).
+            # unused_data are copies), and the receive lock is held.
             w = self._buf
-            s0, s1, s2, s3 = w[end], w[end + 1], w[end + 2], w[end + 3]
-            w[end] = 0
-            w[end + 1] = 0
-            w[end + 2] = 0xFF
-            w[end + 3] = 0xFF
+            saved = tail_in(w, end)
             try:
                 return self._inflate_frame(self._view[start : end + 4], True, True)  # type: ignore[return-value]
             finally:
-                w[end] = s0
-                w[end + 1] = s1
-                w[end + 2] = s2
-                w[end + 3] = s3
+                tail_out(w, end, saved)
         self.last_opcode = opcode
         # _message() inlined: a Python-level call here costs the pure build
         # more than the whole dict.
         if opcode == _BINARY:
             msg = _BINARY_MSG.copy()
-            if cython.compiled:
-                msg["data"] = p[start : start + length]
-            else:
-                msg["data"] = bytes(self._view[start : start + length])
+            msg["data"] = bytes_at(p, start, length)
             return msg
         msg = _TEXT_MSG.copy()
         msg["data"] = self._decode(p, start, length)
@@ -718,18 +705,11 @@ class _FrameReader(_ReceiveBuffer):
         """The text at ``p[start:start + length]``: a str, or its UTF-8
         bytes when ``decode_text`` is off; invalid UTF-8 fails either way."""
         if not self._decode_text:
-            if cython.compiled:
-                if ws_utf8_feed(WS_UTF8_ACCEPT, p + start, length, cython.NULL) != WS_UTF8_ACCEPT:  # type: ignore[name-defined]  # noqa: F821
-                    raise _invalid_utf8()
-                return p[start : start + length]
-            data = bytes(memoryview(p)[start : start + length])
-            if not validate_utf8(data):
+            if not utf8_at(p, start, length):
                 raise _invalid_utf8()
-            return data
+            return bytes_at(p, start, length)
         try:
-            if cython.compiled:
-                return p[start : start + length].decode("utf-8")
-            return str(memoryview(p)[start : start + length], "utf-8")
+            return text_at(p, start, length)
         except UnicodeDecodeError:
             raise _invalid_utf8() from None
 
@@ -817,7 +797,7 @@ class _FrameReader(_ReceiveBuffer):
             self._direct = self._zin
             self._direct_base = 0
         elif (
-            cython.compiled
+            _EXACT_BYTES
             and opcode != 0
             and self._h.fin
             and length <= EXACT_MAX
@@ -826,14 +806,14 @@ class _FrameReader(_ReceiveBuffer):
             # A message in one frame: its final bytes object, allocated
             # uninitialized (see EXACT_MAX and EXACT_AHEAD).
             try:
-                self._direct = _new_bytes(length)
+                self._direct = new_bytes(length)
             except (MemoryError, OverflowError):
                 raise MessageTooBig(length, None) from None
             self._direct_base = 0
         else:
             # Grown as bytes arrive; a message in one frame moves to its
             # final bytes object once a quarter of it came (_direct_view).
-            self._exactly = cython.compiled and opcode != 0 and self._h.fin and length <= EXACT_MAX
+            self._exactly = _EXACT_BYTES and opcode != 0 and self._h.fin and length <= EXACT_MAX
             self._direct = self._msg
             self._direct_base = len(self._msg)
         self._direct_filled = 0
@@ -855,13 +835,8 @@ class _FrameReader(_ReceiveBuffer):
         self._checked = upto
 
     def _unmask(self, obj: Any, at: int, n: int, phase: int) -> None:
-        if cython.compiled:
-            p = obj
-            k = self._h.key
-            ws_mask(p + at, p + at, n, k, phase)  # type: ignore[name-defined]  # noqa: F821
-        else:
-            view = memoryview(obj)[at : at + n]
-            mask_into(view, view, self._h.key, phase)
+        p = obj
+        unmask_at(p, at, n, self._h.key, phase)
 
     def _next_frame(self) -> object:
         """One frame: a message, None when it was a fragment of one, or
@@ -896,11 +871,8 @@ class _FrameReader(_ReceiveBuffer):
             if opcode == _TEXT:
                 self._utf8.reset()
                 return _message(_TEXT_MSG, self._decode(self._buf, base, length))
-            if cython.compiled:
-                p: Any = self._buf
-                data = p[base : base + length]
-            else:
-                data = bytes(self._view[base : base + length])
+            p: Any = self._buf
+            data = bytes_at(p, base, length)
             if opcode == _BINARY:
                 return _message(_BINARY_MSG, data)
             return self._control_message(opcode, data)
@@ -981,10 +953,8 @@ class _FrameReader(_ReceiveBuffer):
                 return _message(_TEXT_MSG, self._decode(out, 0, size))
             if out.__class__ is bytes:
                 return _message(_BINARY_MSG, out)  # inflater.whole, all of it
-            if cython.compiled:
-                p: Any = out
-                return _message(_BINARY_MSG, p[0:size])
-            return _message(_BINARY_MSG, bytes(memoryview(out)[:size]))
+            p: Any = out
+            return _message(_BINARY_MSG, bytes_at(p, 0, size))
         finally:
             inflater.done()
 
@@ -1220,27 +1190,10 @@ class FrameParser(_FrameReader):
             return -1
         opcode = h.opcode
         start += hlen
-        if cython.compiled:
-            if opcode == _TEXT and ws_utf8_feed(WS_UTF8_ACCEPT, p + start, length, cython.NULL) != WS_UTF8_ACCEPT:  # type: ignore[name-defined]  # noqa: F821
-                return -1
-            try:
-                PyObject_GetBuffer(into, cython.address(pybuf), PyBUF_WRITABLE)  # type: ignore[name-defined]  # noqa: F821
-            except (TypeError, BufferError):
-                return -1  # _writable() says what is wrong with it
-            if pybuf.len < length:  # type: ignore[name-defined]  # noqa: F821
-                PyBuffer_Release(cython.address(pybuf))  # type: ignore[name-defined]  # noqa: F821
-                return -1
-            memcpy(pybuf.buf, p + start, length)  # type: ignore[name-defined]  # noqa: F821
-            PyBuffer_Release(cython.address(pybuf))  # type: ignore[name-defined]  # noqa: F821
-        else:
-            src = self._view[start : start + length]
-            if opcode == _TEXT and not validate_utf8(bytes(src)):
-                return -1
-            view = _writable(into)
-            if len(view) < length:
-                return -1
-            view[:length] = src
-            view.release()
+        if opcode == _TEXT and not utf8_at(p, start, length):
+            return -1
+        if not copy_to(into, p, start, length):
+            return -1  # _writable() says what is wrong with it
         self._start = start + length
         self._after_big = False
         self.last_opcode = opcode
@@ -1512,12 +1465,3 @@ class FrameParser(_FrameReader):
             )
         self._zout += size
         return memoryview(inflater.out)[:size]
-
-
-
-
-def _new_bytes(length: int) -> bytes:
-    """An uninitialized bytes object of ``length`` (compiled twin only)."""
-    if cython.compiled:
-        return PyBytes_FromStringAndSize(cython.NULL, length)  # type: ignore[name-defined,no-any-return]  # noqa: F821
-    return bytes(length)

@@ -6,9 +6,11 @@ cimport cython
 
 from websocket._compression cimport Deflater, Inflater
 from websocket._parser cimport FrameParser
-# The encoder's type, under another name: _protocol.py imports FrameEncoder
-# at run time too (a module attribute others read).
-from websocket._speedups cimport FrameEncoder as _CFrameEncoder
+# (The types under other names: the .py star-imports the twins, and their
+# classes must not overwrite C types; it constructs them with new_lock() and
+# new_encoder().)
+from websocket._speedups cimport FrameEncoder as _Encoder
+from websocket._speedups cimport frame_header, mask, new_encoder, new_lock
 
 cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED
 cdef int _CLOSE, _PING, _PONG
@@ -16,7 +18,7 @@ cdef int _CLOSE, _PING, _PONG
 
 cdef class ClientProtocol:
     cdef public FrameParser parser
-    cdef public _CFrameEncoder encoder  # Engine.send_ready calls send_to and encode in C
+    cdef public _Encoder encoder  # Engine.send_ready calls send_to and encode in C
     cdef public bint auto_pong
     cdef str _key
     cdef bytes _request

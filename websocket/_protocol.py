@@ -42,10 +42,9 @@ from ._handshake import (
 )
 from ._parser import DEFAULT_MAX_SIZE, FrameParser, Message, _reserved
 
-if cython.compiled:
-    from ._speedups import FastLock, FrameEncoder, frame_header, mask
-else:
-    from ._speedups_py import FastLock, FrameEncoder, frame_header, mask  # type: ignore[assignment]
+# The primitives' twins; the compiled build cimports the C ones under the
+# same names instead (_protocol.pxd), which take precedence there.
+from ._speedups_py import *  # noqa: F403
 
 #: Pings awaiting their pong that a connection remembers (the oldest are
 #: forgotten past it).
@@ -205,7 +204,7 @@ class ClientProtocol:
         self.parser = FrameParser(max_size, decode_text=decode_text)
         self.parser.on_control = self._control
         self.parser.on_error = self._parse_failed
-        self.encoder = FrameEncoder(True)
+        self.encoder = new_encoder(True)
         self.auto_pong = bool(auto_pong)
         self._key = generate_key()
         default_port = 443 if secure else 80
@@ -248,7 +247,7 @@ class ClientProtocol:
         #: pop_pending); the shell may test its truth, never change it.
         self.pending: deque[tuple[int, bytes]] = deque()
         # The protocol's own mutex, not the shell's: see Threads above.
-        self._mutex = FastLock()
+        self._mutex = new_lock()
         #: Pings awaiting their pong, oldest first: [payload, sent at
         #: (ping_sent's ``now``), waiter or None].
         self.pings: list[list[Any]] = []

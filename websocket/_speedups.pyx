@@ -104,7 +104,7 @@ cdef size_t _phase(object phase) except? 99:
     return <size_t>(phase & 3)
 
 
-def mask(data, key, phase=0):
+cpdef object mask(object data, object key, object phase=0):
     cdef Py_buffer view
     cdef unsigned char k[4]
     cdef unsigned char *dst
@@ -154,7 +154,7 @@ cdef inline int _b0_checked(int opcode, bint fin, bint rsv1) except -1:
     return opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
 
 
-def frame_header(int b0, unsigned long long length, bint masked):
+cpdef bytes frame_header(int b0, unsigned long long length, bint masked):
     if b0 < 0 or b0 > 0xFF:
         raise ValueError(f"first header byte {b0} out of range 0-255")
     cdef unsigned char out[10]
@@ -198,15 +198,13 @@ cdef object _encode(int b0, const unsigned char *data, Py_ssize_t n, bint masked
 
 
 cdef class Utf8Validator:
-    cdef uint32_t state
-
     def __cinit__(self):
         self.state = WS_UTF8_ACCEPT
 
     def reset(self):
         self.state = WS_UTF8_ACCEPT
 
-    cdef inline bint _feed(self, const unsigned char *p, size_t n) noexcept nogil:
+    cdef bint _feed(self, const unsigned char *p, size_t n) noexcept nogil:
         self.state = ws_utf8_feed(self.state, p, n, NULL)
         return self.state != WS_UTF8_REJECT
 
@@ -516,7 +514,7 @@ cdef object _region(object owner, char *ptr, Py_ssize_t size, bint readonly):
     return memoryview(r)
 
 
-def writable_bytes(bytes owner, Py_ssize_t offset, Py_ssize_t size):
+cpdef object writable_bytes(bytes owner, Py_ssize_t offset, Py_ssize_t size):
     """A writable memoryview of ``owner[offset:offset + size]``.
 
     Only for a bytes object nobody else holds yet: the protocol receives a
@@ -527,7 +525,7 @@ def writable_bytes(bytes owner, Py_ssize_t offset, Py_ssize_t size):
     return _region(owner, PyBytes_AS_STRING(owner) + offset, size, False)
 
 
-def ascii_slice(str text, Py_ssize_t start, Py_ssize_t stop):
+cpdef object ascii_slice(str text, Py_ssize_t start, Py_ssize_t stop):
     """``text[start:stop].encode("ascii")`` of an ASCII str, as a read-only
     buffer over the str's own characters: no copy.
 

@@ -34,6 +34,18 @@ __all__ = [
     "hold_signals",
     "release_signals",
     "ascii_slice",
+    "writable_bytes",
+    "bytes_at",
+    "text_at",
+    "utf8_at",
+    "unmask_at",
+    "new_bytes",
+    "copy_to",
+    "tail_in",
+    "tail_out",
+    "new_lock",
+    "new_encoder",
+    "new_utf8_validator",
 ]
 
 #: Encoded frames up to this size get a fresh bytes object; larger ones are
@@ -374,3 +386,88 @@ class FrameEncoder:
 #: The compiled twin's FastLock is a cheaper threading.Lock; here it is
 #: threading.Lock itself (pure Python has nothing faster).
 FastLock = _thread.allocate_lock
+
+
+# -- primitives on a buffer's memory ------------------------------------------
+# The twins of the inline primitives in _speedups.pxd.  A compiled room calls
+# those on a pointer into its buffer; run as plain Python, the same call
+# passes the buffer object, and these do the same with slices and views.
+
+
+def writable_bytes(owner: bytes, offset: int, size: int) -> memoryview:
+    """A bytes object can be filled in place only from C.  The parser asks
+    only in the compiled build (``_parser._EXACT_BYTES``)."""
+    raise TypeError(f"a bytes object of {len(owner)} cannot be written in place in plain Python")
+
+
+def bytes_at(p: Any, start: int, n: int) -> bytes:
+    """A copy of ``n`` bytes at ``start``."""
+    return bytes(p[start : start + n])
+
+
+def text_at(p: Any, start: int, n: int) -> str:
+    """The UTF-8 text of ``n`` bytes at ``start`` (UnicodeDecodeError)."""
+    return str(memoryview(p)[start : start + n], "utf-8")
+
+
+def utf8_at(p: Any, start: int, n: int) -> bool:
+    """Whether ``n`` bytes at ``start`` are whole, valid UTF-8."""
+    try:
+        codecs.decode(memoryview(p)[start : start + n], "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def unmask_at(p: Any, at: int, n: int, key: bytes, phase: int) -> None:
+    """Unmask ``n`` bytes at ``at`` in place, the key at ``phase``."""
+    view = memoryview(p)[at : at + n]
+    mask_into(view, view, key, phase)
+    view.release()
+
+
+def new_bytes(n: int) -> bytes:
+    """A bytes object of ``n`` (zeros: plain Python cannot fill one in place)."""
+    return bytes(n)
+
+
+def copy_to(into: Any, p: Any, start: int, n: int) -> bool:
+    """Copy ``n`` bytes at ``start`` into the caller's buffer ``into``;
+    False (nothing copied) if it is not writable or shorter than ``n``."""
+    try:
+        view = memoryview(into)
+    except TypeError:
+        return False
+    with view:
+        if view.readonly or not view.c_contiguous or view.nbytes < n:
+            return False
+        view.cast("B")[:n] = memoryview(p)[start : start + n]
+    return True
+
+
+def tail_in(p: Any, at: int) -> bytes:
+    """Write the RFC 7692 §7.2.2 tail (00 00 FF FF) at ``at``; the four
+    bytes it covered, for tail_out()."""
+    saved = bytes(p[at : at + 4])
+    p[at : at + 4] = b"\x00\x00\xff\xff"
+    return saved
+
+
+def tail_out(p: Any, at: int, saved: bytes) -> None:
+    """Put back the four bytes tail_in() covered."""
+    p[at : at + 4] = saved
+
+
+# -- what the rooms construct (see _speedups.pxd) -----------------------------
+
+
+def new_lock() -> _thread.LockType:
+    return FastLock()
+
+
+def new_encoder(masked: bool) -> FrameEncoder:
+    return FrameEncoder(masked)
+
+
+def new_utf8_validator() -> Utf8Validator:
+    return Utf8Validator()

@@ -5,14 +5,16 @@
 
 cimport cython
 
-from websocket._speedups cimport FastLock, hold_signals, recv_into, release_signals, send_all
+# (FastLock under another name: see _engine.pxd.)
+from websocket._speedups cimport FastLock as _Lock
+from websocket._speedups cimport hold_signals, new_lock, recv_into, release_signals, send_all
 
 
 @cython.final
 cdef class TLSLayer:
     cdef readonly object incoming, outgoing, obj, sslobj
     cdef readonly TLSLayer under
-    cdef readonly FastLock lock
+    cdef readonly _Lock lock
     cdef readonly bytearray scratch
     cdef object _scratch
     cdef readonly Py_ssize_t read_size

@@ -27,16 +27,11 @@ import socket
 import ssl
 from typing import Any
 
-try:
-    import cython
-except ImportError:  # a Cython-less install runs this file as plain Python
-    from . import _cython_shim as cython
+# The primitives' twins; the compiled build cimports the C ones under the
+# same names instead (_tls.pxd), which take precedence there.
+from ._speedups_py import *  # noqa: F403
 
-if not cython.compiled:
-    # (The compiled build cimports all three from _speedups: _tls.pxd.)
-    from ._speedups_py import FastLock, hold_signals, recv_into, release_signals, send_all
-
-__all__ = ["READ_SIZE", "TLSLayer", "COMPILED"]
+__all__ = ["READ_SIZE", "TLSLayer"]
 
 #: The most one read of the socket for TLS takes: ciphertext goes through
 #: ``scratch``.
@@ -45,8 +40,6 @@ READ_SIZE = 256 * 1024
 #: plaintext each), and doubles while reads fill it: an idle connection
 #: keeps 32 KiB instead of 256, a busy one reads as much per system call.
 READ_FIRST = 32 * 1024
-#: True in the Cython build of this file.
-COMPILED = bool(cython.compiled)
 
 
 class TLSLayer:
@@ -73,7 +66,7 @@ class TLSLayer:
         # Taken with acquire() and release(), not ``with``, on the hot paths:
         # a with-statement made two bound methods and parsed acquire()'s
         # arguments, four times per round trip (bench/icount.py).
-        self.lock: Any = under.lock if under is not None else FastLock()
+        self.lock: Any = under.lock if under is not None else new_lock()
         #: The receiving thread's buffer for ciphertext from the socket
         #: (recv() would allocate a new object per read), ``read_size``
         #: bytes: READ_FIRST, doubled by each read that fills it (_grow).
