@@ -4,7 +4,8 @@ The input chooses the parser's options (``max_size``, ``decode_text``,
 permessage-deflate on or off), how the bytes are cut into reads, and
 whether messages are read whole (``next_message``) or piecewise
 (``next_piece``); the rest is the bytes a server sends.  Both builds of
-``_protocol.py`` parse the same reads, and must agree exactly: the same
+the receiving rooms (``_buffer.py``, ``_reader.py``, ``_parser.py``)
+parse the same reads, and must agree exactly: the same
 messages and control frames in the same order, then the same exception
 type and close code.  Read piecewise, the pieces of each message joined
 must equal what a whole read returns (with permessage-deflate, a

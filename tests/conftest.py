@@ -50,6 +50,8 @@ def load_twin(name: str) -> types.SimpleNamespace:
         name=name,
         primitives=primitives,
         compression=rooms["_compression"],
+        buffer=rooms["_buffer"],
+        reader=rooms["_reader"],
         parser=rooms["_parser"],
         protocol=rooms["_protocol"],
         tls=rooms["_tls"],

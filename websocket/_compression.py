@@ -2,7 +2,7 @@
 
 A room of the sans-I/O core, written once and compiled by Cython through
 ``_compression.pxd`` like the parser and the protocol.  :class:`Inflater`
-decompresses the server's messages inside the parser (``_parser.py``),
+decompresses the server's messages inside the reader (``_reader.py``),
 bounded by ``max_size`` as it goes; :class:`Deflater` compresses the
 client's.  ``_deflate.py`` negotiates their parameters; ``_zlib.py`` says
 which zlib does the work.

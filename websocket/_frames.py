@@ -1,8 +1,8 @@
 """Wire constants and close-frame payloads (RFC 6455 §5.2, §5.5.1, §7.4).
 
-Frame encoding and decoding live in the protocol (``_protocol.py``); this
-module holds the constants it shares with the shell and what is not on the
-hot path.
+Frames are encoded by the protocol (``_protocol.py``) and decoded by the
+reader (``_reader.py``); this module holds the constants they share with
+the shell and what is not on the hot path.
 """
 
 from __future__ import annotations

@@ -40,7 +40,8 @@ from ._handshake import (
     generate_key,
     parse_response_head,
 )
-from ._parser import DEFAULT_MAX_SIZE, FrameParser, Message, _reserved
+from ._parser import DEFAULT_MAX_SIZE, FrameParser, Message
+from ._reader import _reserved
 
 # The primitives' twins; the compiled build cimports the C ones under the
 # same names instead (_protocol.pxd), which take precedence there.

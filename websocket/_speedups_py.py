@@ -396,7 +396,7 @@ FastLock = _thread.allocate_lock
 
 def writable_bytes(owner: bytes, offset: int, size: int) -> memoryview:
     """A bytes object can be filled in place only from C.  The parser asks
-    only in the compiled build (``_parser._EXACT_BYTES``)."""
+    only in the compiled build (``_reader._EXACT_BYTES``)."""
     raise TypeError(f"a bytes object of {len(owner)} cannot be written in place in plain Python")
 
 
@@ -438,10 +438,11 @@ def copy_to(into: Any, p: Any, start: int, n: int) -> bool:
         view = memoryview(into)
     except TypeError:
         return False
-    with view:
-        if view.readonly or not view.c_contiguous or view.nbytes < n:
-            return False
-        view.cast("B")[:n] = memoryview(p)[start : start + n]
+    if view.readonly or not view.c_contiguous or view.nbytes < n:
+        return False
+    if view.format != "B" or view.ndim != 1:
+        view = view.cast("B")
+    view[:n] = p[start : start + n]
     return True
 
 
