@@ -64,7 +64,7 @@ HELPER_REGRESSIONS = {
     # A masked frame announcing 2**63 - 1 bytes: the compiled decode_frame
     # wrapped header size + length and returned an empty frame where the
     # pure one raised IncompleteFrame (fixed in decode_frame and the
-    # parser's max_size check; tests/test_codec.py has the direct tests).
+    # parser's max_size check; tests/test_reader.py has the direct tests).
     "length-2**63-wraps": "Ev9//////////////////////////////////////////////////////////////w==",
 }
 

@@ -1,4 +1,5 @@
-"""Codec tests: every test runs on both twins through the ``codec`` fixture."""
+"""The primitives (``_speedups.pyx`` and its twin ``_speedups_py.py``):
+every test runs on both twins through the ``codec`` fixture."""
 
 from __future__ import annotations
 
@@ -6,19 +7,13 @@ import array
 import errno
 import os
 import signal
-import struct
 import threading
 import time
-import zlib
 
 import pytest
 
-from websocket import IncompleteFrame, MessageTooBig, ProtocolError, _speedups_py
+from websocket import _speedups_py
 from websocket._codec import ROOMS
-
-from .vectors import FRAMES
-
-VECTOR_IDS = [v[0] for v in FRAMES]
 
 
 def reference_mask(data: bytes, key: bytes, phase: int = 0) -> bytes:
@@ -98,99 +93,6 @@ def test_mask_bad_arguments(codec):
         codec.mask(b"x", b"abcd", -1)
 
 
-# -- decode_frame -------------------------------------------------------------
-
-
-@pytest.mark.parametrize("vector", FRAMES, ids=VECTOR_IDS)
-def test_decode_vectors_all_buffer_kinds(codec, vector):
-    name, wire, fin, opcode, masked, key, payload = vector
-    for data in buffer_kinds(wire + b"trailing"):
-        frame = codec.decode_frame(data)
-        assert frame == {
-            "fin": fin,
-            "rsv1": False,
-            "rsv2": False,
-            "rsv3": False,
-            "opcode": opcode,
-            "masked": masked,
-            "mask_key": key,
-            "length": len(payload),
-            "payload": payload,
-            "size": len(wire),
-        }
-
-
-@pytest.mark.parametrize("vector", FRAMES, ids=VECTOR_IDS)
-def test_encode_vectors_round_trip(codec, vector):
-    name, wire, fin, opcode, masked, key, payload = vector
-    assert codec.encode_frame(opcode, payload, masked, fin=fin, mask_key=key) == wire
-
-
-@pytest.mark.parametrize("vector", FRAMES, ids=VECTOR_IDS)
-def test_every_proper_prefix_is_incomplete(codec, vector):
-    wire = vector[1]
-    cuts = range(len(wire)) if len(wire) < 300 else list(range(20)) + [len(wire) - 1]
-    for cut in cuts:
-        with pytest.raises(IncompleteFrame) as info:
-            codec.decode_frame(wire[:cut])
-        assert info.value.available == cut
-        assert cut < info.value.needed <= len(wire)
-
-
-def test_incomplete_frame_reports_total_when_header_known(codec):
-    with pytest.raises(IncompleteFrame) as info:
-        codec.decode_frame(b"\x82\x7e\x01\x00" + b"x" * 10)
-    assert (info.value.needed, info.value.available) == (260, 14)
-    assert "need 260 bytes, got 14" in str(info.value)
-
-
-def test_decode_rsv_bits(codec):
-    frame = codec.decode_frame(b"\xf2\x00")
-    assert (frame["rsv1"], frame["rsv2"], frame["rsv3"]) == (True, True, True)
-    assert codec.encode_frame(2, b"", False, rsv1=True, rsv2=True, rsv3=True) == b"\xf2\x00"
-
-
-@pytest.mark.parametrize(
-    "wire, message",
-    [
-        (b"\x83\x00", "reserved opcode 0x3"),
-        (b"\x87\x00", "reserved opcode 0x7"),
-        (b"\x8b\x00", "reserved opcode 0xb"),
-        (b"\x8f\x00", "reserved opcode 0xf"),
-        (b"\x09\x00", "fragmented control frame"),
-        (b"\x89\x7e\x00\x7e" + b"x" * 126, "over 125 bytes"),
-        (b"\x88\x7f" + struct.pack("!Q", 200), "over 125 bytes"),
-        (b"\x82\x7e\x00\x7d" + b"x" * 125, "payload length 125 in 16 bits"),
-        (b"\x82\x7f" + struct.pack("!Q", 65535), "payload length 65535 in 64 bits"),
-        (b"\x82\x7f" + struct.pack("!Q", 1 << 63), "most significant bit"),
-        (b"\x82\x7f\xff\xff\xff\xff\xff\xff\xff\xff", "most significant bit"),
-    ],
-)
-def test_decode_malformed_headers(codec, wire, message):
-    with pytest.raises(ProtocolError, match=message) as info:
-        codec.decode_frame(wire)
-    assert info.value.code == 1002
-
-
-def test_caller_buffer_can_grow_after_incomplete_frame(codec):
-    buf = bytearray(b"\x82\x05he")
-    try:
-        codec.decode_frame(buf)
-    except IncompleteFrame:
-        buf += b"llo"  # no export of buf may outlive the call
-    assert codec.decode_frame(buf)["payload"] == b"hello"
-
-
-def test_decode_bad_type(codec):
-    with pytest.raises(TypeError):
-        codec.decode_frame("text")
-    with pytest.raises(TypeError):
-        codec.decode_frame(None)
-
-
-# -- encode_frame -------------------------------------------------------------
-
-
 def test_encode_str_is_utf8_and_random_masks(codec):
     a = codec.encode_frame(1, "é")
     b = codec.encode_frame(1, "é")
@@ -224,9 +126,6 @@ def test_encode_lengths_use_minimal_form(codec):
         wire = codec.encode_frame(2, bytes(n), False)
         assert len(wire) == header + n
         assert codec.decode_frame(wire)["length"] == n
-
-
-# -- FrameEncoder -------------------------------------------------------------
 
 
 @pytest.mark.parametrize("size", [0, 5, 125, 126, 65535, 65536, 1 << 20, (1 << 20) + 3])
@@ -321,9 +220,6 @@ def test_frame_encoder_unmasked_flags_and_text(codec):
     assert wire == b"\x41\x03h\xc3\xa9"
 
 
-# -- Utf8Validator ------------------------------------------------------------
-
-
 def test_validator_basic(codec):
     v = codec.Utf8Validator()
     assert v.feed(b"h\xc3") and v.valid and not v.complete
@@ -333,226 +229,6 @@ def test_validator_basic(codec):
     v.reset()
     assert v.complete and v.feed(b"ok")
     assert codec.validate_utf8(b"\xf0\x9f\x98\x80") and not codec.validate_utf8(b"\xc0\x80")
-
-
-# -- FrameParser --------------------------------------------------------------
-
-
-def parse_all(parser):
-    out = []
-    while (msg := parser.next_message()) is not None:
-        out.append(msg)
-    return out
-
-
-def server_frames(codec, *specs):
-    return b"".join(codec.encode_frame(*s[:2], False, **(s[2] if len(s) > 2 else {})) for s in specs)
-
-
-def test_parser_messages_in_order(codec):
-    p = codec.FrameParser()
-    p.feed(
-        server_frames(
-            codec,
-            (1, "héllo"),
-            (2, b"\x00\x01"),
-            (9, b"ping"),
-            (1, "frag", {"fin": False}),
-            (9, b"mid"),
-            (0, "ment", {"fin": False}),
-            (0, "ed"),
-            (8, b"\x03\xe8bye"),
-        )
-    )
-    assert parse_all(p) == [
-        {"type": "text", "data": "héllo"},
-        {"type": "binary", "data": b"\x00\x01"},
-        {"type": "ping", "data": b"ping"},
-        {"type": "ping", "data": b"mid"},
-        {"type": "text", "data": "fragmented"},
-        {"type": "close", "data": b"\x03\xe8bye"},
-    ]
-    assert p.buffered == 0
-
-
-def test_parser_message_dicts_are_the_callers_own(codec):
-    # The compiled parser copies template dicts: changing one message must
-    # not show in the next.
-    p = codec.FrameParser()
-    p.feed(server_frames(codec, (2, b"a"), (1, "b"), (2, b"c"), (1, "d")))
-    first, second = p.next_message(), p.next_message()
-    first["data"], first["extra"] = None, 1
-    second.clear()
-    assert [p.next_message(), p.next_message()] == [{"type": "binary", "data": b"c"}, {"type": "text", "data": "d"}]
-
-
-@pytest.mark.parametrize("size", [0, 1000, 65535, 65536, 300_000, 3 << 20])
-def test_parser_byte_by_byte_and_recv_path(codec, size):
-    payload = os.urandom(size)
-    wire = server_frames(codec, (2, payload), (1, "after"))
-    # Through get_buffer/buffer_updated in chunks that never line up.
-    p = codec.FrameParser()
-    out, pos, step = [], 0, 1
-    while pos < len(wire):
-        buf = p.get_buffer()
-        assert len(buf) > 0
-        n = min(len(buf), step, len(wire) - pos)
-        buf[:n] = wire[pos : pos + n]
-        p.buffer_updated(n)
-        pos += n
-        step = step * 3 + 1 if step < 100_000 else 7
-        out += parse_all(p)
-    assert out == [{"type": "binary", "data": payload}, {"type": "text", "data": "after"}]
-
-
-def test_parser_masked_frames_only_when_allowed(codec):
-    wire = codec.encode_frame(1, "hi", True)
-    p = codec.FrameParser()
-    p.feed(wire)
-    with pytest.raises(ProtocolError, match="masked frame") as info:
-        p.next_message()
-    assert info.value.code == 1002
-    with pytest.raises(ProtocolError):  # and again: the parser is dead
-        p.next_message()
-    p = codec.FrameParser(mask_allowed=True)
-    big = os.urandom(200_000)
-    p.feed(wire + codec.encode_frame(2, big, True))
-    assert parse_all(p) == [{"type": "text", "data": "hi"}, {"type": "binary", "data": big}]
-
-
-@pytest.mark.parametrize(
-    "frames, message",
-    [
-        ([(0, b"x")], "continuation frame without a message"),
-        ([(1, b"a", {"fin": False}), (1, b"b")], "new data frame \\(opcode 0x1\\)"),
-        ([(1, b"a", {"fin": False}), (2, b"b")], "new data frame \\(opcode 0x2\\)"),
-        ([(2, b"a", {"rsv1": True})], "RSV1 set with no extension"),
-        ([(2, b"a", {"rsv2": True})], "RSV2"),
-        ([(2, b"a", {"rsv3": True})], "RSV3"),
-    ],
-)
-def test_parser_protocol_errors_after_good_messages(codec, frames, message):
-    p = codec.FrameParser()
-    p.feed(server_frames(codec, (2, b"first"), *frames))
-    assert p.next_message() == {"type": "binary", "data": b"first"}  # delivered before the error
-    with pytest.raises(ProtocolError, match=message) as info:
-        parse_all(p)
-    assert info.value.code == 1002
-
-
-def test_parser_refuses_rsv1_without_an_extension(codec):
-    for wire in (
-        server_frames(codec, (1, b"a", {"rsv1": True})),
-        server_frames(codec, (1, b"a", {"fin": False}), (0, b"b", {"rsv1": True})),
-        server_frames(codec, (9, b"", {"rsv1": True})),
-    ):
-        p = codec.FrameParser()
-        p.feed(wire)
-        with pytest.raises(ProtocolError, match="RSV1 set with no extension negotiated"):
-            parse_all(p)
-
-
-def test_parser_max_size_before_payload_arrives(codec):
-    p = codec.FrameParser(max_size=1000)
-    p.feed(server_frames(codec, (2, bytes(1000))))
-    assert parse_all(p) == [{"type": "binary", "data": bytes(1000)}]
-    p.feed(server_frames(codec, (2, b"x" * 600, {"fin": False})))
-    p.feed(codec.encode_frame(0, bytes(500), False)[:4])  # the header alone
-    with pytest.raises(MessageTooBig) as info:
-        parse_all(p)
-    # 1100 bytes of payload, and 16 charged for the continuation frame.
-    assert (info.value.size, info.value.max_size, info.value.code) == (1116, 1000, 1009)
-    assert "1116 bytes exceeds max_size 1000 (1100 bytes of payload in 2 frames" in str(info.value)
-    p = codec.FrameParser(max_size=10)
-    p.feed(b"\x82\x7f" + struct.pack("!Q", 1 << 40))  # 1 TiB announced
-    with pytest.raises(MessageTooBig):
-        p.next_message()
-
-
-#: The largest length RFC 6455 §5.2 allows (the top bit must be 0).
-LONGEST = (1 << 63) - 1
-
-
-@pytest.mark.parametrize("piecewise", [False, True], ids=["whole", "pieces"])
-@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "deflate"])
-def test_a_continuation_announcing_2_63_bytes_is_too_big(codec, piecewise, compressed):
-    # The compiled build summed the message's cost so far and the announced
-    # length in 64 bits: 100 + 2**63 - 1 + 16 wrapped to a negative number,
-    # passed max_size, and the parser then took bytes without end.
-    p = codec.FrameParser(max_size=1000)
-    first = b"a" * 100
-    if compressed:
-        p.set_inflater(codec.compression.Inflater(15, False))
-        z = zlib.compressobj(6, zlib.DEFLATED, -15)
-        first = z.compress(first) + z.flush(zlib.Z_SYNC_FLUSH)
-    p.feed(server_frames(codec, (2, first, {"fin": False, "rsv1": compressed})))
-    p.feed(b"\x80\x7f" + struct.pack("!Q", LONGEST))
-    p.feed(b"z" * 5000)
-    with pytest.raises(MessageTooBig) as info:
-        for _ in range(3):
-            p.next_piece() if piecewise else p.next_message()
-    assert info.value.code == 1009 and info.value.size == len(first) + LONGEST + 16
-    if not (compressed or piecewise):
-        assert f"{100 + LONGEST} bytes of payload in 2 frames" in str(info.value)
-
-
-def test_decode_frame_of_a_2_63_byte_frame_is_incomplete(codec):
-    # fuzz_helpers found this: the compiled decode_frame's header size plus
-    # length wrapped, and it returned an empty frame of size -2**63 + 13.
-    wire = b"\x12\xff" + struct.pack("!Q", LONGEST) + b"\xff" * 38  # masked
-    with pytest.raises(IncompleteFrame) as info:
-        codec.decode_frame(wire)
-    assert (info.value.needed, info.value.available) == (14 + LONGEST, len(wire))
-
-
-def test_parser_utf8_fails_as_bytes_arrive(codec):
-    # A 100 kB text frame whose 11th byte is invalid: the error comes before
-    # the rest of the frame, and the rest is never needed.
-    p = codec.FrameParser()
-    wire = server_frames(codec, (1, b"0123456789\xff" + b"a" * 100_000))
-    p.feed(wire[:21])  # 10 header bytes + 11 payload bytes
-    with pytest.raises(ProtocolError, match="invalid UTF-8") as info:
-        p.next_message()
-    assert info.value.code == 1007
-    # Across fragments: the bad byte in the second fragment fails while the
-    # final fragment has not arrived.
-    p = codec.FrameParser()
-    p.feed(server_frames(codec, (1, b"\xce\xba\xe1", {"fin": False}), (0, b"\xbd\xb9\xf4\x90", {"fin": False})))
-    with pytest.raises(ProtocolError) as info:
-        p.next_message()
-    assert info.value.code == 1007
-
-
-def test_parser_utf8_truncated_at_end_of_message(codec):
-    p = codec.FrameParser()
-    p.feed(server_frames(codec, (1, b"ok\xc3", {"fin": False}), (0, b"")))
-    with pytest.raises(ProtocolError) as info:
-        parse_all(p)
-    assert info.value.code == 1007
-    p = codec.FrameParser()
-    p.feed(server_frames(codec, (1, b"\xc3")))
-    with pytest.raises(ProtocolError):
-        parse_all(p)
-
-
-def test_parser_many_small_frames_fill_buffer(codec):
-    p = codec.FrameParser()
-    payloads = [os.urandom(i % 300) for i in range(3000)]
-    p.feed(b"".join(codec.encode_frame(2, x, False) for x in payloads))
-    assert [m["data"] for m in parse_all(p)] == payloads
-
-
-def test_parser_bad_arguments(codec):
-    with pytest.raises(ValueError):
-        codec.FrameParser(max_size=-1)
-    with pytest.raises(TypeError):
-        codec.FrameParser(max_size="10")
-    p = codec.FrameParser()
-    with pytest.raises(ValueError, match="nbytes"):
-        p.buffer_updated(len(p.get_buffer()) + 1)
-
-
-# -- FrameEncoder.send_to ------------------------------------------------------
 
 
 @pytest.mark.parametrize("mask", [True, False])
@@ -598,9 +274,6 @@ def test_send_to_reports_errors(codec):
             codec.FrameEncoder().send_to(a.fileno(), 2, b"x" * 100)
 
 
-# -- hold_signals: what keeps a TLS read whole ----------------------------------
-
-
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs pthread_sigmask (POSIX)")
 def test_hold_signals_defers_handlers_until_release(codec):
     seen: list[int] = []
@@ -633,9 +306,6 @@ def test_hold_signals_holds_nothing_outside_the_main_thread(codec):
     thread.start()
     thread.join()
     assert elsewhere == [False]
-
-
-# -- recv_into: the receive fast path's read ---------------------------------
 
 
 def test_recv_into_fills_the_region_only(codec):
@@ -733,9 +403,6 @@ def test_recv_into_runs_signal_handlers(codec, alarm, timeout):
         timer.join()
         assert buf[:4] == b"late"
     assert len(calls) == 2
-
-
-# -- send_all: the TLS send fast path's write ---------------------------------
 
 
 @pytest.mark.parametrize("kind", ["bytes", "bytearray", "memoryview", "array", "empty"])
@@ -860,97 +527,6 @@ def test_frame_header_primitive(codec):
     assert codec.frame_header(0x02, 1 << 16, False) == b"\x02\x7f" + (1 << 16).to_bytes(8, "big")
     with pytest.raises(ValueError, match="first header byte 256"):
         codec.frame_header(256, 0, False)
-
-
-def test_after_a_big_frame_the_next_read_is_one_header(codec):
-    p = codec.FrameParser()
-    assert len(p.get_buffer()) > 1000
-    wire = codec.encode_frame(2, bytes(200_000), False)
-    p.feed(wire[:1000])
-    assert p.next_message() is None  # a big frame: its payload gets its own buffer
-    p.feed(wire[1000:])
-    assert p.next_message()["data"] == bytes(200_000)
-    assert len(p.get_buffer()) == 14
-    p.feed(codec.encode_frame(2, b"small", False))
-    assert p.next_message()["data"] == b"small"
-    assert len(p.get_buffer()) > 1000  # small frames: back to big reads
-
-
-def test_reads_that_come_back_full_grow_up_to_a_cap_and_keep_every_byte(codec):
-    """A feed of small frames faster than they are parsed: each full read
-    doubles the next one (fewer system calls), up to 512 KiB, while the
-    frames split across reads and buffer moves all come out intact."""
-    p = codec.FrameParser(None)
-    assert p.buffer_size == 4 * 1024  # an idle connection keeps little
-    frames = [codec.encode_frame(2, bytes([i % 251]) * (4000 + i % 97), False) for i in range(1200)]
-    wire = b"".join(frames)
-    offers, got, at = [], [], 0
-    while at < len(wire):
-        buf = p.get_buffer()
-        offers.append(len(buf))
-        n = min(len(buf), len(wire) - at)
-        buf[:n] = wire[at : at + n]
-        p.buffer_updated(n)
-        at += n
-        while (msg := p.next_message()) is not None:
-            got.append(msg["data"])
-    assert got == [bytes([i % 251]) * (4000 + i % 97) for i in range(1200)]
-    assert p.buffered == 0
-    assert offers[:9] == [2 << k << 10 for k in range(9)]  # 2 KiB, 4 KiB ... 512 KiB
-    assert max(offers) == 512 * 1024
-    # (Then up to the buffer's end, and from its front again.)
-    assert len(offers) <= len(wire) // (256 * 1024) + 10
-    assert p.buffer_size == 1024 * 1024  # twice the largest read, no more
-
-
-def test_short_reads_do_not_grow_the_read(codec):
-    p = codec.FrameParser(None)
-    for _ in range(50):
-        buf = p.get_buffer()
-        assert len(buf) == 2 * 1024
-        wire = codec.encode_frame(2, b"x" * 1000, False)
-        buf[: len(wire)] = wire
-        p.buffer_updated(len(wire))
-        assert p.next_message()["data"] == b"x" * 1000
-    assert p.buffer_size == 4 * 1024
-    # buffer_size is the first size; reads start at half of it.
-    big = codec.FrameParser(None, buffer_size=128 * 1024)
-    assert len(big.get_buffer()) == 64 * 1024
-    with pytest.raises(ValueError, match="buffer_size must be an int >= 4096, got 4095"):
-        codec.FrameParser(None, buffer_size=4095)
-
-
-def test_the_buffer_shrinks_back_when_reads_get_short(codec):
-    """After a burst grew the reads and the buffer to their cap, short
-    reads halve the read again and an empty buffer is replaced by a
-    smaller one, down to where it started: memory follows the work."""
-    p = codec.FrameParser(None)
-    frame = codec.encode_frame(2, b"y" * 1000, False)
-    burst = frame * 2000  # 2 MB of whole frames
-    at = 0
-    while at < len(burst):
-        buf = p.get_buffer()
-        n = min(len(buf), len(burst) - at)
-        buf[:n] = burst[at : at + n]
-        p.buffer_updated(n)
-        at += n
-        while p.next_message() is not None:
-            pass
-    assert p.buffer_size == 1024 * 1024
-    sizes = []
-    for _ in range(20):  # then one small message per read
-        buf = p.get_buffer()
-        buf[: len(frame)] = frame
-        p.buffer_updated(len(frame))
-        assert p.next_message()["data"] == b"y" * 1000
-        sizes.append(p.buffer_size)
-    # Eight short reads halve the read down to 2 KiB; the buffer goes back
-    # then, at once (not at each step: a flow whose reads swing would pay).
-    assert sizes[:7] == [1024 * 1024] * 7
-    assert sizes[-1] == 4 * 1024 and len(p.get_buffer()) == 2 * 1024
-
-
-# -- FastLock ---------------------------------------------------------------
 
 
 def test_fast_lock_is_a_non_reentrant_lock(codec):
@@ -1128,24 +704,6 @@ def test_fast_lock_released_to_a_waiter_its_handler_interrupts(codec, other_wait
     assert lock.acquire(timeout=5) is True
     lock.release()
     assert not lock.locked()
-
-
-@pytest.mark.parametrize("step", [1, 3, 5000, 65_536, 70_004, 10**6])
-def test_feed_across_the_end_of_a_big_frame(codec, step):
-    """feed() given the end of a big frame (received straight into its
-    message) and what follows it: the rest goes to the buffer after it.
-    (get_buffer() offered an empty buffer there, and feed() looped forever.)"""
-    from .servers import server_frame
-
-    parser = codec.FrameParser(None)
-    wire = server_frame(1, "x" * 70_000) + server_frame(2, b"\x01" * 100_000) + server_frame(1, "end")
-    got = []
-    for i in range(0, len(wire), step):
-        parser.feed(wire[i : i + step])
-        while (msg := parser.next_message()) is not None:
-            got.append((msg["type"], len(msg["data"])))
-    assert got == [("text", 70_000), ("binary", 100_000), ("text", 3)]
-    assert parser.buffered == 0
 
 
 @pytest.mark.parametrize("room", ROOMS)
