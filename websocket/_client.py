@@ -39,6 +39,7 @@ import socket
 import ssl
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, overload
 
@@ -394,6 +395,10 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         self._engine.reader = reader
         if frames_logger.isEnabledFor(logging.DEBUG):
             trace_frames(self)  # rebinds the per-message callables (see _trace)
+        if type(self).receive is Receiving.receive:
+            # receive() is the engine's: one compiled call, no Python frame
+            # before it (Receiving.receive says the same, one call later).
+            self.receive = self._engine.receive  # type: ignore[method-assign]
 
     def _start(self, parts: URLParts) -> None:
         """A fresh protocol (and connection state) for one attempt."""
@@ -429,7 +434,7 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         self._send_lock = engine.send_lock
         self._recv_lock = engine.recv_lock
         self._send_data = engine.send_data
-        self._receive_ready = engine.receive_ready
+        engine.full_receive = weakref.WeakMethod(self._receive)
         self._done = False  # the end was reported; later receives raise
         self._sock_closed = False
         self._tls: TLSLayer | None = None

@@ -85,6 +85,14 @@ class Engine:
         #: perhaps taken since by another thread's send_ready, so a flag
         #: ("inside send_ready") would be that thread's, not ours.
         self.send_failure: BaseException | None = None
+        #: The shell's full receive (a weakref.WeakMethod of
+        #: WsClient._receive: the connection holds the engine, not the
+        #: other way round, so that a dropped connection is closed at once),
+        #: which receive() calls with the lock handed over; and, when set,
+        #: what receive() asks instead of receive_ready (a tracer's wrapper
+        #: of it, _trace).
+        self.full_receive: Any = None
+        self.ready_hook: Any = None
 
     def send_ready(self, opcode: int, payload: Any) -> bool:
         """The send fast path: one data frame (compressed when deflate was
@@ -181,6 +189,32 @@ class Engine:
         if self.handed == get_ident():
             self.handed = 0
             self.recv_lock.release()
+
+    def receive(self, timeout: object = None) -> Any:
+        """``WsClient.receive()`` in one compiled call (the shell makes it
+        the connection's own ``receive`` unless a subclass overrides it):
+        :meth:`receive_ready`, else the shell's ``full_receive`` under the
+        lock handed over.  The message is taken from the parser's ``held``
+        as it is returned, with no Python code in between where a signal
+        handler could run and lose it; an exception on the way (a signal
+        handler's, between the two calls) gives the handed lock back."""
+        try:
+            try:
+                if self.ready_hook is None:
+                    msg = self.receive_ready(timeout)
+                else:
+                    msg = self.ready_hook(timeout)
+            except (ProtocolError, MessageTooBig):
+                msg = None  # raised again by the full receive, which ends the connection
+            if not msg:
+                # None: the lock is held for it; False: busy (or a timeout
+                # the full receive checks).
+                msg = self.full_receive()(timeout, msg is None)
+        except BaseException:
+            self.give_back()
+            raise
+        self.parser.held = None
+        return msg
 
     def receive_ready(self, timeout: object = None) -> Message | bool | None:
         """The receive fast path: the next message when it is one whole data

@@ -45,7 +45,6 @@ class Receiving(Generic[TextMessageT]):
         _parser: Any
         _pending: Any
         _proto: Any
-        _receive_ready: Callable[..., Any]
         _recv_lock: Any
         _recv_now: Callable[[], int]
         _rpoll: _Poller
@@ -84,29 +83,14 @@ class Receiving(Generic[TextMessageT]):
             ConcurrencyError: another thread is in a receive call on this
                 connection (nothing is read or changed).
         """
-        try:
-            # The hot path, one compiled call (Engine.receive_ready): a
-            # message already buffered or one read (bounded by ``timeout``),
-            # on plain TCP, or over TLS without a timeout.
-            try:
-                msg = self._receive_ready(timeout)
-            except (ProtocolError, MessageTooBig):
-                msg = None  # raised again below, which ends the connection
-            if not msg:
-                # None: the fast path holds the receive lock for us; False:
-                # busy (or a timeout the full receive checks).
-                msg = self._receive(timeout, msg is None)
-        except BaseException:
-            # A signal handler's exception between the fast path and the
-            # full receive's try: the lock handed over is released here.
-            self._engine.give_back()
-            raise
-        # Taken: a store and the return, where no signal handler runs.  Until
-        # here the parser holds the message (FrameParser.held), and a call
-        # that a handler interrupted after it was parsed (as a call above
-        # returned) leaves it to the next one.
-        self._parser.held = None
-        return msg  # type: ignore[no-any-return]
+        # One compiled call (Engine.receive; the connection's own receive
+        # is that, unless a subclass overrides this): the fast path, a
+        # message already buffered or one read (bounded by ``timeout``), on
+        # plain TCP or over TLS without a timeout; else the full receive
+        # (_receive).  Until it returns, the parser holds the message
+        # (FrameParser.held): a call a signal handler interrupted after the
+        # message was parsed leaves it to the next one.
+        return self._engine.receive(timeout)  # type: ignore[no-any-return]
 
     def _receive(self, timeout: float | None, held: bool) -> Received[TextMessageT]:
         """receive() when the fast path has nothing: wait for bytes, take

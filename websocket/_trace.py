@@ -80,7 +80,7 @@ def trace_frames(ws: Any) -> None:
     def traced_next_message() -> Any:
         return received(next_message())
 
-    receive_ready = ws._receive_ready
+    receive_ready = ws._engine.receive_ready
 
     def traced_receive_ready(timeout: Any = None) -> Any:
         return received(receive_ready(timeout))
@@ -103,5 +103,5 @@ def trace_frames(ws: Any) -> None:
     # send()'s compiled fast path writes without the (traced) encoder:
     # every frame of a traced connection takes the full path instead.
     ws._send_data = lambda opcode, payload, compress, timeout: 0
-    ws._receive_ready = traced_receive_ready
+    ws._engine.ready_hook = traced_receive_ready
     ws._encoder_class = TracedEncoder
