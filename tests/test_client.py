@@ -385,3 +385,39 @@ def test_instance_attributes_stay_within_cpythons_shared_keys():
         for options in ({}, {"ping_interval": 5, "send_timeout": 1, "compression": "deflate"}):
             with WsClient(url + "/echo", timeout=T, **options) as ws:
                 assert len(vars(ws)) <= 30, sorted(vars(ws))
+
+
+def test_receive_is_a_subclass_s_own_when_it_overrides_it(base):
+    # The connection's receive is the engine's one compiled call, unless a
+    # subclass overrides receive(): its method is then the one called.
+    class Counting(WsClient):
+        seen: list = []
+
+        def receive(self, timeout=None):
+            msg = super().receive(timeout)
+            self.seen.append(msg["type"])
+            return msg
+
+    with Counting(f"{base}/echo", timeout=T) as ws:
+        ws.send("a")
+        ws.send(b"b")
+        assert [ws.receive(timeout=T)["data"] for _ in range(2)] == ["a", b"b"]
+    assert Counting.seen == ["text", "binary"]
+
+
+def test_a_dropped_connection_is_closed_at_once(base):
+    # Nothing the connection holds refers back to it (the engine holds its
+    # full receive weakly): dropped without close(), its socket is closed
+    # then, not at some later garbage collection.
+    import gc
+
+    ws = WsClient(f"{base}/echo", timeout=T)
+    ws.send("x")
+    assert ws.receive(timeout=T)["data"] == "x"
+    sock = ws._sock
+    gc.disable()
+    try:
+        del ws
+        assert sock.fileno() == -1
+    finally:
+        gc.enable()
