@@ -259,11 +259,9 @@ class Engine:
                 signal handler's exception), with the lock released;
                 nothing is lost, the bytes read so far stay buffered.
         """
-        seconds = -1.0  # no limit
-        if timeout is not None:
-            if type(timeout) is float or type(timeout) is int:
-                seconds = timeout
-            if not 0.0 <= seconds <= _TIMEOUT_MAX:  # (NaN too)
+        seconds = seconds_of(timeout, _TIMEOUT_MAX)  # -1.0: no limit
+        if seconds != -1.0:
+            if seconds < 0.0:  # not one this path takes
                 return False
             self.deadline = -1.0
         lock = self.recv_lock

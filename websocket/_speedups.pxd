@@ -7,6 +7,8 @@
 cimport cython
 from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint32_t
 from libc.string cimport memcpy
@@ -81,6 +83,32 @@ cdef inline FrameEncoder new_encoder(bint masked):
 
 cdef inline Utf8Validator new_utf8_validator():
     return Utf8Validator()
+
+
+# -- a timeout, as the fast paths take it ---------------------------------------
+
+cdef inline double seconds_of(object timeout, double longest) noexcept:
+    """``timeout`` as a fast path takes it: -1.0 for None (no limit), the
+    seconds of a float or an int from 0 to ``longest``; -2.0 for anything
+    else (negative, NaN, longer, a bool or another type), which is the
+    full path's to refuse or honour.  An int costs no float object."""
+    cdef double v
+    cdef int overflow = 0
+    cdef long long whole
+    if timeout is None:
+        return -1.0
+    if PyFloat_CheckExact(timeout):
+        v = PyFloat_AS_DOUBLE(timeout)
+    elif PyLong_CheckExact(timeout):
+        whole = PyLong_AsLongLongAndOverflow(timeout, &overflow)
+        if overflow != 0:
+            return -2.0
+        v = <double>whole
+    else:
+        return -2.0
+    if 0.0 <= v <= longest:
+        return v
+    return -2.0
 
 
 # -- primitives on a buffer's memory, for the compiled rooms ------------------

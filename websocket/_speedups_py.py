@@ -44,6 +44,7 @@ __all__ = [
     "tail_in",
     "tail_out",
     "new_lock",
+    "seconds_of",
     "new_encoder",
     "new_utf8_validator",
 ]
@@ -472,3 +473,16 @@ def new_encoder(masked: bool) -> FrameEncoder:
 
 def new_utf8_validator() -> Utf8Validator:
     return Utf8Validator()
+
+
+def seconds_of(timeout: object, longest: float) -> float:
+    """``timeout`` as a fast path takes it: -1.0 for None (no limit), the
+    seconds of a float or an int from 0 to ``longest``; -2.0 for anything
+    else (negative, NaN, longer, a bool or another type), which is the
+    full path's to refuse or honour."""
+    if timeout is None:
+        return -1.0
+    if type(timeout) is float or type(timeout) is int:
+        if 0.0 <= timeout <= longest:
+            return float(timeout)
+    return -2.0
