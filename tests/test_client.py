@@ -421,3 +421,12 @@ def test_a_dropped_connection_is_closed_at_once(base):
         assert sock.fileno() == -1
     finally:
         gc.enable()
+
+
+def test_a_connection_dropped_as_its_receive_is_called_raises_connection_closed(base):
+    # WsClient(...).receive(): the connection is dropped once its receive
+    # (the engine's) is looked up, and closed; the call then says so, and
+    # reads nothing from the closed descriptor.
+    with pytest.raises(ConnectionClosed) as info:
+        WsClient(f"{base}/echo", timeout=T).receive(timeout=T)
+    assert info.value.code == 1006

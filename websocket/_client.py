@@ -434,7 +434,8 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         self._send_lock = engine.send_lock
         self._recv_lock = engine.recv_lock
         self._send_data = engine.send_data
-        engine.full_receive = weakref.WeakMethod(self._receive)
+        engine.full_receive = type(self)._receive
+        engine.shell = weakref.ref(self)
         self._done = False  # the end was reported; later receives raise
         self._sock_closed = False
         self._tls: TLSLayer | None = None
@@ -631,6 +632,12 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
     def __del__(self) -> None:
         sock = getattr(self, "_sock", None)
         if sock is not None and not getattr(self, "_sock_closed", True):
+            engine = getattr(self, "_engine", None)
+            if engine is not None:
+                # Dropped as its own receive was called (the engine's, which
+                # holds no reference to it): that call must not read the
+                # descriptor's number once it is closed and reused.
+                engine.read_fd = engine.send_fd = -1
             sock.close()
 
 

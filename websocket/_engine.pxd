@@ -25,7 +25,7 @@ cdef class Engine:
     cdef public unsigned long handed
     cdef public object send_failure
     cdef public double deadline
-    cdef public object full_receive, ready_hook
+    cdef public object full_receive, shell, ready_hook
 
     @cython.locals(fd=int, compressed=bint)
     cpdef bint send_ready(self, int opcode, object payload) except -1

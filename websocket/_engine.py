@@ -26,7 +26,7 @@ import time
 from _thread import get_ident
 from typing import Any
 
-from ._exceptions import MessageTooBig, ProtocolError
+from ._exceptions import ConnectionClosed, MessageTooBig, ProtocolError
 from ._frames import State
 from ._parser import Message
 
@@ -85,13 +85,14 @@ class Engine:
         #: perhaps taken since by another thread's send_ready, so a flag
         #: ("inside send_ready") would be that thread's, not ours.
         self.send_failure: BaseException | None = None
-        #: The shell's full receive (a weakref.WeakMethod of
-        #: WsClient._receive: the connection holds the engine, not the
-        #: other way round, so that a dropped connection is closed at once),
-        #: which receive() calls with the lock handed over; and, when set,
-        #: what receive() asks instead of receive_ready (a tracer's wrapper
-        #: of it, _trace).
+        #: The shell's full receive (the function WsClient._receive), which
+        #: receive() calls on ``shell`` with the lock handed over.  ``shell``
+        #: is a weak reference to the connection: it holds the engine, not
+        #: the other way round, so that a dropped connection is closed at
+        #: once.  And, when set, what receive() asks instead of
+        #: receive_ready (a tracer's wrapper of it, _trace).
         self.full_receive: Any = None
+        self.shell: Any = None
         self.ready_hook: Any = None
 
     def send_ready(self, opcode: int, payload: Any) -> bool:
@@ -209,7 +210,10 @@ class Engine:
             if not msg:
                 # None: the lock is held for it; False: busy (or a timeout
                 # the full receive checks).
-                msg = self.full_receive()(timeout, msg is None)
+                shell = self.shell()
+                if shell is None:  # dropped while its receive was called
+                    raise ConnectionClosed(1006, "the connection was dropped")
+                msg = self.full_receive(shell, timeout, msg is None)
         except BaseException:
             self.give_back()
             raise
