@@ -593,36 +593,6 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
             pass
         self._abort()
 
-    def _shutdown_write(self) -> None:
-        try:
-            self._sock.shutdown(socket.SHUT_WR)
-        except (OSError, ValueError):
-            pass
-
-    def _abort(self, have_send_lock: bool = False) -> None:
-        """Close the TCP connection now (idempotent)."""
-        if self._sock_closed:
-            return
-        self._sock_closed = True
-        self._proto.receive_eof()
-        if self._tls is not None:
-            self._tls.stop_reading()  # (before the descriptor can close)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("connection to %s ended: %s", _shown(self.url), self._proto.closed_exception())
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)  # wakes blocked threads
-        except (OSError, ValueError):
-            pass
-        # Senders write to the raw descriptor: close it only once no send
-        # is under way, so that a number reused by the OS is never written.
-        wait = 10.0 if self.close_timeout is None else self.close_timeout
-        locked = have_send_lock or _acquire(self._send_lock, _deadline(wait))
-        try:
-            self._sock.close()
-        finally:
-            if locked and not have_send_lock:
-                self._send_lock.release()
-
     def __enter__(self) -> WsClient[TextMessageT]:
         return self
 

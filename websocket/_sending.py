@@ -6,12 +6,14 @@ the writes, their deadlines and the flush of the protocol's replies
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ._connect import _shown
 from ._exceptions import (
     ConnectionClosed,
     WebSocketTimeout,
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 
     from ._engine import Engine
     from ._tls import TLSLayer
+
+logger = logging.getLogger("websocket")
 
 _TEXT, _BINARY = int(Opcode.TEXT), int(Opcode.BINARY)
 _PING, _PONG = int(Opcode.PING), int(Opcode.PONG)
@@ -106,7 +110,8 @@ class _FragmentGuard:
 
 class Writing:
     """The writes under every send: the lock, the deadline, a full socket,
-    TLS, and the protocol's queued replies (pongs, a close) flushed after."""
+    TLS, and the protocol's queued replies (pongs, a close) flushed after;
+    and the end of the TCP connection (:meth:`_abort`)."""
 
     # Set by WsClient.__init__ and _start (declared for the type checker).
     if TYPE_CHECKING:
@@ -124,8 +129,8 @@ class Writing:
         _sock_closed: bool
         _tls: TLSLayer | None
         _wpoll: _Poller
-
-        def _abort(self, have_send_lock: bool = False) -> None: ...
+        url: str
+        close_timeout: float | None
 
     def _stalled(self, what: str, seconds: float | None) -> WebSocketTimeout:
         if self._sock_closed:
@@ -358,6 +363,36 @@ class Writing:
             # timeout (or close_timeout) is gone: end TCP.
             self._proto.transport_failed(exc)
             self._abort(have_send_lock=True)
+
+    def _shutdown_write(self) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except (OSError, ValueError):
+            pass
+
+    def _abort(self, have_send_lock: bool = False) -> None:
+        """Close the TCP connection now (idempotent)."""
+        if self._sock_closed:
+            return
+        self._sock_closed = True
+        self._proto.receive_eof()
+        if self._tls is not None:
+            self._tls.stop_reading()  # (before the descriptor can close)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("connection to %s ended: %s", _shown(self.url), self._proto.closed_exception())
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes blocked threads
+        except (OSError, ValueError):
+            pass
+        # Senders write to the raw descriptor: close it only once no send
+        # is under way, so that a number reused by the OS is never written.
+        wait = 10.0 if self.close_timeout is None else self.close_timeout
+        locked = have_send_lock or _acquire(self._send_lock, _deadline(wait))
+        try:
+            self._sock.close()
+        finally:
+            if locked and not have_send_lock:
+                self._send_lock.release()
 
 
 class Sending(Writing):
