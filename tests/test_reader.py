@@ -12,18 +12,9 @@ import pytest
 
 from websocket import IncompleteFrame, MessageTooBig, ProtocolError
 
-from .vectors import FRAMES
+from .vectors import FRAMES, buffer_kinds
 
 VECTOR_IDS = [v[0] for v in FRAMES]
-
-
-def buffer_kinds(data: bytes):
-    """The same bytes as bytes, bytearray, memoryview and a strided view."""
-    doubled = bytearray(len(data) * 2)
-    doubled[::2] = data
-    strided = memoryview(doubled)[::2]
-    assert not strided.c_contiguous or len(data) <= 1
-    return [data, bytearray(data), memoryview(data), strided]
 
 
 @pytest.mark.parametrize("vector", FRAMES, ids=VECTOR_IDS)

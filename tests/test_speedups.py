@@ -15,18 +15,11 @@ import pytest
 from websocket import _speedups_py
 from websocket._codec import ROOMS
 
+from .vectors import buffer_kinds
+
 
 def reference_mask(data: bytes, key: bytes, phase: int = 0) -> bytes:
     return bytes(b ^ key[(i + phase) % 4] for i, b in enumerate(data))
-
-
-def buffer_kinds(data: bytes):
-    """The same bytes as bytes, bytearray, memoryview and a strided view."""
-    doubled = bytearray(len(data) * 2)
-    doubled[::2] = data
-    strided = memoryview(doubled)[::2]
-    assert not strided.c_contiguous or len(data) <= 1
-    return [data, bytearray(data), memoryview(data), strided]
 
 
 # -- masking ------------------------------------------------------------------

@@ -67,3 +67,12 @@ HANDSHAKE_RESPONSE = (
     "Sec-WebSocket-Protocol: chat\r\n"
     "\r\n"
 )
+
+
+def buffer_kinds(data: bytes):
+    """The same bytes as bytes, bytearray, memoryview and a strided view."""
+    doubled = bytearray(len(data) * 2)
+    doubled[::2] = data
+    strided = memoryview(doubled)[::2]
+    assert not strided.c_contiguous or len(data) <= 1
+    return [data, bytearray(data), memoryview(data), strided]
