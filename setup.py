@@ -5,7 +5,7 @@ the rooms that run on every message, each the same ``.py`` file that runs as
 plain Python, compiled in Cython's pure-Python mode through its ``.pxd``:
 the compression (``_compression.py``), the receive buffer
 (``_buffer.py``), the frame reader (``_reader.py``), the parser (``_parser.py``), the
-protocol (``_protocol.py``), the TLS layer (``_tls.py``) and the blocking
+frame writer (``_writer.py``), the protocol (``_protocol.py``), the TLS layer (``_tls.py``) and the blocking
 engine (``_engine.py``).
 WEBSOCKET_NO_EXTENSIONS=1 (anything but "" or "0") builds pure Python, as
 does any interpreter other than CPython.  Otherwise a failed compile fails
@@ -26,7 +26,7 @@ def _want_extension() -> bool:
 
 
 #: The rooms compiled from their .py through their .pxd (as _codec.ROOMS).
-ROOMS = ["_compression", "_buffer", "_reader", "_parser", "_protocol", "_tls", "_engine"]
+ROOMS = ["_compression", "_buffer", "_reader", "_parser", "_writer", "_protocol", "_tls", "_engine"]
 #: Any of these changing rebuilds every room: a .pxd is read by the rooms
 #: that cimport it.
 PXDS = ["_csrc", "_speedups", *ROOMS]

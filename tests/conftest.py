@@ -53,6 +53,7 @@ def load_twin(name: str) -> types.SimpleNamespace:
         buffer=rooms["_buffer"],
         reader=rooms["_reader"],
         parser=rooms["_parser"],
+        writer=rooms["_writer"],
         protocol=rooms["_protocol"],
         tls=rooms["_tls"],
         engine=rooms["_engine"],

@@ -304,8 +304,8 @@ def test_a_signal_during_compression_fails_the_connection(path):
     the server unable to decompress the next one: the connection fails
     (nothing of it is written) and every later call raises ConnectionClosed.
 
-    ``full``: send(compress=True), compressed by the shell, where the
-    handler runs as soon as zlib returns.  ``fast``: send() through
+    ``full``: send(timeout=...), compressed by the protocol's writer in the
+    full send, where the handler runs as soon as zlib returns.  ``fast``: send() through
     send_ready, where the compiled build runs the handler only once the
     call has returned, with the message written whole: the exception
     then comes out of send(), the connection stays open and the stream
@@ -325,7 +325,7 @@ def test_a_signal_during_compression_fails_the_connection(path):
             signal.setitimer(signal.ITIMER_REAL, 0.05)
             with pytest.raises(Interrupted):
                 if path == "full":
-                    ws.send(big, compress=True)
+                    ws.send(big, compress=True, timeout=60)
                 else:
                     ws.send(big)
         finally:

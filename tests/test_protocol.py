@@ -26,10 +26,14 @@ def opened(codec, **options):
 
 
 def sent(codec, p):
-    """Every frame the protocol queued, encoded as the shell writes them."""
+    """Every frame of the bytes the protocol gives the engine to write."""
+    data = bytes(p.data_to_send())
     frames = []
-    while (item := p.pop_pending()) is not None:
-        frames.append(codec.decode_frame(bytes(p.encoder.encode(item[0], item[1]))))
+    while data:
+        frame = codec.decode_frame(data)
+        frames.append(frame)
+        data = data[frame["size"] :]
+    assert p.data_to_send() == b""  # taken once
     return frames
 
 

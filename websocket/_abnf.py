@@ -18,6 +18,7 @@ from ._codec import protocol as _protocol
 from ._codec import speedups as _speedups
 from ._exceptions import IncompleteFrame, WebSocketPayloadException, WebSocketProtocolException
 from ._frames import parse_close_frame
+from ._limits import CONTROL_MAX
 
 __all__ = [
     "ABNF",
@@ -133,8 +134,8 @@ class ABNF:
         if self.opcode >= ABNF.OPCODE_CLOSE:
             if not self.fin:
                 raise WebSocketProtocolException("fragmented control frame")
-            if len(payload) > 125:
-                raise WebSocketProtocolException(f"control frame of {len(payload)} bytes exceeds 125")
+            if len(payload) > CONTROL_MAX:
+                raise WebSocketProtocolException(f"control frame of {len(payload)} bytes exceeds {CONTROL_MAX}")
         if self.opcode == ABNF.OPCODE_CLOSE and payload:
             parse_close_frame(payload)
         if self.opcode == ABNF.OPCODE_TEXT and self.fin and not skip_utf8_validation:

@@ -350,7 +350,7 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
             )
         self._sock.settimeout(None)  # blocking from now on (see the module doc)
         # Set once the handshake agreed on deflate (with a usable window).
-        self._deflater: Any = proto.deflater
+        self._deflater: Any = proto.writer.deflater
         # send() takes its fast path (send_ready, compressing too) when no
         # send timeout is in force.
         self._engine.plain = self._send_timeout is None
@@ -418,13 +418,10 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         # Results stay in the parser until a receive call returns them (see
         # receive()): what a signal handler interrupts is not lost.
         proto.parser.hold = True
-        self._encoder_class = type(proto.encoder)  # send_many() makes its own
         # Bound once: the per-message paths call them directly.
         # The parser's own next_message: the protocol hooks into the parser
         # for control frames and failures, so this skips one layer.
         self._next_message = proto.parser.next_message
-        self._encode = proto.encoder.encode
-        self._send_to = proto.encoder.send_to
         self._check_open = proto.check_open
         self._is_closed = proto.is_closed
         self._pending = proto.pending  # replies queued by the protocol

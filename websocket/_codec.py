@@ -25,7 +25,7 @@ _FORCE_PURE = os.environ.get("WEBSOCKET_NO_EXTENSIONS", "") not in ("", "0")
 
 #: The rooms compiled from their own .py through a .pxd (setup.py's list),
 #: each after the rooms it imports.
-ROOMS = ("_compression", "_buffer", "_reader", "_parser", "_protocol", "_tls", "_engine")
+ROOMS = ("_compression", "_buffer", "_reader", "_parser", "_writer", "_protocol", "_tls", "_engine")
 
 _PURE: dict[str, dict[str, ModuleType]] = {}
 

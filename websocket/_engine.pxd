@@ -28,7 +28,8 @@ cdef class Engine:
     cdef public object full_receive, shell, ready_hook
 
     @cython.locals(fd=int, compressed=bint)
-    cpdef bint send_ready(self, int opcode, object payload) except -1
+    cpdef bint send_ready(self, int opcode, object payload, bint compress=*) except -1
+    @cython.locals(use=bint)
     cpdef int send_data(self, int opcode, object payload, object compress, object timeout) except -2
     cpdef bint take(self) except -1
     cpdef give_back(self)

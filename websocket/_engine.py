@@ -95,11 +95,13 @@ class Engine:
         self.shell: Any = None
         self.ready_hook: Any = None
 
-    def send_ready(self, opcode: int, payload: Any) -> bool:
-        """The send fast path: one data frame (compressed when deflate was
-        agreed) framed and masked, then written, under ``send_lock`` (tried
-        once, never waited for): to ``send_fd`` by the encoder's
-        ``send_to``, else whole by ``writer``.
+    def send_ready(self, opcode: int, payload: Any, compress: bool = True) -> bool:
+        """The send fast path: one data frame (compressed when ``compress``
+        and deflate was agreed) framed and masked, then written, under
+        ``send_lock`` (tried once, never waited for): to ``send_fd`` by the
+        encoder's ``send_to``, else whole by ``writer``.  The frame is the
+        one ``FrameWriter.message`` makes (``_writer.py``), written without
+        a copy of it: this path declines while frames are traced.
 
         Returns:
             True once the frame is written; False when nothing was done
@@ -119,13 +121,13 @@ class Engine:
         if (fd < 0 and self.writer is None) or not self.send_lock.acquire(False):
             return False
         proto = self.proto
-        if proto.state is not _OPEN:
+        if proto.state is not _OPEN or proto.writer.on_frame is not None:
             self.send_lock.release()
             return False
         try:
-            deflater = proto.deflater
+            deflater = proto.writer.deflater
             compressed = False
-            if deflater is not None:
+            if deflater is not None and compress:
                 compressed = True
                 # RFC 7692 §7.2.1, under the lock: frames leave in the
                 # compressor's order.
@@ -149,16 +151,23 @@ class Engine:
             1: sent.
             2: sent, and pong or close replies or TLS output wait: the
                 shell writes them now.
-            0: not sent, for the shell's full send: ``compress`` or
-                ``timeout`` given, a ``send_timeout`` in force, or what
-                makes :meth:`send_ready` decline.
+            0: not sent, for the shell's full send: ``timeout`` given, a
+                ``send_timeout`` in force, ``compress`` neither None nor a
+                bool (the shell says what is wrong), or what makes
+                :meth:`send_ready` decline.
             -1: the write failed with ``send_lock`` held and the exception
                 in ``send_failure``, for the shell to decide.
         """
-        if compress is not None or timeout is not None or not self.plain:
+        if timeout is not None or not self.plain:
             return 0
+        use = True  # None: compressed when deflate was agreed (RFC 7692 §6)
+        if compress is not None:
+            if compress is False:
+                use = False
+            elif compress is not True:
+                return 0
         try:
-            if not self.send_ready(opcode, payload):
+            if not self.send_ready(opcode, payload, use):
                 return 0
         except BaseException as exc:
             if exc is not self.send_failure:

@@ -1,10 +1,11 @@
-"""The receiving side's sizes, each defined once (RFC 6455 §10.4: an
-endpoint bounds what it accepts): how reads into the receive buffer grow and
+"""The protocol's sizes, each defined once: the control frame limit (RFC
+6455 §5.5), and on the receiving side (RFC 6455 §10.4: an endpoint bounds
+what it accepts) how reads into the receive buffer grow and
 shrink, when a frame is big enough for its own memory, and what a message
 may cost.
 
 Plain Python, never compiled: the compiled rooms (``_buffer``, ``_reader``,
-``_parser``) import each into a C integer of their own, which a compiled
+``_parser``, ``_writer``) import each into a C integer of their own, which a compiled
 room's own constants cannot give (they are not module attributes there).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 __all__ = [
     "BIG_FRAME",
+    "CONTROL_MAX",
     "DEFAULT_MAX_SIZE",
     "EXACT_AHEAD",
     "EXACT_MAX",
@@ -22,6 +24,9 @@ __all__ = [
     "READ_MIN",
 ]
 
+#: RFC 6455 §5.5: "All control frames MUST have a payload length of 125
+#: bytes or less", sent or received.
+CONTROL_MAX = 125
 #: ``max_size`` when none is given: the longest message accepted.
 DEFAULT_MAX_SIZE = 64 * 1024 * 1024
 #: Frames at least this long that are not yet fully buffered are received

@@ -11,6 +11,7 @@ from websocket._parser cimport FrameParser
 # new_encoder().)
 from websocket._speedups cimport FrameEncoder as _Encoder
 from websocket._speedups cimport frame_header, mask, new_encoder, new_lock
+from websocket._writer cimport FrameWriter
 
 cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED
 cdef int _CLOSE, _PING, _PONG
@@ -19,6 +20,7 @@ cdef int _CLOSE, _PING, _PONG
 cdef class ClientProtocol:
     cdef public FrameParser parser
     cdef public _Encoder encoder  # Engine.send_ready calls send_to and encode in C
+    cdef readonly FrameWriter writer
     cdef public bint auto_pong
     cdef str _key
     cdef bytes _request
@@ -33,7 +35,7 @@ cdef class ClientProtocol:
     cdef readonly bint unresponsive
     cdef object _mutex
     cdef object _deflate_settings
-    cdef public object agreement, deflater
+    cdef public object agreement
     cdef readonly list pings
     cdef object _latency
     cdef public object ping_interval, ping_timeout
@@ -50,3 +52,4 @@ cdef class ClientProtocol:
     cpdef data_received(self, double now)
     cpdef check_open(self)
     cpdef object next_message(self)
+    cpdef object data_to_send(self)

@@ -40,12 +40,14 @@ from ._handshake import (
     generate_key,
     parse_response_head,
 )
+from ._limits import CONTROL_MAX
 from ._parser import DEFAULT_MAX_SIZE, FrameParser, Message
 from ._reader import _reserved
 
 # The primitives' twins; the compiled build cimports the C ones under the
 # same names instead (_protocol.pxd), which take precedence there.
 from ._speedups_py import *  # noqa: F403
+from ._writer import FrameWriter
 
 #: Pings awaiting their pong that a connection remembers (the oldest are
 #: forgotten past it).
@@ -110,8 +112,8 @@ def encode_frame(
     data = as_buffer(payload.encode("utf-8") if isinstance(payload, str) else payload, "payload")
     n = len(data)
     if op >= 8:
-        if n > 125:
-            raise ValueError(f"control frame payload of {n} bytes exceeds 125")
+        if n > CONTROL_MAX:
+            raise ValueError(f"control frame payload of {n} bytes exceeds {CONTROL_MAX}")
         if not fin:
             raise ValueError(f"control frame 0x{op:x} must not be fragmented")
     b0 = op | (0x80 if fin else 0) | (0x40 if rsv1 else 0) | (0x20 if rsv2 else 0)
@@ -145,6 +147,22 @@ def _check_options(ping_interval: object, ping_timeout: object, deflate: object,
         raise TypeError(f"decode_text must be a bool, not {type(decode_text).__name__}")
 
 
+def _codecs(settings: DeflateSettings, agreement: Agreement) -> tuple[Inflater, Deflater | None]:
+    """The inflater and the deflater an RFC 7692 agreement settles; no
+    deflater (messages sent uncompressed) when the client window is one
+    zlib cannot use (8 bits: zlib takes 9-15)."""
+    inflater = Inflater(agreement.server_max_window_bits, agreement.server_no_context_takeover)
+    if agreement.client_max_window_bits < 9:
+        return inflater, None
+    deflater = Deflater(
+        settings.compression_level,
+        agreement.client_max_window_bits,
+        settings.memory_level,
+        agreement.client_no_context_takeover,
+    )
+    return inflater, deflater
+
+
 def _body_wanted(headers: dict[str, str]) -> int:
     """How much of a refusal's body to wait for (its Content-Length, up to
     BODY_HEAD)."""
@@ -161,7 +179,7 @@ class ClientProtocol:
     :meth:`receive_handshake` until it returns True, then receives into
     :attr:`parser`'s buffer and calls :meth:`next_message` (or
     ``parser.next_message``, which calls back here for control frames and
-    failures); it writes what :meth:`pop_pending` returns and ends TCP
+    failures); it writes what :meth:`data_to_send` returns and ends TCP
     when :attr:`state` is CLOSED.
 
     Threads: the closing transitions (a close sent or received, a failure,
@@ -205,7 +223,10 @@ class ClientProtocol:
         self.parser = FrameParser(max_size, decode_text=decode_text)
         self.parser.on_control = self._control
         self.parser.on_error = self._parse_failed
-        self.encoder = new_encoder(True)
+        #: Makes every frame this side writes (_writer.py); its encoder
+        #: is also the engine's fast path's (``encoder``).
+        self.writer = FrameWriter(new_encoder(True))
+        self.encoder = self.writer.encoder
         self.auto_pong = bool(auto_pong)
         self._key = generate_key()
         default_port = 443 if secure else 80
@@ -223,9 +244,6 @@ class ClientProtocol:
         self._deflate_settings = deflate
         #: The permessage-deflate parameters the handshake settled, or None.
         self.agreement: Agreement | None = None
-        #: Compresses outgoing messages: set when deflate was agreed with a
-        #: client window zlib can use (9-15 bits); None sends uncompressed.
-        self.deflater: Deflater | None = None
         self._offered = list(subprotocols) if subprotocols else []
         self._head = bytearray()
         self._response: tuple[int, dict[str, str], int, str] | None = None
@@ -245,7 +263,7 @@ class ClientProtocol:
         #: shell then waits for nothing more from it.
         self.unresponsive = False
         #: ``(opcode, payload)`` replies waiting to be written (see
-        #: pop_pending); the shell may test its truth, never change it.
+        #: data_to_send); the shell may test its truth, never change it.
         self.pending: deque[tuple[int, bytes]] = deque()
         # The protocol's own mutex, not the shell's: see Threads above.
         self._mutex = new_lock()
@@ -347,27 +365,15 @@ class ClientProtocol:
             exc.body = rest[:BODY_HEAD]
             self._handshake_failed(exc)
         if agreement is not None:
-            self._start_deflate(agreement)
+            self.agreement = agreement
+            assert self._deflate_settings is not None
+            inflater, self.writer.deflater = _codecs(self._deflate_settings, agreement)
+            self.parser.set_inflater(inflater)
         self._head = bytearray()
         self.state = _OPEN
         if rest:  # frames the server sent right after its response
             self.parser.feed(rest)
         return True
-
-    def _start_deflate(self, agreement: Agreement) -> None:
-        settings = self._deflate_settings
-        assert settings is not None
-        self.agreement = agreement
-        self.parser.set_inflater(
-            Inflater(agreement.server_max_window_bits, agreement.server_no_context_takeover)
-        )
-        if agreement.client_max_window_bits >= 9:
-            self.deflater = Deflater(
-                settings.compression_level,
-                agreement.client_max_window_bits,
-                settings.memory_level,
-                agreement.client_no_context_takeover,
-            )
 
     def _handshake_failed(self, exc: HandshakeError) -> Any:
         self.state = _CLOSED
@@ -393,13 +399,13 @@ class ClientProtocol:
             ``{"type": "text"|"binary"|"ping"|"pong", "data": ...}`` or
             ``{"type": "close", "code", "reason", "data"}``.  Pings are
             answered (when ``auto_pong``) and a close frame is answered with
-            the same code: the replies wait in :meth:`pop_pending`.
+            the same code: the replies wait in :meth:`data_to_send`.
 
         Raises:
             ProtocolError, MessageTooBig: the peer broke a rule or sent too
                 much; the connection is failed with the matching code
                 (1002, 1007, 1009), whose close frame waits in
-                :meth:`pop_pending`.
+                :meth:`data_to_send`.
         """
         return self.parser.next_message()
 
@@ -521,7 +527,7 @@ class ClientProtocol:
         """The keepalive decision at ``now`` (only while a receive waits).
 
         After ``ping_interval`` seconds with nothing received, a ping is
-        queued (see :meth:`pop_pending`); when its pong has not come
+        queued (see :meth:`data_to_send`); when its pong has not come
         ``ping_timeout`` seconds after it was queued, the connection fails
         with 1011 (the state is then CLOSED and the close frame queued).
 
@@ -644,13 +650,21 @@ class ClientProtocol:
             self.state = _CLOSED
             self.pending.clear()
 
-    def pop_pending(self) -> tuple[int, bytes] | None:
-        """The oldest ``(opcode, payload)`` waiting to be written, or None.
+    def data_to_send(self) -> Any:
+        """The replies queued (pongs, keepalive pings, a close), framed and
+        masked, oldest first; b"" when none.
 
-        Only the holder of the shell's send lock pops and writes: replies
-        leave in the order they were queued, and a close frame is last.
+        Only the holder of the send lock calls it and writes the result
+        before releasing the lock: replies leave in the order they were
+        queued, and a close frame is last.
         """
-        try:
-            return self.pending.popleft()
-        except IndexError:
-            return None
+        pending = self.pending
+        if not pending:
+            return b""
+        out = bytearray()
+        while True:
+            try:  # (a receiving thread may queue or replace a pong meanwhile)
+                opcode, payload = pending.popleft()
+            except IndexError:
+                return out
+            out += self.writer.control(opcode, payload)

@@ -12,7 +12,7 @@ from websocket._speedups cimport (bytes_at, mask, new_bytes, new_utf8_validator,
 cdef object _NEED
 cdef int _IDLE
 cdef int _TEXT, _BINARY, _PING, _PONG
-cdef Py_ssize_t BIG_FRAME, FRAGMENT_COST, INFLATE_KEEP, JOIN_MAX
+cdef Py_ssize_t BIG_FRAME, CONTROL_MAX, FRAGMENT_COST, INFLATE_KEEP, JOIN_MAX
 cdef long long EXACT_MAX, EXACT_AHEAD
 cdef bint _EXACT_BYTES
 cdef dict _TEXT_MSG, _BINARY_MSG, _PING_MSG, _PONG_MSG

@@ -36,7 +36,7 @@ from ._exceptions import (
     WebSocketPayloadException,
 )
 from ._frames import Frame, as_buffer
-from ._limits import BIG_FRAME, EXACT_AHEAD, EXACT_MAX, FRAGMENT_COST
+from ._limits import BIG_FRAME, CONTROL_MAX, EXACT_AHEAD, EXACT_MAX, FRAGMENT_COST
 
 # The primitives' twins; the compiled build cimports the C ones under the
 # same names instead (_reader.pxd), which take precedence there.
@@ -148,8 +148,8 @@ def _parse_header(p: Any, start: int, avail: int, h: _Header) -> int:
         if not h.fin:
             h.error = f"fragmented control frame (opcode 0x{h.opcode:x})"
             return -1
-        if length > 125:
-            h.error = f"control frame (opcode 0x{h.opcode:x}) with a payload over 125 bytes"
+        if length > CONTROL_MAX:
+            h.error = f"control frame (opcode 0x{h.opcode:x}) with a payload over {CONTROL_MAX} bytes"
             return -1
     if length == 126:
         size = h.size = 4

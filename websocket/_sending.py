@@ -28,6 +28,7 @@ from ._waiting import (
     _Poller,
     _Stalled,
 )
+from ._writer import control_payload
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -42,6 +43,11 @@ _PING, _PONG = int(Opcode.PING), int(Opcode.PONG)
 # send_many() writes once this much is collected: large enough that the
 # system call costs little per message, small enough to stay in cache.
 _BATCH_BYTES = 256 * 1024
+
+
+def _as_is(frames: Any) -> Any:
+    """Frames made before the send lock was taken (send_many's batch)."""
+    return frames
 
 
 def _check_compress(compress: object) -> None:
@@ -117,14 +123,12 @@ class Writing:
     if TYPE_CHECKING:
         _check_open: Callable[[], None]
         _deflater: Any
-        _encode: Callable[..., Any]
         _engine: Engine
         _fd: int
         _pending: Any
         _proto: Any
         _send_lock: Any
         _send_timeout: float | None
-        _send_to: Callable[..., Any]
         _sock: socket.socket
         _sock_closed: bool
         _tls: TLSLayer | None
@@ -155,73 +159,36 @@ class Writing:
         if deadline is not None and not self._wpoll.wait(deadline):
             raise _Stalled()
 
-    def _send_slow(self, opcode: int, payload: Any, compressed: bool, seconds: float | None, what: str) -> None:
-        """One message with a send timeout, compression, or both.
+    def _send_made(self, deadline: float | None, committed: bool, make: Any, *args: Any) -> None:
+        """The full send of frames the protocol's writer makes: under the
+        send lock (waited for until ``deadline``), with the connection
+        open and, with a deadline, the socket taking bytes, ``make(*args)``
+        (a ``FrameWriter`` method) makes the frames and :meth:`_write`
+        writes them whole; replies queued meanwhile follow.
 
-        Compressed (RFC 7692 §7.2.1): under the send lock, so that frames
-        leave in the compressor's order."""
-        deadline = _deadline(seconds)
+        ``committed``: the frames are compressed.  Made under the lock, so
+        that they leave in the compressor's order (RFC 7692 §7.2.1), and
+        in its history as soon as it takes them: from then on a failure
+        (a signal's exception too) fails the connection, as for a frame
+        partly written, since the server could not inflate the next one.
+        A str with no UTF-8 fails before the compressor takes any of it:
+        the caller's error, and the connection goes on.
+
+        Raises:
+            _Stalled: the deadline passed before a byte was written (the
+                caller names itself in the WebSocketTimeout).
+        """
+        self._lock_for_send(deadline)
         try:
-            self._lock_for_send(deadline)
+            self._check_open()
+            self._writable(deadline)
             try:
-                self._check_open()
-                self._writable(deadline)
-                if compressed:
-                    data = self._compress(payload)
-                    fd = self._fd
-                    if fd >= 0 and deadline is None:
-                        try:
-                            self._send_to(fd, opcode, data, True, True)
-                        except BaseException as exc:
-                            self._write_failed(exc, True)
-                    else:
-                        self._write(self._encode(opcode, data, True, True), deadline, True)
-                else:
-                    self._write(self._encode(opcode, payload), deadline)
-            finally:
-                self._send_lock.release()
-        except _Stalled:
-            raise self._stalled(what, seconds) from None
-        if self._pending or self._engine.tls_out:
-            self._flush(blocking=False)
-
-    def _send_compressed_batch(self, batch: list[tuple[int, Any]], deadline: float | None) -> None:
-        self._lock_for_send(deadline)
-        try:
-            self._check_open()
-            self._writable(deadline)
-            out = bytearray()
-            for opcode, payload in batch:
-                out += self._encode(opcode, self._compress(payload), True, True)
-            self._write(out, deadline, committed=True)
-        finally:
-            self._send_lock.release()
-        if self._pending or self._engine.tls_out:
-            self._flush(blocking=False)
-
-    def _compress(self, payload: Any) -> Any:
-        """The compressed payload; the caller holds the send lock.
-
-        Every message compressed is in the compressor's history, so one
-        that does not then go out whole (any exception from here on, a
-        signal's too) leaves the server unable to decompress the next: the
-        connection fails, as for a frame partly written."""
-        deflater = self._deflater
-        assert deflater is not None
-        try:
-            return deflater.compress(payload)
-        except BaseException as exc:
-            # A str with no UTF-8 fails before the compressor takes any of
-            # it: the caller's error (_write_failed re-raises it).
-            self._write_failed(exc, not isinstance(exc, UnicodeEncodeError))
-            raise  # unreachable: _write_failed raises
-
-    def _send_batch(self, frames: Any, deadline: float | None = None) -> None:
-        self._lock_for_send(deadline)
-        try:
-            self._check_open()
-            self._writable(deadline)
-            self._write(frames, deadline)
+                data = make(*args)
+            except BaseException as exc:
+                if committed:
+                    self._write_failed(exc, not isinstance(exc, UnicodeEncodeError))
+                raise
+            self._write(data, deadline, committed)
         finally:
             self._send_lock.release()
         if self._pending or self._engine.tls_out:
@@ -348,8 +315,9 @@ class Writing:
         if deadline is None:
             deadline = _deadline(self._send_timeout)
         try:
-            while (item := self._proto.pop_pending()) is not None:
-                self._write(self._encode(item[0], item[1]), deadline)
+            data = self._proto.data_to_send()
+            if data:
+                self._write(data, deadline)
             if self._tls_pending():
                 assert self._tls is not None
                 try:
@@ -400,7 +368,6 @@ class Sending(Writing):
 
     # Set by WsClient.__init__ and _start (declared for the type checker).
     if TYPE_CHECKING:
-        _encoder_class: type[Any]
         _send_data: Callable[..., int]
 
     def send(
@@ -505,31 +472,25 @@ class Sending(Writing):
     def _write_fragments(
         self, it: Iterator[Any], opcode: int, piece: Any, compressed: bool, deadline: float | None
     ) -> None:
-        """The frames of a fragmented message; the caller holds the send lock.
+        """The frames of a fragmented message, made by the protocol's writer
+        (``FrameWriter.begin``/``fragment``); the caller holds the send lock.
 
         Each piece is written before the next is taken (an iterable may
         refill one buffer), so the final frame is an empty one."""
         self._check_open()
         self._writable(deadline)
-        deflater = self._deflater
-        kind = opcode
+        writer = self._proto.writer
+        writer.begin(opcode, compressed)
         index = 0
         sent = False  # a frame of the message is out: it must be finished
         final = False
         try:
             while True:
-                data = b"" if final else piece
-                if compressed:
-                    # One deflate stream for the whole message, RSV1 on its
-                    # first frame (RFC 7692 §6.1, §7.2.1).
-                    assert deflater is not None
-                    data = deflater.compress(data, final)
-                frame = self._encode(opcode, data, final, compressed and not sent)
+                frame = writer.fragment(b"" if final else piece, final)
                 self._write(frame, deadline, committed=sent or compressed)
                 sent = True
                 if final:
                     return
-                opcode = 0  # continuation frames from here on
                 try:
                     item = next(it)
                 except StopIteration:
@@ -537,12 +498,13 @@ class Sending(Writing):
                     continue
                 index += 1
                 got, piece = _classify(item, f"send() (piece {index})")
-                if got != kind:
+                if got != opcode:
                     raise TypeError(
                         f"send() piece {index} is {type(item).__name__} but the message is "
-                        f"{'text' if kind == _TEXT else 'binary'}: pieces are all str or all bytes-like"
+                        f"{'text' if opcode == _TEXT else 'binary'}: pieces are all str or all bytes-like"
                     )
         except BaseException as exc:
+            writer.end_fragments()
             if sent and self._proto.is_open():
                 # Half a message is on the wire: only a close can follow.
                 self._proto.fail(1011, f"fragmented send() stopped: {type(exc).__name__}")
@@ -554,10 +516,10 @@ class Sending(Writing):
             _check_compress(compress)
         compressed = self._deflater is not None and compress is not False
         seconds = self._send_limit(timeout)
-        if seconds is None and not compressed:
-            self._send_frame(opcode, payload)
-        else:
-            self._send_slow(opcode, payload, compressed, seconds, what)
+        try:
+            self._send_made(_deadline(seconds), compressed, self._proto.writer.message, opcode, payload, compressed)
+        except _Stalled:
+            raise self._stalled(what, seconds) from None
 
     def _send_limit(self, timeout: object) -> float | None:
         """The send timeout in force: the call's, else the connection's."""
@@ -602,11 +564,11 @@ class Sending(Writing):
             WebSocketTimeout: ``timeout`` (or ``send_timeout``) passed before
                 the server took the frame (see :meth:`send`).
         """
-        payload = self._control_payload("ping", data)
+        payload = control_payload("ping", data)
         waiter = threading.Event()
         self._proto.ping_sent(payload, waiter, time.monotonic())
         try:
-            self._send_choosing(_PING, payload, False, timeout, "ping()")
+            self._send_control(_PING, payload, timeout, "ping()")
         except BaseException:
             self._proto.ping_cancelled(waiter)
             raise
@@ -614,25 +576,20 @@ class Sending(Writing):
 
     def pong(self, data: str | bytes = b"", timeout: float | None = None) -> None:
         """Send a pong, e.g. echoing a ping's data when auto_pong is off."""
-        self._send_choosing(_PONG, self._control_payload("pong", data), False, timeout, "pong()")
+        self._send_control(_PONG, control_payload("pong", data), timeout, "pong()")
+
+    def _send_control(self, opcode: int, payload: bytes, timeout: object, what: str) -> None:
+        seconds = self._send_limit(timeout)
+        try:
+            self._send_made(_deadline(seconds), False, self._proto.writer.control, opcode, payload)
+        except _Stalled:
+            raise self._stalled(what, seconds) from None
 
     @property
     def latency(self) -> float | None:
         """Seconds between the last answered ping (keepalive's or
         :meth:`ping`'s) and its pong; None before any."""
         return self._proto.latency  # type: ignore[no-any-return]
-
-    @staticmethod
-    def _control_payload(what: str, data: object) -> bytes:
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        try:
-            payload = bytes(memoryview(data))  # type: ignore[arg-type]
-        except TypeError:
-            raise TypeError(f"{what} data must be bytes-like or str, not {type(data).__name__}") from None
-        if len(payload) > 125:
-            raise ValueError(f"{what} payload of {len(payload)} bytes exceeds 125")
-        return payload
 
     def send_many(self, messages: Iterable[Any], compress: bool | None = None, timeout: float | None = None) -> None:
         """Send each item of ``messages`` as its own message, as send() would
@@ -671,7 +628,9 @@ class Sending(Writing):
             raise self._stalled("send_many()", seconds) from None
 
     def _send_many_plain(self, messages: Iterable[Any], deadline: float | None) -> None:
-        encode = self._encoder_class(True).encode
+        # Framed as the items are taken, outside the send lock: with a
+        # writer of its own (its own mask keys), never compressing.
+        frame = self._proto.writer.batch().message
         out = bytearray()
         try:
             for index, message in enumerate(messages):
@@ -683,46 +642,20 @@ class Sending(Writing):
                 if len(message) >= _BATCH_BYTES:
                     # A big message gains nothing from the batch buffer.
                     if out:
-                        self._send_batch(out, deadline)
+                        self._send_made(deadline, False, _as_is, out)
                         out = bytearray()
-                    if deadline is None:
-                        self._send_frame(opcode, message)
-                    else:
-                        self._send_batch(encode(opcode, message), deadline)
+                    self._send_made(deadline, False, self._proto.writer.message, opcode, message, False)
                     continue
-                out += encode(opcode, message)
+                out += frame(opcode, message, False)
                 if len(out) >= _BATCH_BYTES:
-                    self._send_batch(out, deadline)
+                    self._send_made(deadline, False, _as_is, out)
                     out = bytearray()
         except (TypeError, UnicodeEncodeError):
             if out and self._proto.is_open():  # the messages before the bad item
-                self._send_batch(out, deadline)
+                self._send_made(deadline, False, _as_is, out)
             raise
         if out:
-            self._send_batch(out, deadline)
-
-    def _send_frame(self, opcode: int, payload: Any) -> None:
-        # A bound cpdef call is cheaper than reading a compiled attribute
-        # (27 against 44 ns): the state check is check_open().
-        check_open = self._check_open
-        lock = self._send_lock
-        lock.acquire()
-        try:
-            check_open()
-            fd = self._fd
-            if fd < 0:
-                self._write(self._encode(opcode, payload))
-            else:
-                # Plain TCP: one compiled call that masks and writes.
-                try:
-                    self._send_to(fd, opcode, payload)
-                except BaseException as exc:
-                    self._write_failed(exc, self._proto.encoder.partial)
-        finally:
-            lock.release()
-        # Replies another thread queued while we held the lock.
-        if self._pending or self._engine.tls_out:
-            self._flush(blocking=False)
+            self._send_made(deadline, False, _as_is, out)
 
     def _send_many_compressed(self, messages: Iterable[Any], deadline: float | None) -> None:
         batch: list[tuple[int, Any]] = []
@@ -743,11 +676,19 @@ class Sending(Writing):
                 batch.append((opcode, message))
                 size += len(message)
                 if size >= _BATCH_BYTES:
-                    self._send_compressed_batch(batch, deadline)
+                    self._send_made(deadline, True, self._compressed_batch, batch)
                     batch, size = [], 0
         except (TypeError, UnicodeEncodeError):
             if batch and self._proto.is_open():  # the messages before the bad item
-                self._send_compressed_batch(batch, deadline)
+                self._send_made(deadline, True, self._compressed_batch, batch)
             raise
         if batch:
-            self._send_compressed_batch(batch, deadline)
+            self._send_made(deadline, True, self._compressed_batch, batch)
+
+    def _compressed_batch(self, batch: list[tuple[int, Any]]) -> bytearray:
+        """The frames of ``batch``, compressed in order (under the send lock)."""
+        frame = self._proto.writer.message
+        out = bytearray()
+        for opcode, payload in batch:
+            out += frame(opcode, payload, True)
+        return out

@@ -5,13 +5,14 @@ Switched on per connection, when it opens, by the logger's level::
     logging.basicConfig()
     logging.getLogger("websocket.frames").setLevel(logging.DEBUG)
 
-``WsClient`` binds its per-message callables once per connection (the
-encoder's ``encode`` and ``send_to``, the parser's ``next_message``,
-receive()'s fast path);
-:func:`trace_frames` replaces those bindings on one connection with
-wrappers that log, so a connection opened without the trace runs exactly
-the code it runs without this module: the cost when off is one
-``isEnabledFor`` per connection (the README's "Logging" has the
+Every frame this client writes is made by the protocol's
+:class:`~websocket._writer.FrameWriter`, which calls its ``on_frame`` hook
+when one is set; messages received come from the parser's
+``next_message`` and the engine's fast path (``Engine.ready_hook``).
+:func:`trace_frames` sets those hooks on one connection, so a connection
+opened without the trace runs exactly the code it runs without this
+module: the cost when off is one ``isEnabledFor`` per connection and a
+test of ``on_frame`` per send (the README's "Logging" has the
 measurement).
 
 Logged: every frame this client writes (data frames, pings, pongs and
@@ -24,7 +25,6 @@ message objects and are not traced.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 __all__ = ["frames_logger", "trace_frames", "describe"]
@@ -55,17 +55,8 @@ def trace_frames(ws: Any) -> None:
     log = frames_logger.debug
     url = ws.url
 
-    encode = ws._encode
-
-    def traced_encode(opcode: int, payload: Any, fin: bool = True, compressed: bool = False) -> Any:
-        log("%s > %s", url, describe(opcode, payload, fin, compressed))
-        return encode(opcode, payload, fin, compressed)
-
-    send_to = ws._send_to
-
-    def traced_send_to(fd: int, opcode: int, payload: Any, *args: Any) -> Any:
-        log("%s > %s", url, describe(opcode, payload, *args))
-        return send_to(fd, opcode, payload, *args)
+    def frame_made(opcode: int, payload: Any, fin: bool, rsv1: bool) -> None:
+        log("%s > %s", url, describe(opcode, payload, fin, rsv1))
 
     def received(msg: Any) -> Any:
         if msg:  # (not None, nor receive_ready's False)
@@ -85,23 +76,9 @@ def trace_frames(ws: Any) -> None:
     def traced_receive_ready(timeout: Any = None) -> Any:
         return received(receive_ready(timeout))
 
-    encoder_class = ws._encoder_class
-
-    class TracedEncoder:
-        """send_many()'s own encoder, traced."""
-
-        def __init__(self, *args: Any) -> None:
-            self._encode: Callable[..., Any] = encoder_class(*args).encode
-
-        def encode(self, opcode: int, payload: Any, *args: Any) -> Any:
-            log("%s > %s", url, describe(opcode, payload, *args))
-            return self._encode(opcode, payload, *args)
-
-    ws._encode = traced_encode
-    ws._send_to = traced_send_to
+    # Every frame this side writes is made by the protocol's writer, which
+    # calls on_frame; while it is set, send()'s compiled fast path (which
+    # writes without making the frame) declines.
+    ws._proto.writer.on_frame = frame_made
     ws._next_message = traced_next_message
-    # send()'s compiled fast path writes without the (traced) encoder:
-    # every frame of a traced connection takes the full path instead.
-    ws._send_data = lambda opcode, payload, compress, timeout: 0
     ws._engine.ready_hook = traced_receive_ready
-    ws._encoder_class = TracedEncoder
