@@ -46,8 +46,10 @@ class Engine:
     """One connection's locks and fast paths.
 
     Attributes the shell sets once the connection is open:
-        plain: no send timeout in force (the ``send_timeout`` option):
-            :meth:`send_data` may write without a deadline.
+        plain: :meth:`send_data` may take the fast path: no send timeout
+            in force (the ``send_timeout`` option), so it may write without
+            a deadline, and frames are not traced (the writer's
+            ``on_frame`` hook, which only the full send calls).
         tls_out: TLS output waits to be written (a receiver produced it).
         send_fd: the descriptor :meth:`send_ready` writes to (plain TCP),
             or -1.
@@ -101,7 +103,8 @@ class Engine:
         ``send_lock`` (tried once, never waited for): to ``send_fd`` by the
         encoder's ``send_to``, else whole by ``writer``.  The frame is the
         one ``FrameWriter.message`` makes (``_writer.py``), written without
-        a copy of it: this path declines while frames are traced.
+        a copy of it: :meth:`send_data` does not come here while frames
+        are traced (``plain`` is then False).
 
         Returns:
             True once the frame is written; False when nothing was done
@@ -121,7 +124,7 @@ class Engine:
         if (fd < 0 and self.writer is None) or not self.send_lock.acquire(False):
             return False
         proto = self.proto
-        if proto.state is not _OPEN or proto.writer.on_frame is not None:
+        if proto.state is not _OPEN:
             self.send_lock.release()
             return False
         try:

@@ -8,7 +8,8 @@ cimport cython
 from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
-from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
+from cpython.exc cimport PyErr_Clear
+from cpython.long cimport PyLong_AsDouble, PyLong_CheckExact
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint32_t
 from libc.string cimport memcpy
@@ -91,19 +92,18 @@ cdef inline double seconds_of(object timeout, double longest) noexcept:
     """``timeout`` as a fast path takes it: -1.0 for None (no limit), the
     seconds of a float or an int from 0 to ``longest``; -2.0 for anything
     else (negative, NaN, longer, a bool or another type), which is the
-    full path's to refuse or honour.  An int costs no float object."""
+    full path's to refuse or honour.  An int costs no float object (and
+    PyLong_AsDouble reads a one-digit int directly)."""
     cdef double v
-    cdef int overflow = 0
-    cdef long long whole
     if timeout is None:
         return -1.0
     if PyFloat_CheckExact(timeout):
         v = PyFloat_AS_DOUBLE(timeout)
     elif PyLong_CheckExact(timeout):
-        whole = PyLong_AsLongLongAndOverflow(timeout, &overflow)
-        if overflow != 0:
+        v = PyLong_AsDouble(timeout)
+        if v == -1.0:  # -1 or beyond a double (OverflowError): the full path's
+            PyErr_Clear()
             return -2.0
-        v = <double>whole
     else:
         return -2.0
     if 0.0 <= v <= longest:

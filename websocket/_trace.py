@@ -11,9 +11,8 @@ when one is set; messages received come from the parser's
 ``next_message`` and the engine's fast path (``Engine.ready_hook``).
 :func:`trace_frames` sets those hooks on one connection, so a connection
 opened without the trace runs exactly the code it runs without this
-module: the cost when off is one ``isEnabledFor`` per connection and a
-test of ``on_frame`` per send (the README's "Logging" has the
-measurement).
+module: the cost when off is one ``isEnabledFor`` per connection (the
+README's "Logging" has the measurement).
 
 Logged: every frame this client writes (data frames, pings, pongs and
 close frames, including the replies the protocol queues) and every message
@@ -77,8 +76,9 @@ def trace_frames(ws: Any) -> None:
         return received(receive_ready(timeout))
 
     # Every frame this side writes is made by the protocol's writer, which
-    # calls on_frame; while it is set, send()'s compiled fast path (which
-    # writes without making the frame) declines.
+    # calls on_frame; send()'s compiled fast path, which writes without
+    # making the frame, is then not taken (Engine.plain).
     ws._proto.writer.on_frame = frame_made
+    ws._engine.plain = False
     ws._next_message = traced_next_message
     ws._engine.ready_hook = traced_receive_ready

@@ -40,8 +40,8 @@ class FrameWriter:
             (``Deflater``), else None.
         on_frame: None, or a callable given ``(opcode, payload, fin,
             rsv1)`` for every frame made here before it is encoded (the
-            frame trace, ``_trace.py``).  While it is set the engine's fast
-            path declines, so that every frame is made here.
+            frame trace, ``_trace.py``, which also turns the engine's fast
+            path off, so that every frame is made here).
     """
 
     def __init__(self, encoder: Any = None) -> None:
