@@ -430,3 +430,41 @@ def test_a_connection_dropped_as_its_receive_is_called_raises_connection_closed(
     with pytest.raises(ConnectionClosed) as info:
         WsClient(f"{base}/echo", timeout=T).receive(timeout=T)
     assert info.value.code == 1006
+
+
+def test_how_a_connection_ended_is_public(base):
+    """close_received, ended, sock, fileno, request_head: what the compat
+    layer, reconnect() and WebSocketApp read, without private state."""
+    with WsClient(f"{base}/close?code=4001&reason=bye", timeout=T) as ws:
+        assert ws.request_head.startswith("GET /close?code=4001&reason=bye HTTP/1.1\r\n")
+        assert "sec-websocket-key" in ws.request_head.lower()
+        assert isinstance(ws.sock, socket.socket) and ws.fileno() == ws.sock.fileno() >= 0
+        assert ws.ended is None and ws.close_received is None
+        msg = ws.receive(timeout=T)
+        assert (msg["type"], msg["code"], msg["reason"]) == ("close", 4001, "bye")
+        assert ws.close_received == (4001, "bye")
+        ended = ws.ended
+        assert isinstance(ended, ConnectionClosed) and (ended.code, ended.reason) == (4001, "bye")
+    assert ws.sock is None and ws.fileno() == -1
+
+
+def test_abort_ends_tcp_at_once_and_wakes_a_receiver(base):
+    with WsClient(f"{base}/echo", timeout=T) as ws:
+        errors = []
+
+        def receive():
+            try:
+                ws.receive()
+            except ConnectionClosed as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=receive)
+        thread.start()
+        time.sleep(0.2)  # (in its read, or about to be: either way it wakes)
+        ws.abort()
+        thread.join(T)
+        assert not thread.is_alive()
+        assert [e.code for e in errors] == [1006]
+        assert ws.ready_state() == "closed" and ws.sock is None
+        assert ws.ended is not None and ws.ended.code == 1006 and ws.close_received is None
+        ws.abort()  # again: nothing to do

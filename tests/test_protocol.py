@@ -359,7 +359,7 @@ def test_unanswered_pings_are_bounded(codec):
     assert not waiters[-1].done
 
 
-@pytest.mark.parametrize("room", ["_frames", "_deflate", "_compression", "_parser", "_protocol"])
+@pytest.mark.parametrize("room", ["_frames", "_deflate", "_compression", "_limits", "_buffer", "_reader", "_parser", "_writer", "_protocol"])
 def test_the_protocol_rooms_import_no_io(room):
     # The sans-I/O core is given bytes and ``now`` and returns messages and
     # bytes: no socket, lock module, clock or environment in its rooms (the

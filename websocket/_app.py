@@ -269,7 +269,7 @@ class WebSocketApp:
                 except WebSocketTimeout:
                     return True
                 except ConnectionClosed as exc:
-                    return end(None if ws._proto.close_received is not None else exc)
+                    return end(None if ws.close_received is not None else exc)
                 except WebSocketError as exc:
                     return end(exc)
                 if not self._deliver(msg, pong_due):
@@ -282,7 +282,7 @@ class WebSocketApp:
             error = self._ping(sock, payload, ping_timeout, pong_due)
             return True if error is None else end(error)
 
-        dispatcher.read(ws._sock, readable)
+        dispatcher.read(ws.sock, readable)
         if ping_interval:
             dispatcher.timeout(ping_interval, ping)
         return False
@@ -303,7 +303,7 @@ class WebSocketApp:
         on_error, close, on_close; True to reconnect after ``reconnect``
         seconds (a drop, not a close, while still running)."""
         self.sock = None
-        closed = sock.ws._proto.close_received if sock.ws is not None else None
+        closed = sock.ws.close_received if sock.ws is not None else None
         if error is not None:
             self.has_errored = True
             self._callback(self.on_error, error)
@@ -380,7 +380,7 @@ class WebSocketApp:
             except WebSocketTimeout:
                 continue
             except ConnectionClosed as exc:
-                return None if ws._proto.close_received is not None else exc
+                return None if ws.close_received is not None else exc
             except WebSocketError as exc:
                 return exc
             if not self._deliver(msg, pong_due):

@@ -31,7 +31,6 @@ call ``send``, ``ping``, ``pong`` and ``close``.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import os
@@ -58,10 +57,11 @@ from ._connect import (
 )
 from ._deflate import DeflateSettings
 from ._exceptions import (
+    ConnectionClosed,
     HandshakeError,
     WebSocketTimeout,
 )
-from ._frames import Opcode, encode_close_frame
+from ._frames import Opcode, State, encode_close_frame
 from ._handshake import (
     Headers,
     _header_items,
@@ -449,38 +449,35 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
     # -- state ----------------------------------------------------------------
 
     @property
-    def redirects(self) -> list[tuple[int, str]]:
-        """The redirects the opening handshake followed, in order:
-        ``(status, URL)``; :attr:`url` is the last URL."""
-        return list(self._opening.redirects)
+    def close_received(self) -> tuple[int, str] | None:
+        """The server's close frame: ``(code, reason)``, or None (none came,
+        or not yet)."""
+        return self._proto.close_received  # type: ignore[no-any-return]
 
     @property
-    def subprotocol(self) -> str | None:
-        """The subprotocol the server chose, or None."""
-        return self._proto.subprotocol  # type: ignore[no-any-return]
+    def ended(self) -> ConnectionClosed | None:
+        """How the connection ended, once it is closed: the ConnectionClosed
+        that calls on it raise (the close received; else the close this
+        side failed it with; else 1006), with ``__cause__`` the error that
+        ended it, if one did (a socket error, a protocol violation, a
+        keepalive timeout).  None while it is not closed."""
+        if self._proto.state is not State.CLOSED:
+            return None
+        exc: ConnectionClosed = self._proto.closed_exception()
+        exc.__cause__ = self._proto.failure
+        return exc
 
     @property
-    def compression(self) -> str | None:
-        """"deflate" when the server accepted permessage-deflate, else None."""
-        return None if self._proto.agreement is None else "deflate"
+    def sock(self) -> socket.socket | None:
+        """The connection's socket (TCP or Unix; under TLS the raw one), for
+        ``select`` and socket options; None once TCP is closed.  Read and
+        write through this object only: bytes taken from the socket are
+        lost to the connection."""
+        return None if self._sock_closed else self._sock
 
-    @property
-    def compression_params(self) -> dict[str, Any] | None:
-        """The permessage-deflate parameters agreed (RFC 7692 §7.1), or None:
-        ``client_max_window_bits``, ``server_max_window_bits``,
-        ``client_no_context_takeover``, ``server_no_context_takeover``."""
-        agreement = self._proto.agreement
-        return None if agreement is None else dataclasses.asdict(agreement)
-
-    @property
-    def response_status(self) -> int | None:
-        """The HTTP status of the handshake response."""
-        return self._proto.response_status  # type: ignore[no-any-return]
-
-    @property
-    def response_headers(self) -> dict[str, str]:
-        """The handshake response's headers (lowercase names)."""
-        return self._proto.response_headers  # type: ignore[no-any-return]
+    def fileno(self) -> int:
+        """The socket's descriptor (-1 once closed), for ``select``."""
+        return -1 if self._sock_closed else self._sock.fileno()
 
     def ready_state(self) -> str:
         """"connecting", "open", "closing" or "closed" (the protocol's State)."""
@@ -488,15 +485,6 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
 
     def __repr__(self) -> str:
         return f"<WsClient {self.url!r} {self.ready_state()}>"
-
-    # -- sending --------------------------------------------------------------
-
-
-    # The funnel: every frame goes out through these, under the send lock.
-
-
-    # -- receiving ------------------------------------------------------------
-
 
     # -- closing --------------------------------------------------------------
 
@@ -560,6 +548,13 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
             # Another thread is blocked receiving and the server did not
             # answer in time: closing the socket wakes that thread.
             self._abort()
+
+    def abort(self) -> None:
+        """End the TCP connection now, without a close frame (the state is
+        CLOSED, 1006): threads blocked in a receive or a send wake with
+        ConnectionClosed.  For a peer that must not be waited for; use
+        :meth:`close` otherwise."""
+        self._abort()
 
     def _finish(self, deadline: float | None) -> None:
         """Send what is queued (a close frame), then close TCP.

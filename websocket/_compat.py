@@ -242,7 +242,7 @@ class WebSocket:
             url, timeout=self._timeout, send_timeout=self._timeout, **client
         )
         if _trace:
-            request = self.ws._proto.connect_request().decode("latin-1")
+            request = self.ws.request_head
             logger.debug("--- request header ---\n%s-----------------------", request)
             status = self.ws.response_status
             lines = "".join(f"{k}: {v}\n" for k, v in self.ws.response_headers.items())
@@ -273,13 +273,13 @@ class WebSocket:
     @property
     def sock(self) -> Any:
         """The connection's socket, or None when not connected."""
-        return None if self.ws is None or self.ws._sock_closed else self.ws._sock
+        return None if self.ws is None else self.ws.sock
 
     def fileno(self) -> int:
-        return int(self._client()._sock.fileno())
+        return self._client().fileno()
 
     def is_ssl(self) -> bool:
-        return self.ws is not None and self.ws._tls is not None
+        return self.ws is not None and self.ws.url.startswith("wss:")
 
     def getstatus(self) -> int | None:
         return None if self.ws is None else self.ws.response_status
@@ -435,12 +435,12 @@ class WebSocket:
     def abort(self) -> None:
         """End the TCP connection now: wakes threads blocked in recv()."""
         if self.ws is not None:
-            self.ws._abort()
+            self.ws.abort()
 
     def shutdown(self) -> None:
         """Close the socket at once (no close frame)."""
         if self.ws is not None:
-            self.ws._abort()
+            self.ws.abort()
 
 
 def create_connection(url: str, timeout: float | None = None, class_: type[WebSocket] = WebSocket, **options: Any) -> WebSocket:

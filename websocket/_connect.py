@@ -11,6 +11,7 @@ themselves are sans I/O (``_proxy.py``), as is the upgrade's decision
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -177,6 +178,50 @@ class Connecting:
     _sock: socket.socket
     _tls: TLSLayer | None
     _proto: Any
+
+    # -- what the opening settled ------------------------------------------------
+
+    @property
+    def redirects(self) -> list[tuple[int, str]]:
+        """The redirects the opening handshake followed, in order:
+        ``(status, URL)``; :attr:`url` is the last URL."""
+        return list(self._opening.redirects)
+
+    @property
+    def subprotocol(self) -> str | None:
+        """The subprotocol the server chose, or None."""
+        return self._proto.subprotocol  # type: ignore[no-any-return]
+
+    @property
+    def compression(self) -> str | None:
+        """"deflate" when the server accepted permessage-deflate, else None."""
+        return None if self._proto.agreement is None else "deflate"
+
+    @property
+    def compression_params(self) -> dict[str, Any] | None:
+        """The permessage-deflate parameters agreed (RFC 7692 §7.1), or None:
+        ``client_max_window_bits``, ``server_max_window_bits``,
+        ``client_no_context_takeover``, ``server_no_context_takeover``."""
+        agreement = self._proto.agreement
+        return None if agreement is None else dataclasses.asdict(agreement)
+
+    @property
+    def response_status(self) -> int | None:
+        """The HTTP status of the handshake response."""
+        return self._proto.response_status  # type: ignore[no-any-return]
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The handshake response's headers (lowercase names)."""
+        return self._proto.response_headers  # type: ignore[no-any-return]
+
+    @property
+    def request_head(self) -> str:
+        """The upgrade request this connection sent (its request line and
+        headers), as text."""
+        return self._proto.connect_request().decode("latin-1")  # type: ignore[no-any-return]
+
+    # -- opening ----------------------------------------------------------------
 
     def _follow(self, url: str, parts: URLParts, exc: HandshakeError) -> tuple[str, URLParts]:
         """The next URL when ``exc`` is a redirect to follow; else raise."""

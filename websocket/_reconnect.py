@@ -148,12 +148,13 @@ def reconnecting(
         finally:
             # Closed however the loop body ended (a break included).
             ws.close()
-        received = ws._proto.close_received
+        received = ws.close_received
         if received is not None and received[0] in FINAL_CLOSE_CODES:
             logger.error("not reconnecting to %s: the server closed with %d", url, received[0])
             raise ConnectionClosed(received[0], received[1])
-        failure = ws._proto.failure
-        reason = f"{type(failure).__name__}: {failure}" if failure else ws._proto.closed_exception()
+        ended = ws.ended
+        failure = None if ended is None else ended.__cause__
+        reason = f"{type(failure).__name__}: {failure}" if failure else ended
         delay = random.uniform(0, min_delay)
         logger.warning("connection to %s ended (%s); reconnecting in %.2f s", url, reason, delay)
         sleep(delay)
