@@ -6,6 +6,7 @@ leaves (control frames, fragments, waiting, the end) comes here."""
 
 from __future__ import annotations
 
+import functools
 import socket
 import ssl
 import time
@@ -108,27 +109,8 @@ class Receiving(Generic[TextMessageT]):
                     deadline = time.monotonic() + float(timeout)
             elif not held and not self._engine.take():
                 self._wait_receive(None, "receive()")
-            next_message = self._next_message
-            parser = self._parser
-            first = True
-            while True:
-                if self._done:
-                    raise self._proto.closed_exception()
-                try:
-                    msg = next_message()
-                except (ProtocolError, MessageTooBig):
-                    self._end(deadline)
-                    raise
-                if msg is not None:
-                    if parser.last_opcode >= 8:  # a control frame
-                        self._after_control(deadline)
-                    return msg  # type: ignore[no-any-return]  # (held until receive() returns it)
-                if self._is_closed():
-                    self._end(deadline)  # EOF, nothing buffered
-                    raise self._proto.closed_exception()
-                if not self._fill(deadline, first):
-                    raise WebSocketTimeout(f"receive() timed out after {timeout} s")
-                first = False
+            # (held by the parser until receive() returns it)
+            return self._await(self._next_message, False, deadline, timeout, "receive()")  # type: ignore[no-any-return]
         finally:
             self._engine.give_back()
 
@@ -200,7 +182,7 @@ class Receiving(Generic[TextMessageT]):
             size = -1 if self._done else parser.whole_into(buffer)
             if size < 0:
                 view = _parser_module._writable(buffer)  # one view for the whole call
-                size = self._await_piece(view, deadline, timeout, "receive_into()")
+                size = self._await(functools.partial(self._parser.next_piece_into, view), True, deadline, timeout, "receive_into()")
             kind = "text" if parser.last_opcode == _TEXT else "binary"
         finally:
             self._engine.give_back()
@@ -231,7 +213,7 @@ class Receiving(Generic[TextMessageT]):
         try:
             deadline = self._lock_receive(timeout, "receive_streaming()")
             self._parser.discard_message()  # a stream left unfinished
-            first = self._await_piece(None, deadline, timeout, "receive_streaming()")
+            first = self._await(self._parser.next_piece, True, deadline, timeout, "receive_streaming()")
             parser = self._parser
             kind = "text" if parser.last_opcode == _TEXT else "binary"
             return MessageStream(self, kind, first, parser.piece_fin, parser.stream_serial, timeout)
@@ -250,7 +232,7 @@ class Receiving(Generic[TextMessageT]):
                     "this message stream was cut short: another receive call took the "
                     "connection and discarded the rest of the message"
                 )
-            piece = self._await_piece(None, deadline, timeout, "receive_streaming()")
+            piece = self._await(self._parser.next_piece, True, deadline, timeout, "receive_streaming()")
             return piece, parser.piece_fin
         finally:
             self._engine.give_back()
@@ -268,16 +250,20 @@ class Receiving(Generic[TextMessageT]):
             finally:
                 self._recv_lock.release()
 
-    def _await_piece(self, into: Any, deadline: float | None, timeout: object, what: str) -> Any:
-        """receive()'s loop for the parser's piecewise reads: control frames
-        are answered and not returned; a close frame raises."""
+    def _await(self, take: Callable[[], Any], pieces: bool, deadline: float | None, timeout: object, what: str) -> Any:
+        """The full receive's loop, whatever the call: ``take()`` (the
+        parser's ``next_message``, ``next_piece`` or ``next_piece_into``)
+        until it gives a result, reading until ``deadline`` in between; a
+        bad frame or EOF ends the connection.  A control frame's replies
+        are written; receive() returns the frame (``pieces`` False), the
+        piecewise reads take it and go on, and a close frame raises."""
         parser = self._parser
         first = True
         while True:
             if self._done:
                 raise self._proto.closed_exception()
             try:
-                result = parser.next_piece() if into is None else parser.next_piece_into(into)
+                result = take()
             except (ProtocolError, MessageTooBig):
                 self._end(deadline)
                 raise
@@ -285,12 +271,14 @@ class Receiving(Generic[TextMessageT]):
                 if parser.last_opcode < 8:
                     return result
                 self._after_control(deadline)
+                if not pieces:
+                    return result
                 parser.held = None  # a control frame, handled here
                 if parser.last_opcode == _CLOSE:
                     raise self._proto.closed_exception()
                 continue
             if self._is_closed():
-                self._end(deadline)
+                self._end(deadline)  # EOF, nothing buffered
                 raise self._proto.closed_exception()
             if not self._fill(deadline, first):
                 raise WebSocketTimeout(f"{what} timed out after {timeout} s")
