@@ -1,15 +1,18 @@
-"""The blocking engine's per-message paths: the receive and send locks, and
-the one call per message that reads or writes the socket.
+"""The blocking engine's per-message paths: the receive and send locks, the
+one call per message that reads or writes the socket, and the one write of
+every other send.
 
-A compiled room like the protocol (``_engine.pxd``), and the only one that
-touches a descriptor: :class:`Engine` holds a connection's two
-:class:`~websocket._speedups.FastLock`\\ s and how its bytes move (a
-descriptor for plain TCP, the TLS layer's ``write_ready``/``read_ready``
-otherwise), and asks the protocol (``_protocol.py``) and its parser
-(``_parser.py``) for every decision.  ``WsClient`` (``_client.py``) calls
-:meth:`Engine.send_ready` and :meth:`Engine.receive_ready` first; when one
-of them declines, its full send or receive goes on with the lock and the
-same protocol.
+A compiled room like the protocol (``_engine.pxd``): :class:`Engine` holds
+a connection's two :class:`~websocket._speedups.FastLock`\\ s and how its
+bytes move (a descriptor for plain TCP, the TLS layer's
+``write_ready``/``read_ready`` otherwise), and asks the protocol
+(``_protocol.py``), its parser (``_parser.py``) and its frame writer
+(``_writer.py``) for every decision.  ``WsClient`` (``_client.py``) calls
+:meth:`Engine.send_data` and :meth:`Engine.receive` first; when one of them
+declines, its full send or receive goes on with the lock and the same
+protocol, and every byte the full sends write goes through
+:meth:`Engine.write`.  (The full receive's reads, which wait with a
+deadline and keepalive, are still the shell's: ``Receiving._fill``.)
 
 Why a compiled room: ``WsClient``'s Python loop cost more than the parse
 itself (a 64-byte ``receive()`` was 1,850 instructions of loop, locks and
@@ -33,6 +36,7 @@ from ._parser import Message
 # The primitives' twins; the compiled build cimports the C ones under the
 # same names instead (_engine.pxd), which take precedence there.
 from ._speedups_py import *  # noqa: F403
+from ._waiting import _DONTWAIT, _WOULD_BLOCK, _Stalled
 
 __all__ = ["Engine"]
 
@@ -73,6 +77,10 @@ class Engine:
         self.writer: Any = None
         self.read_fd = -1
         self.reader: Any = None
+        #: The socket the full sends write to (:meth:`write`), and the
+        #: ``_Poller`` that waits until it takes bytes.
+        self.sock: Any = None
+        self.wpoll: Any = None
         #: The thread whose receive call holds ``recv_lock`` (take(),
         #: receive_ready()), or 0.
         self.handed = 0
@@ -144,6 +152,34 @@ class Engine:
             raise
         self.send_lock.release()
         return True
+
+    def write(self, data: Any, deadline: float | None) -> None:
+        """Write ``data`` whole to ``sock``: the one write of the full sends
+        (frames the protocol's writer made, its replies, TLS records); the
+        caller holds ``send_lock``.  With a deadline the socket (blocking
+        since the handshake) must not block in ``send()``: MSG_DONTWAIT,
+        or where there is none (Windows) a poll first.
+
+        Raises:
+            _Stalled: the deadline passed, with ``written`` bytes out.
+            OSError, ValueError: the socket failed or was closed.
+        """
+        sock = self.sock
+        view = memoryview(data)
+        total = len(view)
+        done = 0
+        flags = 0 if deadline is None else _DONTWAIT
+        try:
+            while done < total:
+                if deadline is not None and not _DONTWAIT and not self.wpoll.wait(deadline):
+                    raise _Stalled(done)
+                try:
+                    done += sock.send(view[done:] if done else view, flags)
+                except _WOULD_BLOCK:
+                    if not self.wpoll.wait(deadline):
+                        raise _Stalled(done) from None
+        finally:
+            view.release()
 
     def send_data(self, opcode: int, payload: Any, compress: object, timeout: object) -> int:
         """The send funnel's first step for a whole data message (``send()``,

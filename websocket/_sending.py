@@ -20,8 +20,6 @@ from ._exceptions import (
 )
 from ._frames import Opcode
 from ._waiting import (
-    _DONTWAIT,
-    _WOULD_BLOCK,
     _acquire,
     _check_timeout,
     _deadline,
@@ -209,33 +207,13 @@ class Writing:
             # it was encrypted, and a signal handler that raises runs as
             # send() returns, before its count is seen.
             started = True
-            self._send_raw(data, deadline)
+            self._engine.write(data, deadline)
         except _Stalled as exc:
             if exc.written == 0 and tls is None and not committed:
                 raise  # not a byte of the frame went out: still usable
             self._write_failed(exc, True)
         except BaseException as exc:
             self._write_failed(exc, started)
-
-    def _send_raw(self, data: Any, deadline: float | None) -> None:
-        sock = self._sock
-        view = memoryview(data)
-        total = len(view)
-        done = 0
-        # With a deadline the socket (blocking since the handshake) must not
-        # block in send(): MSG_DONTWAIT, or on Windows a poll first.
-        flags = 0 if deadline is None else _DONTWAIT
-        try:
-            while done < total:
-                if deadline is not None and not _DONTWAIT and not self._wpoll.wait(deadline):
-                    raise _Stalled(done)
-                try:
-                    done += sock.send(view[done:] if done else view, flags)
-                except _WOULD_BLOCK:
-                    if not self._wpoll.wait(deadline):
-                        raise _Stalled(done) from None
-        finally:
-            view.release()
 
     def _send_failed(self, exc: BaseException) -> NoReturn:
         """send_ready()'s write raised ``exc``; it left the send lock held.
@@ -321,7 +299,7 @@ class Writing:
             if self._tls_pending():
                 assert self._tls is not None
                 try:
-                    self._send_raw(self._tls.output(), deadline)
+                    self._engine.write(self._tls.output(), deadline)
                 except BaseException as exc:
                     self._write_failed(exc, True)
         except ConnectionClosed:
