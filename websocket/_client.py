@@ -367,12 +367,14 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
             self._engine.writer = self._tls.write_ready
         self._rpoll = _Poller(self._sock, write=False)
         self._wpoll = _Poller(self._sock, write=True)
-        # The full sends' writes are the engine's (Engine.write).
+        # The full sends' writes and the full receive's reads are the
+        # engine's (Engine.write, Engine.fill).
         self._engine.sock = self._sock
         self._engine.wpoll = self._wpoll
-        # A read that does not wait (for _fill with a deadline), as one C
+        self._engine.rpoll = self._rpoll
+        # A read that does not wait (for a fill with a deadline), as one C
         # callable that FrameParser.read_with can call.
-        self._recv_now = functools.partial(self._sock.recv_into, nbytes=0, flags=_DONTWAIT)
+        self._engine.recv_now = functools.partial(self._sock.recv_into, nbytes=0, flags=_DONTWAIT)
         if proto.ping_interval is not None:
             # Keepalive runs inside receive(): its waits are cut at the next
             # keepalive decision (see _fill_keepalive).  No thread.

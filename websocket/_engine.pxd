@@ -26,12 +26,14 @@ cdef class Engine:
     cdef public object send_failure
     cdef public double deadline
     cdef public object full_receive, shell, ready_hook
-    cdef public object sock, wpoll
+    cdef public object sock, wpoll, rpoll, recv_now
 
     @cython.locals(fd=int, compressed=bint)
     cpdef bint send_ready(self, int opcode, object payload, bint compress=*) except -1
     @cython.locals(total=Py_ssize_t, done=Py_ssize_t, flags=int)
     cpdef write(self, object data, object deadline)
+    @cython.locals(flags=int, proto=ClientProtocol)
+    cpdef bint fill(self, object deadline) except -1
     @cython.locals(use=bint)
     cpdef int send_data(self, int opcode, object payload, object compress, object timeout) except -2
     cpdef bint take(self) except -1

@@ -77,10 +77,14 @@ class Engine:
         self.writer: Any = None
         self.read_fd = -1
         self.reader: Any = None
-        #: The socket the full sends write to (:meth:`write`), and the
-        #: ``_Poller`` that waits until it takes bytes.
+        #: The socket the full sends write to (:meth:`write`) and the full
+        #: receive reads from (:meth:`fill`), the ``_Poller``\\ s that wait
+        #: until it takes or has bytes, and its ``recv_into`` that does not
+        #: wait (MSG_DONTWAIT), as one callable.
         self.sock: Any = None
         self.wpoll: Any = None
+        self.rpoll: Any = None
+        self.recv_now: Any = None
         #: The thread whose receive call holds ``recv_lock`` (take(),
         #: receive_ready()), or 0.
         self.handed = 0
@@ -152,6 +156,44 @@ class Engine:
             raise
         self.send_lock.release()
         return True
+
+    def fill(self, deadline: float | None) -> bool:
+        """The full receive's read over plain TCP (or a Unix socket): bytes
+        into the parser's buffer, waiting until ``deadline`` (None: as long
+        as it takes); EOF or a socket error ends the connection
+        (``receive_eof``).  With a deadline the socket (blocking since the
+        handshake) must not block in ``recv()``: MSG_DONTWAIT, or where
+        there is none (Windows) a poll first.
+
+        Returns:
+            True: bytes came (or the connection ended); False: the deadline
+            passed with none.
+        """
+        rpoll = self.rpoll
+        flags = 0  # no deadline: a blocking recv
+        if deadline is not None:
+            if _DONTWAIT:
+                flags = _DONTWAIT
+            elif not rpoll.wait(deadline):
+                return False
+        reader = self.recv_now if flags else self.sock.recv_into
+        proto = self.proto
+        while True:
+            try:
+                # Read and booked as one step a signal handler cannot split
+                # (FrameParser.read_with).
+                n = self.parser.read_with(reader)
+            except _WOULD_BLOCK:
+                if not rpoll.wait(deadline):
+                    return False
+                continue
+            except (OSError, ValueError):  # reset, or closed by close()
+                n = 0
+            if not n:
+                proto.receive_eof()
+            elif proto.pings:  # when a pong among them came
+                proto.data_received(time.monotonic())
+            return True
 
     def write(self, data: Any, deadline: float | None) -> None:
         """Write ``data`` whole to ``sock``: the one write of the full sends

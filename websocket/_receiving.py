@@ -47,7 +47,6 @@ class Receiving(Generic[TextMessageT]):
         _pending: Any
         _proto: Any
         _recv_lock: Any
-        _recv_now: Callable[[], int]
         _rpoll: _Poller
         _sock: socket.socket
         _sock_closed: bool
@@ -322,34 +321,7 @@ class Receiving(Generic[TextMessageT]):
             return False
         if self._tls is not None:
             return self._fill_tls(deadline)
-        sock = self._sock
-        if deadline is None:
-            flags = 0  # a blocking recv
-        elif _DONTWAIT:
-            flags = _DONTWAIT
-        else:
-            # No MSG_DONTWAIT (Windows): poll first, then the recv returns
-            # at once instead of blocking past the deadline.
-            if not self._rpoll.wait(deadline):
-                return False
-            flags = 0
-        reader = self._recv_now if flags else sock.recv_into
-        while True:
-            try:
-                # Read and booked as one step a signal handler cannot split
-                # (FrameParser.read_with).
-                n = self._parser.read_with(reader)
-            except _WOULD_BLOCK:
-                if not self._rpoll.wait(deadline):
-                    return False
-                continue
-            except (OSError, ValueError):  # reset, or closed by close()
-                n = 0
-            if not n:
-                self._proto.receive_eof()
-            elif self._proto.pings:  # when a pong among them came
-                self._proto.data_received(time.monotonic())
-            return True
+        return self._engine.fill(deadline)
 
     def _fill_keepalive(self, deadline: float | None, first: bool = False) -> bool:
         """_fill with keepalive (set as ``self._fill`` when ping_interval is
