@@ -78,7 +78,6 @@ from ._trace import frames_logger, trace_frames
 from ._url import URLParts, parse_url
 from ._waiting import (
     _DONTWAIT,
-    _WOULD_BLOCK,
     _acquire,
     _check_timeout,
     _deadline,
@@ -576,18 +575,7 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         if not self._flush(blocking=True, deadline=deadline, then=self._shutdown_write):
             self._abort()
             return
-        try:
-            scratch = bytearray(65536)
-            # poll() said readable: with no MSG_DONTWAIT (Windows) the recv
-            # returns at once all the same.
-            while self._rpoll.wait(deadline):
-                try:
-                    if not self._sock.recv_into(scratch, 0, _DONTWAIT):
-                        break
-                except _WOULD_BLOCK:
-                    continue
-        except (OSError, ValueError):
-            pass
+        self._engine.drain(deadline)
         self._abort()
 
     def __enter__(self) -> WsClient[TextMessageT]:

@@ -32,6 +32,7 @@ cdef class Engine:
     cpdef bint send_ready(self, int opcode, object payload, bint compress=*) except -1
     @cython.locals(total=Py_ssize_t, done=Py_ssize_t, flags=int)
     cpdef write(self, object data, object deadline)
+    cpdef drain(self, object deadline)
     @cython.locals(flags=int, proto=ClientProtocol)
     cpdef bint fill(self, object deadline) except -1
     @cython.locals(use=bint)

@@ -195,6 +195,28 @@ class Engine:
                 proto.data_received(time.monotonic())
             return True
 
+    def drain(self, deadline: float | None) -> None:
+        """Read and discard until the server's EOF, or until ``deadline``:
+        the end of ``close()``, after the half-close.  The server closes
+        TCP first (RFC 6455 §7.1.1), and closing with unread bytes would
+        send a reset that can destroy our close frame in flight."""
+        sock = self.sock
+        rpoll = self.rpoll
+        if sock is None or rpoll is None:
+            return  # (never opened)
+        scratch = bytearray(65536)
+        try:
+            # poll() said readable: with no MSG_DONTWAIT (Windows) the recv
+            # returns at once all the same.
+            while rpoll.wait(deadline):
+                try:
+                    if not sock.recv_into(scratch, 0, _DONTWAIT):
+                        return
+                except _WOULD_BLOCK:
+                    continue
+        except (OSError, ValueError):
+            pass
+
     def write(self, data: Any, deadline: float | None) -> None:
         """Write ``data`` whole to ``sock``: the one write of the full sends
         (frames the protocol's writer made, its replies, TLS records); the
