@@ -8,7 +8,7 @@ from websocket._protocol cimport ClientProtocol
 # (FastLock under another name: the .py star-imports the twins, and their
 # class must not overwrite the C type; it constructs locks with new_lock().)
 from websocket._speedups cimport FastLock as _Lock
-from websocket._speedups cimport new_lock, recv_into, seconds_of
+from websocket._speedups cimport new_lock, recv_into, seconds_of, send_all
 
 cdef object _OPEN
 cdef double _TIMEOUT_MAX

@@ -222,12 +222,19 @@ class Engine:
         (frames the protocol's writer made, its replies, TLS records); the
         caller holds ``send_lock``.  With a deadline the socket (blocking
         since the handshake) must not block in ``send()``: MSG_DONTWAIT,
-        or where there is none (Windows) a poll first.
+        or where there is none (Windows) a poll first.  Without one, over
+        plain TCP, ``send_all`` writes to ``send_fd``.
 
         Raises:
             _Stalled: the deadline passed, with ``written`` bytes out.
             OSError, ValueError: the socket failed or was closed.
         """
+        if deadline is None and self.send_fd >= 0:
+            # Plain TCP with no deadline: written in C without the GIL, as
+            # on the fast path (a Python socket.send costs a method call
+            # with argument parsing per write).
+            send_all(self.send_fd, data)
+            return
         sock = self.sock
         view = memoryview(data)
         total = len(view)

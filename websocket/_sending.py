@@ -176,10 +176,15 @@ class Writing:
             _Stalled: the deadline passed before a byte was written (the
                 caller names itself in the WebSocketTimeout).
         """
-        self._lock_for_send(deadline)
+        lock = self._send_lock
+        if deadline is None:
+            lock.acquire()
+        elif not _acquire(lock, deadline):
+            raise _Stalled()
         try:
             self._check_open()
-            self._writable(deadline)
+            if deadline is not None:
+                self._writable(deadline)
             try:
                 data = make(*args)
             except BaseException as exc:
@@ -188,7 +193,7 @@ class Writing:
                 raise
             self._write(data, deadline, committed)
         finally:
-            self._send_lock.release()
+            lock.release()
         if self._pending or self._engine.tls_out:
             self._flush(blocking=False)
 
