@@ -16,7 +16,7 @@ from websocket import ConnectionClosed, HandshakeError, MessageTooBig, ProtocolE
 from websocket._frames import parse_close_frame
 
 from .servers import RawPeer, T, aiohttp_server, frames_until_eof, server_frame, ws_server
-from .test_deflate import TAIL, deflate, inflate_in_window
+from .test_compression import TAIL, deflate, inflate_in_window
 
 
 def sample_messages() -> list:
