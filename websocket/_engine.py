@@ -78,7 +78,7 @@ class Engine:
         self.read_fd = -1
         self.reader: Any = None
         #: The socket the full sends write to (:meth:`write`) and the full
-        #: receive reads from (:meth:`fill`), the ``_Poller``\\ s that wait
+        #: receive reads from (:meth:`fill`), the ``_Poller`` objects that wait
         #: until it takes or has bytes, and its ``recv_into`` that does not
         #: wait (MSG_DONTWAIT), as one callable.
         self.sock: Any = None
