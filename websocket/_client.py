@@ -348,8 +348,6 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
                 self.compression,
             )
         self._sock.settimeout(None)  # blocking from now on (see the module doc)
-        # Set once the handshake agreed on deflate (with a usable window).
-        self._deflater: Any = proto.writer.deflater
         # send() takes its fast path (send_ready, compressing too) when no
         # send timeout is in force.
         self._engine.plain = self._send_timeout is None
@@ -442,7 +440,6 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         self._tls: TLSLayer | None = None
         self._engine.tls_out = False  # TLS output waits (a receiver produced it)
         self._fd = -1
-        self._deflater = None  # set after the handshake
         self._engine.plain = False
 
     @classmethod

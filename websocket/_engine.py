@@ -10,9 +10,10 @@ bytes move (a descriptor for plain TCP, the TLS layer's
 (``_writer.py``) for every decision.  ``WsClient`` (``_client.py``) calls
 :meth:`Engine.send_data` and :meth:`Engine.receive` first; when one of them
 declines, its full send or receive goes on with the lock and the same
-protocol, and every byte the full sends write goes through
-:meth:`Engine.write`.  (The full receive's reads, which wait with a
-deadline and keepalive, are still the shell's: ``Receiving._fill``.)
+protocol, every byte the full sends write goes through
+:meth:`Engine.write`, and the full receive reads plain TCP through
+:meth:`Engine.fill`.  (Its TLS reads, which must write TLS output between
+them, are still the shell's: ``Receiving._fill_tls``.)
 
 Why a compiled room: ``WsClient``'s Python loop cost more than the parse
 itself (a 64-byte ``receive()`` was 1,850 instructions of loop, locks and

@@ -120,7 +120,6 @@ class Writing:
     # Set by WsClient.__init__ and _start (declared for the type checker).
     if TYPE_CHECKING:
         _check_open: Callable[[], None]
-        _deflater: Any
         _engine: Engine
         _fd: int
         _pending: Any
@@ -179,8 +178,8 @@ class Writing:
         lock = self._send_lock
         if deadline is None:
             lock.acquire()
-        elif not _acquire(lock, deadline):
-            raise _Stalled()
+        else:
+            self._lock_for_send(deadline)
         try:
             self._check_open()
             if deadline is not None:
@@ -232,7 +231,7 @@ class Writing:
         # start: it must go out whole (see _compress).  A str with no UTF-8
         # failed before either: _write_failed then re-raises it.
         partial = not isinstance(exc, UnicodeEncodeError) and (
-            self._fd < 0 or self._deflater is not None or self._proto.encoder.partial
+            self._fd < 0 or self._proto.writer.deflater is not None or self._proto.encoder.partial
         )
         try:
             self._write_failed(exc, partial)
@@ -339,6 +338,9 @@ class Writing:
         # is under way, so that a number reused by the OS is never written.
         wait = 10.0 if self.close_timeout is None else self.close_timeout
         locked = have_send_lock or _acquire(self._send_lock, _deadline(wait))
+        # The engine writes to the raw descriptor without the socket object
+        # (Engine.write, send_ready): never to a number the OS may reuse.
+        self._engine.send_fd = -1
         try:
             self._sock.close()
         finally:
@@ -427,7 +429,7 @@ class Sending(Writing):
         """send() of an iterable: one message, a frame per piece (§5.4)."""
         if compress is not None:
             _check_compress(compress)
-        compressed = self._deflater is not None and compress is not False
+        compressed = self._proto.writer.compresses(compress)
         seconds = self._send_limit(timeout)
         deadline = _deadline(seconds)
         it = iter(pieces)
@@ -497,7 +499,7 @@ class Sending(Writing):
     def _send_choosing(self, opcode: int, payload: Any, compress: object, timeout: object, what: str = "send()") -> None:
         if compress is not None:
             _check_compress(compress)
-        compressed = self._deflater is not None and compress is not False
+        compressed = self._proto.writer.compresses(compress)
         seconds = self._send_limit(timeout)
         try:
             self._send_made(_deadline(seconds), compressed, self._proto.writer.message, opcode, payload, compressed)
@@ -603,7 +605,7 @@ class Sending(Writing):
         seconds = self._send_limit(timeout)
         deadline = _deadline(seconds)
         try:
-            if self._deflater is not None and compress is not False:
+            if self._proto.writer.compresses(compress):
                 self._send_many_compressed(messages, deadline)
             else:
                 self._send_many_plain(messages, deadline)

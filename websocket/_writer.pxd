@@ -18,6 +18,7 @@ cdef class FrameWriter:
     cdef int _opcode
     cdef bint _first, _compressed
 
+    cpdef bint compresses(self, object compress) except -1
     cpdef object message(self, int opcode, object payload, bint compress)
     cpdef FrameWriter batch(self)
     cpdef begin(self, int opcode, bint compress)

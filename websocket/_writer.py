@@ -55,6 +55,12 @@ class FrameWriter:
         self._first = False
         self._compressed = False
 
+    def compresses(self, compress: object) -> bool:
+        """Whether a message sent with the ``compress`` option (None, True
+        or False) is compressed: when deflate was agreed, unless False (RFC
+        7692 §6 lets any message go uncompressed)."""
+        return self.deflater is not None and compress is not False
+
     def message(self, opcode: int, payload: Any, compress: bool) -> Any:
         """One whole data message (``opcode`` 1 text, with ``payload`` a str
         or its UTF-8; 2 binary) as one frame; compressed (RSV1, RFC 7692
