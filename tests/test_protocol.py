@@ -5,6 +5,7 @@ Every test runs on both implementations (the ``codec`` fixture).
 
 from __future__ import annotations
 
+import re
 import struct
 
 import pytest
@@ -378,3 +379,42 @@ def test_the_protocol_rooms_import_no_io(room):
             imported.add(node.module.split(".")[0])
     forbidden = {"socket", "ssl", "select", "selectors", "threading", "_thread", "time", "os", "signal"}
     assert not imported & forbidden, f"{room}.py imports {sorted(imported & forbidden)}"
+    # Nor the primitives' descriptor, signal, lock and clock functions,
+    # which the star import of the twins would let it call, or cimport.
+    io_primitives = {"recv_into", "send_all", "hold_signals", "release_signals", "new_lock", "FastLock", "seconds_of"}
+    used = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+    assert not used & io_primitives, f"{room}.py uses {sorted(used & io_primitives)}"
+    pxd = pathlib.Path(websocket.__file__).with_name(f"{room}.pxd")
+    if pxd.exists():
+        cimported = set(re.findall(r"\b\w+\b", " ".join(re.findall(r"^from .* cimport (.*)$", pxd.read_text(), re.M))))
+        assert not cimported & io_primitives, f"{room}.pxd cimports {sorted(cimported & io_primitives)}"
+
+
+def test_the_protocol_takes_the_mutex_its_owner_gives(codec):
+    class Mutex:
+        held = entered = 0
+
+        def __enter__(self):
+            assert not self.held  # not re-entered
+            self.held += 1
+            self.entered += 1
+
+        def __exit__(self, *exc):
+            self.held -= 1
+
+    mutex = Mutex()
+    p = opened(codec, mutex=mutex)
+    p.receive_data(server_frame(9, b"a") + server_frame(8, struct.pack("!H", 1000)))
+    assert p.next_message() == {"type": "ping", "data": b"a"}
+    assert p.next_message()["code"] == 1000
+    # The pong queued, the close taken and answered: each under the mutex.
+    assert mutex.entered >= 2 and mutex.held == 0
+    assert [f["opcode"] for f in sent(codec, p)] == [10, 8]
+    entered = mutex.entered
+    p.fail(1011, "x")
+    assert mutex.entered == entered + 1
+    # Without one, one thread owns it: the same answers.
+    q = opened(codec)
+    q.receive_data(server_frame(9, b"a"))
+    assert q.next_message()["type"] == "ping"
+    assert [f["opcode"] for f in sent(codec, q)] == [10]

@@ -7,10 +7,10 @@ cimport cython
 from websocket._compression cimport Deflater, Inflater
 from websocket._parser cimport FrameParser
 # (The types under other names: the .py star-imports the twins, and their
-# classes must not overwrite C types; it constructs them with new_lock() and
+# classes must not overwrite C types; it constructs the encoder with
 # new_encoder().)
 from websocket._speedups cimport FrameEncoder as _Encoder
-from websocket._speedups cimport frame_header, mask, new_encoder, new_lock
+from websocket._speedups cimport frame_header, mask, new_encoder
 from websocket._writer cimport FrameWriter
 
 cdef object _CONNECTING, _OPEN, _CLOSING, _CLOSED

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 try:
@@ -69,6 +70,8 @@ MAX_RESPONSE_HEAD = 64 * 1024
 BODY_HEAD = 1024
 
 _CONNECTING, _OPEN, _CLOSING, _CLOSED = State.CONNECTING, State.OPEN, State.CLOSING, State.CLOSED
+#: The mutex of a protocol that one thread owns.
+_NO_MUTEX: AbstractContextManager[None] = nullcontext()
 _CLOSE, _PING, _PONG = 8, 9, 10
 
 
@@ -182,10 +185,13 @@ class ClientProtocol:
     failures); it writes what :meth:`data_to_send` returns and ends TCP
     when :attr:`state` is CLOSED.
 
-    Threads: the closing transitions (a close sent or received, a failure,
-    the replies they queue) take the protocol's own mutex, so a receiving
-    and a closing thread never both send a close frame; the rest belongs
-    to the receiving thread or the engine's send lock.  (websockets' sync
+    Threads: the protocol makes no thread and takes no lock of its own.
+    Its closing transitions (a close sent or received, a failure, the
+    replies they queue) and its record of pings run inside ``mutex``, a
+    context manager its owner gives: the blocking engine gives a lock, so
+    a receiving and a closing thread never both send a close frame; an
+    owner with one thread (an event loop) gives none.  The rest belongs to
+    the receiving thread or the engine's send lock.  (websockets' sync
     connection holds a mutex around every protocol call; here a message's
     receive takes none.)
 
@@ -200,6 +206,8 @@ class ClientProtocol:
             None offers no extension.
         decode_text: text messages as str (True) or as their UTF-8 bytes,
             still checked (False: for parsers that take bytes).
+        mutex: a context manager (a lock) that serialises the transitions
+            above between threads; None when one thread owns the protocol.
     """
 
     def __init__(
@@ -218,6 +226,7 @@ class ClientProtocol:
         decode_text: bool = True,
         ping_interval: float | None = None,
         ping_timeout: float | None = None,
+        mutex: AbstractContextManager[Any] | None = None,
     ) -> None:
         _check_options(ping_interval, ping_timeout, deflate, decode_text)
         self.parser = FrameParser(max_size, decode_text=decode_text)
@@ -265,8 +274,8 @@ class ClientProtocol:
         #: ``(opcode, payload)`` replies waiting to be written (see
         #: data_to_send); the shell may test its truth, never change it.
         self.pending: deque[tuple[int, bytes]] = deque()
-        # The protocol's own mutex, not the shell's: see Threads above.
-        self._mutex = new_lock()
+        # The owner's mutex (see Threads above).
+        self._mutex = _NO_MUTEX if mutex is None else mutex
         #: Pings awaiting their pong, oldest first: [payload, sent at
         #: (ping_sent's ``now``), waiter or None].
         self.pings: list[list[Any]] = []
