@@ -160,7 +160,7 @@ def test_reset_while_receiving(ca, tls):
 @pytest.mark.parametrize("end", ["broken record", "truncated", "close_notify"])
 def test_tls_receive_delivers_everything_then_the_end(ca, end, timeout, pause):
     # receive() with no timeout reads TLS in its fast path (TLSLayer.read_ready),
-    # with one in the full receive (_fill_tls).  Both must deliver many
+    # with one in the full receive (Engine._fill_tls).  Both must deliver many
     # records per socket read and a frame over several records, then the
     # end of the stream, which the fast path leaves to the full receive
     # intact: a record that fails its check, FIN without close_notify, and

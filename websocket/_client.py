@@ -73,7 +73,7 @@ from ._proxy import (
     parse_proxy_url,
 )
 from ._receiving import MessageStream, Receiving
-from ._sending import Sending
+from ._sending import Sending, _flush_out
 from ._trace import frames_logger, trace_frames
 from ._url import URLParts, parse_url
 from ._waiting import (
@@ -329,6 +329,9 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         while True:
             self._start(parts)
             self._sock = self._connect(parts, deadline)
+            # The engine ends this socket (Engine.close_socket) from now on.
+            self._engine.sock = self._sock
+            self._engine.tls = self._tls
             try:
                 self._handshake(deadline)
                 break
@@ -366,7 +369,7 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         self._wpoll = _Poller(self._sock, write=True)
         # The full sends' writes and the full receive's reads are the
         # engine's (Engine.write, Engine.fill).
-        self._engine.sock = self._sock
+        self._engine.flush_out = _flush_out
         self._engine.wpoll = self._wpoll
         self._engine.rpoll = self._rpoll
         # A read that does not wait (for a fill with a deadline), as one C
@@ -413,6 +416,7 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
             parts["path"],
             secure=parts["secure"],
             headers=headers,
+            mutex=speedups.FastLock(),  # receive() and close() run in any threads
             **self._opening.proto_options,
         )
         self._proto = proto
@@ -569,7 +573,7 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
             return
         # Half-close under the send lock, after the queue: no write is under
         # way then, and none comes after (the state is no longer OPEN).
-        if not self._flush(blocking=True, deadline=deadline, then=self._shutdown_write):
+        if not self._flush(blocking=True, deadline=deadline, then=self._engine.shutdown_write):
             self._abort()
             return
         self._engine.drain(deadline)
@@ -585,12 +589,10 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         sock = getattr(self, "_sock", None)
         if sock is not None and not getattr(self, "_sock_closed", True):
             engine = getattr(self, "_engine", None)
-            if engine is not None:
-                # Dropped as its own receive was called (the engine's, which
-                # holds no reference to it): that call must not read the
-                # descriptor's number once it is closed and reused.
-                engine.read_fd = engine.send_fd = -1
-            sock.close()
+            if engine is not None and engine.sock is sock:
+                engine.dropped()
+            else:
+                sock.close()
 
 
 _P = ParamSpec("_P")

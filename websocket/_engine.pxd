@@ -26,7 +26,7 @@ cdef class Engine:
     cdef public object send_failure
     cdef public double deadline
     cdef public object full_receive, shell, ready_hook
-    cdef public object sock, wpoll, rpoll, recv_now
+    cdef public object sock, tls, flush_out, wpoll, rpoll, recv_now
 
     @cython.locals(fd=int, compressed=bint)
     cpdef bint send_ready(self, int opcode, object payload, bint compress=*) except -1
@@ -35,6 +35,12 @@ cdef class Engine:
     cpdef drain(self, object deadline)
     @cython.locals(flags=int, proto=ClientProtocol)
     cpdef bint fill(self, object deadline) except -1
+    @cython.locals(flags=int, proto=ClientProtocol)
+    cdef bint _fill_tls(self, object deadline) except -1
+    cpdef shutdown_write(self)
+    @cython.locals(lock=_Lock, locked=bint)
+    cpdef close_socket(self, bint have_send_lock, object lock_deadline)
+    cpdef dropped(self)
     @cython.locals(use=bint)
     cpdef int send_data(self, int opcode, object payload, object compress, object timeout) except -2
     cpdef bint take(self) except -1

@@ -11,9 +11,11 @@ bytes move (a descriptor for plain TCP, the TLS layer's
 :meth:`Engine.send_data` and :meth:`Engine.receive` first; when one of them
 declines, its full send or receive goes on with the lock and the same
 protocol, every byte the full sends write goes through
-:meth:`Engine.write`, and the full receive reads plain TCP through
-:meth:`Engine.fill`.  (Its TLS reads, which must write TLS output between
-them, are still the shell's: ``Receiving._fill_tls``.)
+:meth:`Engine.write`, the full receive reads through :meth:`Engine.fill`
+(plain TCP and TLS), and the socket is ended by :meth:`Engine.shutdown_write`
+and :meth:`Engine.close_socket`.  Once the connection is open no other room
+reads, writes or closes the socket (the opening room, ``_connect.py``, uses
+it before: TCP, proxies, the TLS and upgrade handshakes).
 
 Why a compiled room: ``WsClient``'s Python loop cost more than the parse
 itself (a 64-byte ``receive()`` was 1,850 instructions of loop, locks and
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 import time
 from _thread import get_ident
+from socket import SHUT_RDWR, SHUT_WR
+from ssl import SSLError
 from typing import Any
 
 from ._exceptions import ConnectionClosed, MessageTooBig, ProtocolError
@@ -37,7 +41,7 @@ from ._parser import Message
 # The primitives' twins; the compiled build cimports the C ones under the
 # same names instead (_engine.pxd), which take precedence there.
 from ._speedups_py import *  # noqa: F403
-from ._waiting import _DONTWAIT, _WOULD_BLOCK, _Stalled
+from ._waiting import _DONTWAIT, _WOULD_BLOCK, _acquire, _Stalled
 
 __all__ = ["Engine"]
 
@@ -83,6 +87,11 @@ class Engine:
         #: until it takes or has bytes, and its ``recv_into`` that does not
         #: wait (MSG_DONTWAIT), as one callable.
         self.sock: Any = None
+        #: The TLS layer over ``sock`` (_tls.py), or None: plain TCP.
+        self.tls: Any = None
+        #: The shell's non-blocking flush of replies and TLS output (a
+        #: function of the shell and a deadline), which the TLS reads call.
+        self.flush_out: Any = None
         self.wpoll: Any = None
         self.rpoll: Any = None
         self.recv_now: Any = None
@@ -159,17 +168,19 @@ class Engine:
         return True
 
     def fill(self, deadline: float | None) -> bool:
-        """The full receive's read over plain TCP (or a Unix socket): bytes
-        into the parser's buffer, waiting until ``deadline`` (None: as long
-        as it takes); EOF or a socket error ends the connection
-        (``receive_eof``).  With a deadline the socket (blocking since the
-        handshake) must not block in ``recv()``: MSG_DONTWAIT, or where
-        there is none (Windows) a poll first.
+        """The full receive's read: bytes into the parser's buffer, waiting
+        until ``deadline`` (None: as long as it takes); EOF or a socket
+        error ends the connection (``receive_eof``).  With a deadline the
+        socket (blocking since the handshake) must not block in
+        ``recv()``: MSG_DONTWAIT, or where there is none (Windows) a poll
+        first.  Over TLS, :meth:`_fill_tls`.
 
         Returns:
             True: bytes came (or the connection ended); False: the deadline
             passed with none.
         """
+        if self.tls is not None:
+            return self._fill_tls(deadline)
         rpoll = self.rpoll
         flags = 0  # no deadline: a blocking recv
         if deadline is not None:
@@ -195,6 +206,84 @@ class Engine:
             elif proto.pings:  # when a pong among them came
                 proto.data_received(time.monotonic())
             return True
+
+    def _fill_tls(self, deadline: float | None) -> bool:
+        """:meth:`fill` over TLS: what the TLS layer has decrypted goes into
+        the parser's buffer first; else records are read from the socket
+        into it.  Reading can make TLS output (a TLS 1.3 key update's
+        answer, an alert): the shell's ``flush_out`` writes it between
+        reads if the socket takes it at once.  A broken record ends the
+        stream (1006, with the SSLError as cause)."""
+        tls = self.tls
+        proto = self.proto
+        rpoll = self.rpoll
+        flags = _DONTWAIT if deadline is not None else 0
+        while True:
+            try:
+                n = self.parser.read_with(tls.read_into)  # as in fill()
+            except SSLError as exc:
+                proto.transport_failed(exc)
+                return True
+            if n == 0:
+                proto.receive_eof()
+            elif n is not None and proto.pings:  # as in fill()
+                proto.data_received(time.monotonic())
+            if tls.has_output():
+                self.flush_out(self.shell(), deadline)
+            if n is not None:
+                return True
+            if deadline is not None and not _DONTWAIT and not rpoll.wait(deadline):
+                return False
+            try:
+                got = tls.fill(self.sock, flags)
+            except _WOULD_BLOCK:
+                if not rpoll.wait(deadline):
+                    return False
+                continue
+            except (OSError, ValueError):
+                got = 0
+            if not got:
+                tls.feed(b"")
+
+    def shutdown_write(self) -> None:
+        """Half-close: the server reads EOF after our close frame (RFC 6455
+        §7.1.1: it then closes TCP first)."""
+        try:
+            self.sock.shutdown(SHUT_WR)
+        except (OSError, ValueError):
+            pass
+
+    def close_socket(self, have_send_lock: bool, lock_deadline: float | None) -> None:
+        """End TCP now.  The shell has marked the connection closed first,
+        so no read or write of this engine starts on the descriptor after
+        this.  A shutdown wakes threads blocked on the socket; the close
+        waits for the send lock (until ``lock_deadline``), since senders
+        write to the raw descriptor: never to a number the OS reused."""
+        sock = self.sock
+        if sock is None:
+            return
+        if self.tls is not None:
+            self.tls.stop_reading()  # (before the descriptor can close)
+        try:
+            sock.shutdown(SHUT_RDWR)
+        except (OSError, ValueError):
+            pass
+        lock = self.send_lock
+        locked = have_send_lock or _acquire(lock, lock_deadline)
+        self.send_fd = -1
+        try:
+            sock.close()
+        finally:
+            if locked and not have_send_lock:
+                lock.release()
+
+    def dropped(self) -> None:
+        """The connection was garbage-collected unclosed: its receive call
+        may still be running (the engine's, which holds no reference to the
+        shell), so it must not read the number once the OS reuses it."""
+        self.read_fd = self.send_fd = -1
+        if self.sock is not None:
+            self.sock.close()
 
     def drain(self, deadline: float | None) -> None:
         """Read and discard until the server's EOF, or until ``deadline``:

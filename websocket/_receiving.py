@@ -7,8 +7,6 @@ leaves (control frames, fragments, waiting, the end) comes here."""
 from __future__ import annotations
 
 import functools
-import socket
-import ssl
 import time
 from _thread import get_ident
 from collections.abc import Callable, Iterator
@@ -25,11 +23,10 @@ from ._exceptions import (
 )
 from ._frames import Opcode, State
 from ._messages import Received, TextMessageT
-from ._waiting import _DONTWAIT, _WOULD_BLOCK, _check_timeout, _deadline, _Poller
+from ._waiting import _check_timeout, _deadline, _Poller
 
 if TYPE_CHECKING:
     from ._engine import Engine
-    from ._tls import TLSLayer
 
 _TEXT, _CLOSE = int(Opcode.TEXT), int(Opcode.CLOSE)
 
@@ -48,9 +45,7 @@ class Receiving(Generic[TextMessageT]):
         _proto: Any
         _recv_lock: Any
         _rpoll: _Poller
-        _sock: socket.socket
         _sock_closed: bool
-        _tls: TLSLayer | None
         close_timeout: float | None
 
         def _abort(self, have_send_lock: bool = False) -> None: ...
@@ -319,8 +314,6 @@ class Receiving(Generic[TextMessageT]):
         never that bytes sat unread."""
         if deadline is not None and not first and time.monotonic() >= deadline:
             return False
-        if self._tls is not None:
-            return self._fill_tls(deadline)
         return self._engine.fill(deadline)
 
     def _fill_keepalive(self, deadline: float | None, first: bool = False) -> bool:
@@ -344,39 +337,6 @@ class Receiving(Generic[TextMessageT]):
             if Receiving._fill(self, until):
                 proto.data_received(time.monotonic())
                 return True
-
-    def _fill_tls(self, deadline: float | None) -> bool:
-        tls = self._tls
-        assert tls is not None
-        sock = self._sock
-        while True:
-            try:
-                n = self._parser.read_with(tls.read_into)  # as in _fill
-            except ssl.SSLError as exc:
-                # A broken record: the stream cannot go on (1006, with cause).
-                self._proto.transport_failed(exc)
-                return True
-            if n == 0:
-                self._proto.receive_eof()
-            elif n is not None and self._proto.pings:  # as in _fill
-                self._proto.data_received(time.monotonic())
-            if self._tls_pending():  # reading can produce TLS output
-                self._flush(blocking=False, deadline=deadline, wait=False)
-            if n is not None:
-                return True
-            flags = _DONTWAIT if deadline is not None else 0
-            if deadline is not None and not _DONTWAIT and not self._rpoll.wait(deadline):
-                return False
-            try:
-                got = tls.fill(sock, flags)
-            except _WOULD_BLOCK:
-                if not self._rpoll.wait(deadline):
-                    return False
-                continue
-            except (OSError, ValueError):
-                got = 0
-            if not got:
-                tls.feed(b"")
 
     def _await_close(self, deadline: float | None) -> None:
         """Read until the server's close frame, EOF or the deadline; data

@@ -7,7 +7,6 @@ the writes, their deadlines and the flush of the protocol's replies
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -126,7 +125,6 @@ class Writing:
         _proto: Any
         _send_lock: Any
         _send_timeout: float | None
-        _sock: socket.socket
         _sock_closed: bool
         _tls: TLSLayer | None
         _wpoll: _Poller
@@ -314,38 +312,23 @@ class Writing:
             self._proto.transport_failed(exc)
             self._abort(have_send_lock=True)
 
-    def _shutdown_write(self) -> None:
-        try:
-            self._sock.shutdown(socket.SHUT_WR)
-        except (OSError, ValueError):
-            pass
-
     def _abort(self, have_send_lock: bool = False) -> None:
         """Close the TCP connection now (idempotent)."""
         if self._sock_closed:
             return
         self._sock_closed = True
         self._proto.receive_eof()
-        if self._tls is not None:
-            self._tls.stop_reading()  # (before the descriptor can close)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("connection to %s ended: %s", _shown(self.url), self._proto.closed_exception())
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)  # wakes blocked threads
-        except (OSError, ValueError):
-            pass
-        # Senders write to the raw descriptor: close it only once no send
-        # is under way, so that a number reused by the OS is never written.
         wait = 10.0 if self.close_timeout is None else self.close_timeout
-        locked = have_send_lock or _acquire(self._send_lock, _deadline(wait))
-        # The engine writes to the raw descriptor without the socket object
-        # (Engine.write, send_ready): never to a number the OS may reuse.
-        self._engine.send_fd = -1
-        try:
-            self._sock.close()
-        finally:
-            if locked and not have_send_lock:
-                self._send_lock.release()
+        self._engine.close_socket(have_send_lock, _deadline(wait))
+
+
+def _flush_out(shell: Writing | None, deadline: float | None) -> None:
+    """The engine's ``flush_out``: what its TLS reads call when reading made
+    TLS output (written now if the socket takes it; never waited for)."""
+    if shell is not None:
+        shell._flush(blocking=False, deadline=deadline, wait=False)
 
 
 class Sending(Writing):

@@ -220,7 +220,7 @@ class TLSLayer:
         """ClientProtocol.receive_ready's reader over TLS (no proxy layer,
         no keepalive): plaintext into ``view``, after one blocking read of
         the socket if no whole record is buffered.  0 leaves the rest to the
-        shell's full receive (_fill_tls), which reads again and sees the
+        full receive (Engine._fill_tls), which reads again and sees the
         same: output to send first (a key update's answer), the end of the
         stream, half a record, a socket error.  A broken record raises
         SSLError, an OSError: receive_ready hands that to the full receive
