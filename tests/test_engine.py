@@ -447,3 +447,43 @@ def test_receive_ready_leaves_other_timeouts_to_the_full_receive(codec, timeout)
     assert e.receive_ready(timeout) is False
     assert not e.recv_lock.locked()
     assert e.receive_ready(None) == {"type": "binary", "data": b"kept"}
+
+
+# The rooms that may call a socket's (or the TLS layer's socket-side) I/O:
+# the engine once the connection is open, the TLS layer under it, the
+# opening (TCP, proxies, the TLS and upgrade handshakes), and
+# websocket-client's helpers for a caller's own socket.  (_app.py's ``sock``
+# is websocket-client's name for its WebSocket object: public API calls.)
+_SOCKET_ROOMS = {"_engine", "_tls", "_connect", "_socket", "_app"}
+_SOCKET_CALLS = {
+    "recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "send", "sendall", "sendto",
+    "sendmsg", "sendfile", "shutdown", "close", "detach", "settimeout", "setblocking",
+}
+_TLS_SOCKET_CALLS = {"fill", "read_into", "read_ready", "write_ready", "stop_reading"}
+
+
+def test_only_the_engine_touches_the_socket_once_open():
+    import ast
+    import pathlib
+
+    import websocket
+
+    found = []
+    for path in sorted(pathlib.Path(websocket.__file__).parent.glob("*.py")):
+        if path.stem in _SOCKET_ROOMS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in ("recv_into", "send_all"):
+                found.append(f"{path.name}:{node.lineno}: {func.id}()")
+            elif isinstance(func, ast.Attribute):
+                owner = ast.unparse(func.value).lower()
+                calls = _SOCKET_CALLS if "sock" in owner else _TLS_SOCKET_CALLS if "tls" in owner else ()
+                if func.attr in calls:
+                    found.append(f"{path.name}:{node.lineno}: {ast.unparse(func)}()")
+    assert not found, "socket I/O outside the engine: " + ", ".join(found)
+    # The engine does, which shows the scan finds such calls.
+    engine = pathlib.Path(websocket.__file__).with_name("_engine.py").read_text()
+    assert "sock.shutdown(" in engine and "tls.fill(" in engine

@@ -350,7 +350,6 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
                 proto.subprotocol,
                 self.compression,
             )
-        self._sock.settimeout(None)  # blocking from now on (see the module doc)
         # send() takes its fast path (send_ready, compressing too) when no
         # send timeout is in force.
         self._engine.plain = self._send_timeout is None
@@ -586,13 +585,9 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         self.close()
 
     def __del__(self) -> None:
-        sock = getattr(self, "_sock", None)
-        if sock is not None and not getattr(self, "_sock_closed", True):
-            engine = getattr(self, "_engine", None)
-            if engine is not None and engine.sock is sock:
-                engine.dropped()
-            else:
-                sock.close()
+        engine = getattr(self, "_engine", None)
+        if engine is not None and not getattr(self, "_sock_closed", True):
+            engine.dropped()
 
 
 _P = ParamSpec("_P")

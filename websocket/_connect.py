@@ -427,6 +427,9 @@ class Connecting:
                 if not data:
                     proto.receive_handshake_eof()
                 if proto.receive_handshake(data):
+                    # Handed to the engine blocking: its reads and writes
+                    # keep their deadlines themselves (MSG_DONTWAIT, polls).
+                    sock.settimeout(None)
                     return
         except TimeoutError:
             raise WebSocketTimeout(
