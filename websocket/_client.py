@@ -398,7 +398,7 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         self._engine.read_fd = fd
         self._engine.reader = reader
         if frames_logger.isEnabledFor(logging.DEBUG):
-            trace_frames(self)  # rebinds the per-message callables (see _trace)
+            trace_frames(self)  # the writer's and the engine's hooks (see _trace)
         if type(self).receive is Receiving.receive:
             # receive() is the engine's: one compiled call, no Python frame
             # before it (Receiving.receive says the same, one call later).

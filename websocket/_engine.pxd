@@ -25,7 +25,7 @@ cdef class Engine:
     cdef public unsigned long handed
     cdef public object send_failure
     cdef public double deadline
-    cdef public object full_receive, shell, ready_hook
+    cdef public object full_receive, shell, on_message
     cdef public object sock, tls, flush_out, wpoll, rpoll, recv_now
 
     @cython.locals(fd=int, compressed=bint)

@@ -113,11 +113,12 @@ class Engine:
         #: receive() calls on ``shell`` with the lock handed over.  ``shell``
         #: is a weak reference to the connection: it holds the engine, not
         #: the other way round, so that a dropped connection is closed at
-        #: once.  And, when set, what receive() asks instead of
-        #: receive_ready (a tracer's wrapper of it, _trace).
+        #: once.
         self.full_receive: Any = None
         self.shell: Any = None
-        self.ready_hook: Any = None
+        #: Called with every message receive() returns, fast or full, just
+        #: before it is returned (the frame trace's hook, _trace.py), or None.
+        self.on_message: Any = None
 
     def send_ready(self, opcode: int, payload: Any, compress: bool = True) -> bool:
         """The send fast path: one data frame (compressed when ``compress``
@@ -410,10 +411,7 @@ class Engine:
         handler's, between the two calls) gives the handed lock back."""
         try:
             try:
-                if self.ready_hook is None:
-                    msg = self.receive_ready(timeout)
-                else:
-                    msg = self.ready_hook(timeout)
+                msg = self.receive_ready(timeout)
             except (ProtocolError, MessageTooBig):
                 msg = None  # raised again by the full receive, which ends the connection
             if not msg:
@@ -423,6 +421,8 @@ class Engine:
                 if shell is None:  # dropped while its receive was called
                     raise ConnectionClosed(1006, "the connection was dropped")
                 msg = self.full_receive(shell, timeout, msg is None)
+            if self.on_message is not None:
+                self.on_message(msg)  # (if it raises, the message stays held)
         except BaseException:
             self.give_back()
             raise

@@ -7,9 +7,9 @@ Switched on per connection, when it opens, by the logger's level::
 
 Every frame this client writes is made by the protocol's
 :class:`~websocket._writer.FrameWriter`, which calls its ``on_frame`` hook
-when one is set; messages received come from the parser's
-``next_message`` and the engine's fast path (``Engine.ready_hook``).
-:func:`trace_frames` sets those hooks on one connection, so a connection
+when one is set; every message ``receive()`` returns passes the engine's
+``on_message`` hook (``Engine.receive``).  :func:`trace_frames` sets those
+two hooks on one connection, so a connection
 opened without the trace runs exactly the code it runs without this
 module: the cost when off is one ``isEnabledFor`` per connection (the
 README's "Logging" has the measurement).
@@ -57,28 +57,17 @@ def trace_frames(ws: Any) -> None:
     def frame_made(opcode: int, payload: Any, fin: bool, rsv1: bool) -> None:
         log("%s > %s", url, describe(opcode, payload, fin, rsv1))
 
-    def received(msg: Any) -> Any:
-        if msg:  # (not None, nor receive_ready's False)
-            if msg["type"] == "close":
-                log("%s < CLOSE %s %r", url, msg["code"], msg["reason"])
-            else:
-                log("%s < %s", url, describe(msg["type"], msg["data"]))
-        return msg
-
-    next_message = ws._next_message
-
-    def traced_next_message() -> Any:
-        return received(next_message())
-
-    receive_ready = ws._engine.receive_ready
-
-    def traced_receive_ready(timeout: Any = None) -> Any:
-        return received(receive_ready(timeout))
+    def received(msg: Any) -> None:
+        if msg["type"] == "close":
+            log("%s < CLOSE %s %r", url, msg["code"], msg["reason"])
+        else:
+            log("%s < %s", url, describe(msg["type"], msg["data"]))
 
     # Every frame this side writes is made by the protocol's writer, which
     # calls on_frame; send()'s compiled fast path, which writes without
-    # making the frame, is then not taken (Engine.plain).
+    # making the frame, is then not taken (Engine.plain).  Every message
+    # receive() returns, from the fast path or the full receive, passes
+    # the engine's on_message.
     ws._proto.writer.on_frame = frame_made
     ws._engine.plain = False
-    ws._next_message = traced_next_message
-    ws._engine.ready_hook = traced_receive_ready
+    ws._engine.on_message = received
