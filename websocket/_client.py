@@ -256,10 +256,9 @@ class WsClient(Receiving[TextMessageT], Sending, Connecting):
         server_hostname: str | None = None,
     ) -> None:
         self.url = url  # the final URL once redirects were followed
-        # What only connecting uses, in one attribute: over 30 instance
-        # attributes, CPython 3.11 stops sharing the instances' dict keys and
-        # every attribute read on the hot paths gets slower (+10% per
-        # message, bench/icount.py).
+        # What only connecting uses (the opening room's state, _connect.py).
+        # The per-message state is in the compiled Engine's typed
+        # attributes, so this class's attribute count costs nothing there.
         self._opening = Opening()
         parts = parse_url(url)
         deflate = _deflate_settings(
