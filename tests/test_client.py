@@ -341,11 +341,14 @@ def test_invalid_arguments_raise_before_connecting():
         WsClient("ws://127.0.0.1:1/", origin="https://m\u00fcnchen.example")
 
 
-@pytest.mark.parametrize("huge", [3e6, float("inf"), 1e300])
+@pytest.mark.parametrize("huge", [3e6, float("inf"), 1e300, 2**40, 10**400], ids=str)
 def test_huge_timeouts_mean_no_limit(base, huge):
-    with WsClient(f"{base}/echo", timeout=huge, close_timeout=huge) as ws:
-        ws.send("x")
+    # (10**400 is too big for a float: still no limit, not an OverflowError)
+    with WsClient(f"{base}/echo", timeout=huge, close_timeout=huge, send_timeout=huge) as ws:
+        ws.send("x", timeout=huge)
         assert ws.receive(timeout=huge)["data"] == "x"
+        ws.send_binary(b"y")
+        assert ws.receive_into(bytearray(4), timeout=huge) == (1, "binary")
     assert ws.ready_state() == "closed"
 
 

@@ -437,7 +437,22 @@ def test_receive_ready_with_a_timeout_bounds_its_read(codec):
         assert not e.recv_lock.locked()
 
 
-@pytest.mark.parametrize("timeout", [-1, -0.5, float("nan"), float("inf"), 1e12, True, "1", b"1"])
+@pytest.mark.parametrize("timeout", [0, 1, 0.5, 365 * 24 * 3600, float(365 * 24 * 3600)])
+def test_receive_ready_takes_a_timeout_of_up_to_a_year(codec, timeout):
+    p = opened(codec)
+    e = codec.Engine(p)
+    p.receive_data(server_frame(2, b"kept"))
+    assert e.receive_ready(timeout) == {"type": "binary", "data": b"kept"}
+    assert not e.recv_lock.locked()
+
+
+@pytest.mark.parametrize(
+    "timeout",
+    # (ints of one digit and of several, on either side of the limits:
+    # the compiled build reads small ones in place)
+    [-1, -(2**29), -(2**40), 365 * 24 * 3600 + 1, 2**30, 2**40, 10**400, -(10**400),
+     -0.5, float("nan"), float("inf"), 1e12, True, False, "1", b"1"],
+)
 def test_receive_ready_leaves_other_timeouts_to_the_full_receive(codec, timeout):
     # The full receive checks them and says what is wrong (or, for inf and
     # beyond, waits without a limit): the fast path does nothing at all.

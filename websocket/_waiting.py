@@ -30,7 +30,9 @@ def _check_timeout(name: str, value: object) -> float | None:
         raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
     if value != value or value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
-    if math.isinf(value) or value > threading.TIMEOUT_MAX:
+    # (Compared as it is: an int too big for a float, 10**400, is no
+    # limit like inf, not an OverflowError.)
+    if value > threading.TIMEOUT_MAX:
         return None
     return float(value)
 
