@@ -472,7 +472,9 @@ class Engine:
                 signal handler's exception), with the lock released;
                 nothing is lost, the bytes read so far stay buffered.
         """
-        seconds = seconds_of(timeout, _TIMEOUT_MAX)  # -1.0: no limit
+        # (None tested here first: the plain-Python build pays a call to
+        # seconds_of only for a timeout; compiled, it is inlined anyway.)
+        seconds = -1.0 if timeout is None else seconds_of(timeout, _TIMEOUT_MAX)  # -1.0: no limit
         if seconds != -1.0:
             if seconds < 0.0:  # not one this path takes
                 return False
