@@ -14,25 +14,13 @@ cdef object _OPEN
 cdef double _TIMEOUT_MAX
 
 
-@cython.final
-cdef class Engine:
+cdef class Transport:
     cdef readonly ClientProtocol proto
     cdef readonly FrameParser parser
-    cdef readonly _Lock send_lock, recv_lock
-    cdef public bint plain, tls_out
+    cdef readonly _Lock send_lock
     cdef public int send_fd, read_fd
-    cdef public object writer, reader
-    cdef public unsigned long handed
-    cdef public object send_failure
-    cdef public double deadline
-    cdef public object full_receive, shell, on_message
-    cdef public object sock, tls, flush_out, wpoll, rpoll, recv_now
+    cdef public object sock, tls, flush_out, wpoll, rpoll, recv_now, shell
 
-    @cython.locals(fd=int, compressed=bint)
-    cpdef bint send_ready(self, int opcode, object payload, bint compress=*) except -1
-    @cython.locals(total=Py_ssize_t, done=Py_ssize_t, flags=int)
-    cpdef write(self, object data, object deadline)
-    cpdef drain(self, object deadline)
     @cython.locals(flags=int, proto=ClientProtocol)
     cpdef bint fill(self, object deadline) except -1
     @cython.locals(flags=int, proto=ClientProtocol)
@@ -41,6 +29,23 @@ cdef class Engine:
     @cython.locals(lock=_Lock, locked=bint)
     cpdef close_socket(self, bint have_send_lock, object lock_deadline)
     cpdef dropped(self)
+    cpdef drain(self, object deadline)
+    @cython.locals(total=Py_ssize_t, done=Py_ssize_t, flags=int)
+    cpdef write(self, object data, object deadline)
+
+
+@cython.final
+cdef class Engine(Transport):
+    cdef readonly _Lock recv_lock
+    cdef public bint plain, tls_out
+    cdef public object writer, reader
+    cdef public unsigned long handed
+    cdef public object send_failure
+    cdef public double deadline
+    cdef public object full_receive, on_message
+
+    @cython.locals(fd=int, compressed=bint)
+    cpdef bint send_ready(self, int opcode, object payload, bint compress=*) except -1
     @cython.locals(use=bint)
     cpdef int send_data(self, int opcode, object payload, object compress, object timeout) except -2
     cpdef bint take(self) except -1

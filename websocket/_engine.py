@@ -2,9 +2,10 @@
 one call per message that reads or writes the socket, and the one write of
 every other send.
 
-A compiled room like the protocol (``_engine.pxd``): :class:`Engine` holds
-a connection's two :class:`~websocket._speedups.FastLock`\\ s and how its
-bytes move (a descriptor for plain TCP, the TLS layer's
+A compiled room like the protocol (``_engine.pxd``): :class:`Transport`
+is the socket as the full paths use it; :class:`Engine`, on it, holds a
+connection's two :class:`~websocket._speedups.FastLock`\\ s and the fast
+paths (a descriptor for plain TCP, the TLS layer's
 ``write_ready``/``read_ready`` otherwise), and asks the protocol
 (``_protocol.py``), its parser (``_parser.py``) and its frame writer
 (``_writer.py``) for every decision.  ``WsClient`` (``_client.py``) calls
@@ -43,7 +44,7 @@ from ._parser import Message
 from ._speedups_py import *  # noqa: F403
 from ._waiting import _DONTWAIT, _WOULD_BLOCK, _acquire, _Stalled
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "Transport"]
 
 _OPEN = State.OPEN
 #: The longest receive_ready(timeout) takes (a year); longer ones, and inf,
@@ -51,122 +52,41 @@ _OPEN = State.OPEN
 _TIMEOUT_MAX = 365 * 24 * 3600.0
 
 
-class Engine:
-    """One connection's locks and fast paths.
+class Transport:
+    """One open connection's socket as the full paths use it: every read
+    (:meth:`fill`, plain TCP and TLS; :meth:`drain`), every write that is
+    not a fast path's (:meth:`write`), the half-close and the close.  Only
+    this class and its subclass :class:`Engine` touch the socket once the
+    connection is open (``tests/test_engine.py`` checks the package).
 
-    Attributes the shell sets once the connection is open:
-        plain: :meth:`send_data` may take the fast path: no send timeout
-            in force (the ``send_timeout`` option), so it may write without
-            a deadline, and frames are not traced (the writer's
-            ``on_frame`` hook, which only the full send calls).
-        tls_out: TLS output waits to be written (a receiver produced it).
-        send_fd: the descriptor :meth:`send_ready` writes to (plain TCP),
-            or -1.
-        writer: else a callable that writes one encoded frame whole (the
-            TLS layer's ``TLSLayer.write_ready``, _tls.py), or None.
-        read_fd: the descriptor :meth:`receive_ready` may read from, or -1.
-        reader: else a callable with ``socket.recv_into``'s contract (0
-            meaning "leave it to the full receive"), or None: no read here.
+    Attributes the shell sets once the socket is connected:
+        sock: the socket.
+        tls: the TLS layer over it (``TLSLayer``, _tls.py), or None.
+        send_fd: its descriptor for writes in C (plain TCP), or -1.
+        read_fd: the descriptor the receive fast path reads, or -1.
+        wpoll, rpoll: ``_Poller`` objects that wait until it takes or has
+            bytes; recv_now: its ``recv_into`` that does not wait
+            (MSG_DONTWAIT), as one callable.
+        flush_out: the shell's non-blocking flush of replies and TLS output
+            (a function of the shell and a deadline), which TLS reads call.
+        shell: a weak reference to the connection (``WsClient``).
     """
 
     def __init__(self, proto: Any) -> None:
         self.proto = proto
         self.parser = proto.parser
-        #: Taken once per send() and receive(): the compiled FastLock is
-        #: cheaper to take than threading.Lock (see _speedups.FastLock).
+        #: Held by every write: the compiled FastLock is cheaper to take
+        #: than threading.Lock (see _speedups.FastLock).
         self.send_lock = new_lock()
-        self.recv_lock = new_lock()
-        self.plain = False
-        self.tls_out = False
         self.send_fd = -1
-        self.writer: Any = None
         self.read_fd = -1
-        self.reader: Any = None
-        #: The socket the full sends write to (:meth:`write`) and the full
-        #: receive reads from (:meth:`fill`), the ``_Poller`` objects that wait
-        #: until it takes or has bytes, and its ``recv_into`` that does not
-        #: wait (MSG_DONTWAIT), as one callable.
         self.sock: Any = None
-        #: The TLS layer over ``sock`` (_tls.py), or None: plain TCP.
         self.tls: Any = None
-        #: The shell's non-blocking flush of replies and TLS output (a
-        #: function of the shell and a deadline), which the TLS reads call.
         self.flush_out: Any = None
         self.wpoll: Any = None
         self.rpoll: Any = None
         self.recv_now: Any = None
-        #: The thread whose receive call holds ``recv_lock`` (take(),
-        #: receive_ready()), or 0.
-        self.handed = 0
-        #: When receive_ready(timeout) read and handed the lock over: the
-        #: deadline its wait began (time.monotonic()), for the full
-        #: receive; else -1.0.
-        self.deadline = -1.0
-        #: The exception send_ready() raised with ``send_lock`` still held,
-        #: until the shell has handled it.  An exception that is not this
-        #: one came after the call returned (a signal handler's, run once
-        #: the call was done), when the frame was out and the lock released:
-        #: perhaps taken since by another thread's send_ready, so a flag
-        #: ("inside send_ready") would be that thread's, not ours.
-        self.send_failure: BaseException | None = None
-        #: The shell's full receive (the function WsClient._receive), which
-        #: receive() calls on ``shell`` with the lock handed over.  ``shell``
-        #: is a weak reference to the connection: it holds the engine, not
-        #: the other way round, so that a dropped connection is closed at
-        #: once.
-        self.full_receive: Any = None
         self.shell: Any = None
-        #: Called with every message receive() returns, fast or full, just
-        #: before it is returned (the frame trace's hook, _trace.py), or None.
-        self.on_message: Any = None
-
-    def send_ready(self, opcode: int, payload: Any, compress: bool = True) -> bool:
-        """The send fast path: one data frame (compressed when ``compress``
-        and deflate was agreed) framed and masked, then written, under
-        ``send_lock`` (tried once, never waited for): to ``send_fd`` by the
-        encoder's ``send_to``, else whole by ``writer``.  The frame is the
-        one ``FrameWriter.message`` makes (``_writer.py``), written without
-        a copy of it: :meth:`send_data` does not come here while frames
-        are traced (``plain`` is then False).
-
-        Returns:
-            True once the frame is written; False when nothing was done
-            (neither a descriptor nor a writer, as with TLS in TLS; the lock
-            busy; the connection not open): the shell's full send then waits
-            and decides.
-
-        Raises:
-            Whatever the write raises (OSError, a signal handler's
-            exception), with ``send_lock`` still held and the exception kept
-            in ``send_failure``: the shell decides under the lock whether the
-            connection can go on (``encoder.partial``, or never once a TLS
-            record was made or the compressor has taken the message), then
-            clears ``send_failure`` and releases the lock.
-        """
-        fd = self.send_fd
-        if (fd < 0 and self.writer is None) or not self.send_lock.acquire(False):
-            return False
-        proto = self.proto
-        if proto.state is not _OPEN:
-            self.send_lock.release()
-            return False
-        try:
-            deflater = proto.writer.deflater
-            compressed = False
-            if deflater is not None and compress:
-                compressed = True
-                # RFC 7692 §7.2.1, under the lock: frames leave in the
-                # compressor's order.
-                payload = deflater.compress(payload)
-            if fd >= 0:
-                proto.encoder.send_to(fd, opcode, payload, True, compressed)
-            else:
-                self.writer(proto.encoder.encode(opcode, payload, True, compressed))
-        except BaseException as exc:
-            self.send_failure = exc
-            raise
-        self.send_lock.release()
-        return True
 
     def fill(self, deadline: float | None) -> bool:
         """The full receive's read: bytes into the parser's buffer, waiting
@@ -342,6 +262,103 @@ class Engine:
                         raise _Stalled(done) from None
         finally:
             view.release()
+
+
+class Engine(Transport):
+    """One connection's locks and per-message fast paths, on its
+    :class:`Transport`.
+
+    Attributes the shell sets once the connection is open:
+        plain: :meth:`send_data` may take the fast path: no send timeout
+            in force (the ``send_timeout`` option), so it may write without
+            a deadline, and frames are not traced (the writer's
+            ``on_frame`` hook, which only the full send calls).
+        tls_out: TLS output waits to be written (a receiver produced it).
+        writer: without a ``send_fd``, a callable that writes one encoded
+            frame whole (``TLSLayer.write_ready``, _tls.py), or None.
+        reader: without a ``read_fd``, a callable with
+            ``socket.recv_into``'s contract (0 meaning "leave it to the
+            full receive"), or None: no read here.
+    """
+
+    def __init__(self, proto: Any) -> None:
+        Transport.__init__(self, proto)
+        #: Taken once per receive() (send_lock once per send()).
+        self.recv_lock = new_lock()
+        self.plain = False
+        self.tls_out = False
+        self.writer: Any = None
+        self.reader: Any = None
+        #: The thread whose receive call holds ``recv_lock`` (take(),
+        #: receive_ready()), or 0.
+        self.handed = 0
+        #: When receive_ready(timeout) read and handed the lock over: the
+        #: deadline its wait began (time.monotonic()), for the full
+        #: receive; else -1.0.
+        self.deadline = -1.0
+        #: The exception send_ready() raised with ``send_lock`` still held,
+        #: until the shell has handled it.  An exception that is not this
+        #: one came after the call returned (a signal handler's, run once
+        #: the call was done), when the frame was out and the lock released:
+        #: perhaps taken since by another thread's send_ready, so a flag
+        #: ("inside send_ready") would be that thread's, not ours.
+        self.send_failure: BaseException | None = None
+        #: The shell's full receive (the function WsClient._receive), which
+        #: receive() calls on ``shell`` with the lock handed over.  ``shell``
+        #: is a weak reference: the connection holds the engine, not the
+        #: other way round, so that a dropped connection is closed at once.
+        self.full_receive: Any = None
+        #: Called with every message receive() returns, fast or full, just
+        #: before it is returned (the frame trace's hook, _trace.py), or None.
+        self.on_message: Any = None
+
+    def send_ready(self, opcode: int, payload: Any, compress: bool = True) -> bool:
+        """The send fast path: one data frame (compressed when ``compress``
+        and deflate was agreed) framed and masked, then written, under
+        ``send_lock`` (tried once, never waited for): to ``send_fd`` by the
+        encoder's ``send_to``, else whole by ``writer``.  The frame is the
+        one ``FrameWriter.message`` makes (``_writer.py``), written without
+        a copy of it: :meth:`send_data` does not come here while frames
+        are traced (``plain`` is then False).
+
+        Returns:
+            True once the frame is written; False when nothing was done
+            (neither a descriptor nor a writer, as with TLS in TLS; the lock
+            busy; the connection not open): the shell's full send then waits
+            and decides.
+
+        Raises:
+            Whatever the write raises (OSError, a signal handler's
+            exception), with ``send_lock`` still held and the exception kept
+            in ``send_failure``: the shell decides under the lock whether the
+            connection can go on (``encoder.partial``, or never once a TLS
+            record was made or the compressor has taken the message), then
+            clears ``send_failure`` and releases the lock.
+        """
+        fd = self.send_fd
+        if (fd < 0 and self.writer is None) or not self.send_lock.acquire(False):
+            return False
+        proto = self.proto
+        if proto.state is not _OPEN:
+            self.send_lock.release()
+            return False
+        try:
+            deflater = proto.writer.deflater
+            compressed = False
+            if deflater is not None and compress:
+                compressed = True
+                # RFC 7692 §7.2.1, under the lock: frames leave in the
+                # compressor's order.
+                payload = deflater.compress(payload)
+            if fd >= 0:
+                proto.encoder.send_to(fd, opcode, payload, True, compressed)
+            else:
+                self.writer(proto.encoder.encode(opcode, payload, True, compressed))
+        except BaseException as exc:
+            self.send_failure = exc
+            raise
+        self.send_lock.release()
+        return True
 
     def send_data(self, opcode: int, payload: Any, compress: object, timeout: object) -> int:
         """The send funnel's first step for a whole data message (``send()``,

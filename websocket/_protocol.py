@@ -185,15 +185,13 @@ class ClientProtocol:
     failures); it writes what :meth:`data_to_send` returns and ends TCP
     when :attr:`state` is CLOSED.
 
-    Threads: the protocol makes no thread and takes no lock of its own.
-    Its closing transitions (a close sent or received, a failure, the
-    replies they queue) and its record of pings run inside ``mutex``, a
-    context manager its owner gives: the blocking engine gives a lock, so
-    a receiving and a closing thread never both send a close frame; an
-    owner with one thread (an event loop) gives none.  The rest belongs to
-    the receiving thread or the engine's send lock.  (websockets' sync
-    connection holds a mutex around every protocol call; here a message's
-    receive takes none.)
+    Threads: no lock of its own.  Its closing transitions (a close sent or
+    received, a failure, the replies they queue) and its record of pings
+    run inside ``mutex``, which its owner gives: the blocking client a
+    lock, so a receiving and a closing thread never both send a close
+    frame; one thread (an event loop) none.  The rest belongs to the
+    receiving thread or the send lock.  (websockets' sync connection holds
+    a mutex around every protocol call; a message's receive takes none.)
 
     Args:
         host, port, path, secure: where to connect (see ``parse_url``).
