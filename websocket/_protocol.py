@@ -166,6 +166,14 @@ def _codecs(settings: DeflateSettings, agreement: Agreement) -> tuple[Inflater, 
     return inflater, deflater
 
 
+def closed_quietly(proto: ClientProtocol, exc: ConnectionClosed) -> bool:
+    """Whether iterating over a connection ends quietly at ``exc`` (both
+    faces' ``for``/``async for``): after the server's close, or ours from
+    ``close()``.  A connection that failed (TCP dropped, a keepalive
+    timeout, a protocol error) raises instead, so the caller reconnects."""
+    return bool(proto.close_received) or (exc.sent_code is not None and proto.failed_with is None)
+
+
 def _body_wanted(headers: dict[str, str]) -> int:
     """How much of a refusal's body to wait for (its Content-Length, up to
     BODY_HEAD)."""

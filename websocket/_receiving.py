@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic
 
 from ._codec import parser as _parser_module
+from ._codec import protocol as _protocol_module
 from ._exceptions import (
     ConcurrencyError,
     ConnectionClosed,
@@ -362,11 +363,7 @@ class Receiving(Generic[TextMessageT]):
             try:
                 msg = self.receive()
             except ConnectionClosed as exc:
-                # The server's close, or ours from close(), ends the loop; a
-                # connection that failed (a dropped TCP connection, a
-                # keepalive timeout) raises, so that the caller reconnects.
-                proto = self._proto
-                if proto.close_received or (exc.sent_code is not None and proto.failed_with is None):
+                if _protocol_module.closed_quietly(self._proto, exc):
                     return
                 raise
             kind = msg["type"]
