@@ -10,6 +10,7 @@ import struct
 
 import pytest
 import trustme
+import uvloop
 
 import websocket.asyncio as wsa
 from websocket import (
@@ -31,10 +32,23 @@ from .servers import (
     ws_server,
 )
 
+LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
 
-def run(coro):
-    """Run one test's coroutine, bounded in time."""
-    return asyncio.run(asyncio.wait_for(coro, 4 * T))
+
+@pytest.fixture(params=sorted(LOOPS))
+def run(request):
+    """Run one test's coroutine on asyncio's loop and on uvloop, bounded
+    in time."""
+
+    def run(coro):
+        loop = LOOPS[request.param]()
+        try:
+            return loop.run_until_complete(asyncio.wait_for(coro, 4 * T))
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +58,7 @@ def base():
 
 
 @pytest.mark.parametrize("compression", [None, "deflate"])
-def test_echo_text_and_binary(base, compression):
+def test_echo_text_and_binary(base, compression, run):
     async def main():
         async with wsa.connect(f"{base}/echo", compression=compression, timeout=T) as ws:
             assert ws.ready_state() == "open"
@@ -61,7 +75,7 @@ def test_echo_text_and_binary(base, compression):
     run(main())
 
 
-def test_awaitable_connect_ping_and_latency(base):
+def test_awaitable_connect_ping_and_latency(base, run):
     async def main():
         ws = await wsa.connect(f"{base}/echo", timeout=T)
         try:
@@ -82,7 +96,7 @@ def test_awaitable_connect_ping_and_latency(base):
     run(main())
 
 
-def test_iteration_ends_at_the_servers_close_and_receive_then_raises(base):
+def test_iteration_ends_at_the_servers_close_and_receive_then_raises(base, run):
     async def main():
         async with wsa.connect(f"{base}/send?n=3&size=4", timeout=T) as ws:
             got = []
@@ -98,7 +112,7 @@ def test_iteration_ends_at_the_servers_close_and_receive_then_raises(base):
     run(main())
 
 
-def test_a_close_from_the_server_is_returned_once(base):
+def test_a_close_from_the_server_is_returned_once(base, run):
     async def main():
         ws = await wsa.connect(f"{base}/close?code=4001&reason=bye", timeout=T)
         msg = await ws.receive()
@@ -112,7 +126,7 @@ def test_a_close_from_the_server_is_returned_once(base):
     run(main())
 
 
-def test_a_cancelled_receive_loses_no_message(base):
+def test_a_cancelled_receive_loses_no_message(base, run):
     async def main():
         async with wsa.connect(f"{base}/echo", timeout=T) as ws:
             got = []
@@ -134,7 +148,7 @@ def test_a_cancelled_receive_loses_no_message(base):
     run(main())
 
 
-def test_many_tasks_send_while_one_receives(base):
+def test_many_tasks_send_while_one_receives(base, run):
     async def main():
         async with wsa.connect(f"{base}/echo", timeout=T) as ws:
 
@@ -155,7 +169,7 @@ def test_many_tasks_send_while_one_receives(base):
     run(main())
 
 
-def test_a_refusal_and_a_silent_server():
+def test_a_refusal_and_a_silent_server(run):
     async def refused(url):
         with pytest.raises(HandshakeError) as info:
             await wsa.connect(f"{url}/refuse?status=403", timeout=T)
@@ -191,7 +205,7 @@ def test_bad_options_fail_before_connecting():
         (b"\x82\x7f" + struct.pack("!Q", 1 << 30), MessageTooBig, 1009, "exceeds"),
     ],
 )
-def test_a_protocol_violation_fails_after_the_intact_messages(bad, error, code, message):
+def test_a_protocol_violation_fails_after_the_intact_messages(bad, error, code, message, run):
     result = {}
 
     def script(peer):
@@ -218,7 +232,7 @@ def test_a_protocol_violation_fails_after_the_intact_messages(bad, error, code, 
     assert parse_close_frame(frames[1]["payload"])["code"] == code
 
 
-def test_a_dropped_connection_raises_in_iteration():
+def test_a_dropped_connection_raises_in_iteration(run):
     def script(peer):
         peer.accept()
         peer.send(server_frame(1, "one"))
@@ -237,7 +251,7 @@ def test_a_dropped_connection_raises_in_iteration():
         run(main(peer.url))
 
 
-def test_reading_pauses_while_messages_wait_unreceived(base):
+def test_reading_pauses_while_messages_wait_unreceived(base, run):
     # 2,000 messages of 1 KB the client does not receive yet: it stops
     # reading (TCP pushes back on the server) instead of queueing all.
     from websocket.asyncio._connection import HIGH_WATER
@@ -253,7 +267,7 @@ def test_reading_pauses_while_messages_wait_unreceived(base):
     run(main())
 
 
-def test_close_waits_close_timeout_at_most_for_a_silent_server():
+def test_close_waits_close_timeout_at_most_for_a_silent_server(run):
     def script(peer):
         peer.accept()
         peer.recv_until_eof()  # reads our close frame, never answers it
@@ -272,7 +286,7 @@ def test_close_waits_close_timeout_at_most_for_a_silent_server():
         run(main(peer.url))
 
 
-def test_a_cancelled_close_ends_the_connection():
+def test_a_cancelled_close_ends_the_connection(run):
     def script(peer):
         peer.accept()
         peer.recv_until_eof()
@@ -291,7 +305,7 @@ def test_a_cancelled_close_ends_the_connection():
         run(main(peer.url))
 
 
-def test_tls_with_sni_and_verification():
+def test_tls_with_sni_and_verification(run):
     ca = trustme.CA()
     seen = []
 

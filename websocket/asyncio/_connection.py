@@ -66,9 +66,9 @@ class Connection(asyncio.BufferedProtocol):
     # -- asyncio.BufferedProtocol ---------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.proto.connect_request())
+        # (uvloop's transports are not asyncio.Transport subclasses.)
+        self.transport = transport  # type: ignore[assignment]
+        self.write(self.proto.connect_request())
 
     def get_buffer(self, sizehint: int) -> Any:
         if not self.opened.done():
