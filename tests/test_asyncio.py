@@ -86,7 +86,7 @@ def test_awaitable_connect_ping_and_latency(base, run):
             assert await ws.receive() == {"type": "pong", "data": b"p1"}
             with pytest.raises(ValueError, match="126 bytes exceeds 125"):
                 await ws.ping(b"x" * 126)
-            with pytest.raises(TypeError, match="send\\(\\) takes str or a bytes-like object, not int"):
+            with pytest.raises(TypeError, match="send\\(\\) takes a str or a bytes-like object, not int"):
                 await ws.send(5)  # type: ignore[arg-type]
         finally:
             await ws.close()
@@ -322,3 +322,100 @@ def test_tls_with_sni_and_verification(run):
     with ws_server(ssl_context=server_context(ca, "localhost", seen=seen)) as url:
         run(main(url.rsplit(":", 1)[1]))
     assert "localhost" in seen
+
+
+@pytest.mark.parametrize("compression", [None, "deflate"])
+def test_a_message_in_pieces_from_an_iterable_or_async_iterable(base, compression, run):
+    async def pieces():
+        for i in range(5):
+            await asyncio.sleep(0)
+            yield bytes([i]) * 1000
+
+    async def main():
+        async with wsa.connect(f"{base}/echo", compression=compression, timeout=T) as ws:
+            await ws.send(["caf", "\u00e9 ", "au lait"])
+            assert await ws.receive() == {"type": "text", "data": "caf\u00e9 au lait"}
+            await ws.send(pieces())
+            assert await ws.receive() == {"type": "binary", "data": b"".join(bytes([i]) * 1000 for i in range(5))}
+            await ws.send([])  # nothing is sent
+            await ws.send("after")
+            assert await ws.receive() == {"type": "text", "data": "after"}
+
+    run(main())
+
+
+def _frames_of(result):
+    return [(f["opcode"], f["fin"], f["payload"]) for f in result["frames"]]
+
+
+def _recording(result):
+    """A scripted peer's script: accept, then record the client's frames."""
+
+    def script(peer):
+        peer.accept()
+        result["frames"] = frames_until_eof(peer)
+
+    return script
+
+
+def test_other_messages_wait_for_a_message_in_pieces(run):
+    result = {}
+
+    async def main(url):
+        ws = await wsa.connect(url, timeout=T)
+        release = asyncio.Event()
+
+        async def pieces():
+            yield b"a"
+            await release.wait()
+            yield b"b"
+
+        sending = asyncio.ensure_future(ws.send(pieces()))
+        await asyncio.sleep(0.05)
+        other = asyncio.ensure_future(ws.send("whole"))
+        await asyncio.sleep(0.05)
+        assert not other.done()  # waits for the message in pieces
+        release.set()
+        await asyncio.gather(sending, other)
+        await ws.close()
+
+    with RawPeer(_recording(result)) as peer:
+        run(main(peer.url))
+    assert _frames_of(result)[:4] == [(2, False, b"a"), (0, False, b"b"), (0, True, b""), (1, True, b"whole")]
+
+
+@pytest.mark.parametrize("how", ["cancelled", "mixed types", "raises"])
+def test_a_message_in_pieces_that_cannot_be_finished_fails_the_connection(how, run):
+    result = {}
+
+    async def main(url):
+        ws = await wsa.connect(url, timeout=T)
+        started = asyncio.Event()
+
+        async def pieces():
+            yield b"first"
+            started.set()
+            if how == "mixed types":
+                yield "text"
+            elif how == "raises":
+                raise OSError("the source failed")
+            await asyncio.Event().wait()  # never
+
+        sending = asyncio.ensure_future(ws.send(pieces()))
+        await started.wait()
+        await asyncio.sleep(0.01)
+        if how == "cancelled":
+            sending.cancel()
+        expected = {"cancelled": asyncio.CancelledError, "mixed types": TypeError, "raises": OSError}[how]
+        with pytest.raises(expected):
+            await sending
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.send("more")
+        assert info.value.sent_code == 1011
+        await ws.close()
+
+    with RawPeer(_recording(result)) as peer:
+        run(main(peer.url))
+    frames = _frames_of(result)
+    assert frames[0] == (2, False, b"first")
+    assert frames[1][0] == 8 and parse_close_frame(frames[1][2])["code"] == 1011

@@ -68,6 +68,18 @@ def _classify(message: object, where: str) -> tuple[int, Any]:
         ) from None
 
 
+def _next_piece(item: object, index: int, opcode: int) -> Any:
+    """The payload of piece ``index`` (from 1) of a message sent in pieces
+    whose first piece made it ``opcode``: all str or all bytes-like."""
+    got, piece = _classify(item, f"send() (piece {index})")
+    if got != opcode:
+        raise TypeError(
+            f"send() piece {index} is {type(item).__name__} but the message is "
+            f"{'text' if opcode == _TEXT else 'binary'}: pieces are all str or all bytes-like"
+        )
+    return piece
+
+
 def _fragments(message: object) -> bool:
     """send() was given pieces of one message: an iterable that is neither
     text nor a buffer (nor a mapping, which is a mistake for JSON)."""
@@ -465,12 +477,7 @@ class Sending(Writing):
                     final = True
                     continue
                 index += 1
-                got, piece = _classify(item, f"send() (piece {index})")
-                if got != opcode:
-                    raise TypeError(
-                        f"send() piece {index} is {type(item).__name__} but the message is "
-                        f"{'text' if opcode == _TEXT else 'binary'}: pieces are all str or all bytes-like"
-                    )
+                piece = _next_piece(item, index, opcode)
         except BaseException as exc:
             writer.end_fragments()
             if sent and self._proto.is_open():

@@ -17,6 +17,7 @@ from .._exceptions import ConnectionClosed, WebSocketTimeout
 from .._frames import Opcode
 from .._handshake import Headers
 from .._parser import DEFAULT_MAX_SIZE
+from .._sending import _classify, _fragments, _next_piece
 from .._url import parse_url
 from .._waiting import _check_timeout
 from .._writer import control_payload
@@ -24,7 +25,7 @@ from ._connection import Connection
 
 __all__ = ["AsyncWsClient", "connect"]
 
-_TEXT, _BINARY = int(Opcode.TEXT), int(Opcode.BINARY)
+_BINARY = int(Opcode.BINARY)
 _PING, _PONG = int(Opcode.PING), int(Opcode.PONG)
 
 
@@ -40,6 +41,9 @@ class AsyncWsClient:
         self._proto = conn.proto
         self.url = url
         self.close_timeout = close_timeout
+        # Held while a message is sent in pieces: no other message's frames
+        # may come between them (control frames may, §5.4).
+        self._pieces = asyncio.Lock()
 
     # -- state -----------------------------------------------------------------
 
@@ -103,25 +107,24 @@ class AsyncWsClient:
 
     # -- sending ---------------------------------------------------------------
 
-    async def send(self, message: str | bytes | bytearray | memoryview, compress: bool | None = None) -> None:
-        """Send a text (str) or binary (bytes-like) message as one frame.
+    async def send(self, message: Any, compress: bool | None = None) -> None:
+        """Send a text (str) or binary (bytes-like) message, or one message
+        in pieces from an iterable or async iterable (RFC 6455 §5.4).
 
-        The frame is handed to the transport whole, so a cancelled send
-        either sent all of it or none; then waits while the transport's
-        buffer is full.  ``compress``: False sends it uncompressed even when
-        deflate was agreed.
+        A whole message is handed to the transport as one frame, so a
+        cancelled send sent all of it or none; then it waits while the
+        transport's buffer is full.  Pieces: a frame per piece as it is
+        taken, then an empty final frame; no other message's frames come
+        between them.  If the pieces raise, are of the other type, or the
+        send is cancelled once a frame is out, the message cannot be
+        finished: the connection is failed (close 1011).  ``compress``:
+        False sends it uncompressed even when deflate was agreed.
         """
-        if isinstance(message, str):
-            opcode = _TEXT
-        elif isinstance(message, (bytes, bytearray, memoryview)):
-            opcode = _BINARY
-        else:
-            raise TypeError(
-                f"send() takes str or a bytes-like object, not {type(message).__name__} "
-                "(pieces of one message are not sent by this face yet)"
-            )
-        self._write_message(opcode, message, compress)
-        await self._conn.drain()
+        if _fragments(message) or hasattr(message, "__aiter__"):
+            await self._send_pieces(message, compress)
+            return
+        opcode, payload = _classify(message, "send()")
+        await self._send_whole(opcode, payload, compress)
 
     async def send_binary(self, data: Any, compress: bool | None = None) -> None:
         """Send ``data`` (any bytes-like object) as a binary message."""
@@ -129,16 +132,60 @@ class AsyncWsClient:
             payload = memoryview(data)
         except TypeError:
             raise TypeError(f"send_binary() takes a bytes-like object, not {type(data).__name__}") from None
-        self._write_message(_BINARY, payload, compress)
+        await self._send_whole(_BINARY, payload, compress)
+
+    async def _send_whole(self, opcode: int, payload: Any, compress: bool | None) -> None:
+        if compress is not None and not isinstance(compress, bool):
+            raise TypeError(f"compress must be a bool or None, not {type(compress).__name__}")
+        if self._pieces.locked():  # a message in pieces is being sent
+            async with self._pieces:
+                self._write_message(opcode, payload, compress)
+        else:
+            self._write_message(opcode, payload, compress)
         await self._conn.drain()
 
     def _write_message(self, opcode: int, payload: Any, compress: bool | None) -> None:
-        if compress is not None and not isinstance(compress, bool):
-            raise TypeError(f"compress must be a bool or None, not {type(compress).__name__}")
         proto = self._proto
         proto.check_open()
         writer = proto.writer
         self._conn.write(writer.message(opcode, payload, writer.compresses(compress)))
+
+    async def _send_pieces(self, pieces: Any, compress: bool | None) -> None:
+        if compress is not None and not isinstance(compress, bool):
+            raise TypeError(f"compress must be a bool or None, not {type(compress).__name__}")
+        items = pieces.__aiter__() if hasattr(pieces, "__aiter__") else _AsyncPieces(iter(pieces))
+        async with self._pieces:
+            proto = self._proto
+            writer = proto.writer
+            try:
+                first = await items.__anext__()
+            except StopAsyncIteration:
+                return  # an empty iterable sends nothing
+            opcode, piece = _classify(first, "send() (piece 0)")
+            proto.check_open()
+            writer.begin(opcode, writer.compresses(compress))
+            index = 0
+            try:
+                while True:
+                    proto.check_open()  # (the server may have closed meanwhile)
+                    self._conn.write(writer.fragment(piece, False))
+                    await self._conn.drain()
+                    try:
+                        item = await items.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    index += 1
+                    piece = _next_piece(item, index, opcode)
+                proto.check_open()
+                self._conn.write(writer.fragment(b"", True))
+            except BaseException as exc:
+                writer.end_fragments()
+                if proto.is_open():
+                    # Half a message is on the wire: only a close can follow.
+                    proto.fail(1011, f"fragmented send() stopped: {type(exc).__name__}")
+                    self._conn.flush_replies()
+                raise
+        await self._conn.drain()
 
     async def ping(self, data: str | bytes = b"") -> float:
         """Send a ping and wait for its pong (RFC 6455 §5.5.2); returns the
@@ -179,7 +226,7 @@ class AsyncWsClient:
         ``close_timeout``), then end TCP.  Safe to call more than once."""
         conn = self._conn
         if self._proto.send_close(code, reason):
-            conn._flush()
+            conn.flush_replies()
         if not conn.closed.done():
             try:
                 await asyncio.wait_for(asyncio.shield(conn.closed), self.close_timeout)
@@ -202,6 +249,19 @@ class AsyncWsClient:
 
     def __repr__(self) -> str:
         return f"<AsyncWsClient {self.url!r} {self.ready_state()}>"
+
+
+class _AsyncPieces:
+    """An iterator's pieces, taken as an async iterator's."""
+
+    def __init__(self, it: Any) -> None:
+        self._it = it
+
+    async def __anext__(self) -> Any:
+        try:
+            return next(self._it)
+        except StopIteration:
+            raise StopAsyncIteration from None
 
 
 class connect:  # noqa: N801  (a function to its callers, as websockets' connect)

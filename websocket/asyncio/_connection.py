@@ -137,7 +137,7 @@ class Connection(asyncio.BufferedProtocol):
             # The protocol failed the connection (1002, 1007, 1009) and
             # queued its close frame: written below, then TCP ends.
             self.error = exc
-        self._flush()
+        self.flush_replies()
         if proto.is_closed():
             self._close_transport()
         elif len(self.messages) >= HIGH_WATER and not self._paused and self.transport is not None:
@@ -180,7 +180,7 @@ class Connection(asyncio.BufferedProtocol):
         assert self.transport is not None
         self.transport.write(data)
 
-    def _flush(self) -> None:
+    def flush_replies(self) -> None:
         """Write the replies the protocol queued (pongs, a close frame)."""
         data = self.proto.data_to_send()
         if data and self.transport is not None and not self.transport.is_closing():
