@@ -348,12 +348,13 @@ def _frames_of(result):
     return [(f["opcode"], f["fin"], f["payload"]) for f in result["frames"]]
 
 
-def _recording(result):
-    """A scripted peer's script: accept, then record the client's frames."""
+def _recording(result, answer_close=True):
+    """A scripted peer's script: accept, then record the client's frames
+    (answering a close frame unless told not to: a dead peer)."""
 
     def script(peer):
         peer.accept()
-        result["frames"] = frames_until_eof(peer)
+        result["frames"] = frames_until_eof(peer, answer_close)
 
     return script
 
@@ -419,3 +420,36 @@ def test_a_message_in_pieces_that_cannot_be_finished_fails_the_connection(how, r
     frames = _frames_of(result)
     assert frames[0] == (2, False, b"first")
     assert frames[1][0] == 8 and parse_close_frame(frames[1][2])["code"] == 1011
+
+
+def test_keepalive_fails_a_silent_peer_at_once(run):
+    result = {}
+
+    async def main(url):
+        ws = await wsa.connect(url, timeout=T, ping_interval=0.2, ping_timeout=0.3, close_timeout=T)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        with pytest.raises(ConnectionClosed) as info:
+            async for _ in ws:
+                pass
+        # A ping after 0.2 s of silence, its pong late 0.3 s later: 1011,
+        # without waiting close_timeout for a peer that answers nothing.
+        assert 0.45 <= loop.time() - start < T / 2
+        assert info.value.code == 1011 and "keepalive ping timeout" in info.value.reason
+
+    with RawPeer(_recording(result, answer_close=False)) as peer:
+        run(main(peer.url))
+    frames = _frames_of(result)
+    assert frames[0][0] == 9  # the ping
+    assert frames[1][0] == 8 and parse_close_frame(frames[1][2])["code"] == 1011
+
+
+def test_keepalive_keeps_an_answering_connection(base, run):
+    async def main():
+        async with wsa.connect(f"{base}/echo", timeout=T, ping_interval=0.05, ping_timeout=T) as ws:
+            await asyncio.sleep(0.4)  # several intervals, no task receiving
+            assert ws.latency is not None  # the keepalive pings were answered
+            await ws.send("still here")
+            assert await ws.receive() == {"type": "text", "data": "still here"}
+
+    run(main())

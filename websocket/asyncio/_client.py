@@ -272,7 +272,10 @@ class connect:  # noqa: N801  (a function to its callers, as websockets' connect
     ``timeout`` (the opening: TCP, TLS and the upgrade together),
     ``close_timeout``, ``max_size``, ``auto_pong``, ``decode_text``,
     ``compression`` ("deflate" or None), ``ssl_context``,
-    ``server_hostname``.
+    ``server_hostname``, ``ping_interval`` and ``ping_timeout`` (keepalive:
+    after ``ping_interval`` seconds with nothing received a ping is sent,
+    and a pong later than ``ping_timeout`` fails the connection with 1011,
+    on a loop timer, whether or not a task is receiving).
     """
 
     def __init__(
@@ -290,6 +293,8 @@ class connect:  # noqa: N801  (a function to its callers, as websockets' connect
         compression: str | None = None,
         ssl_context: _ssl.SSLContext | None = None,
         server_hostname: str | None = None,
+        ping_interval: float | None = None,
+        ping_timeout: float | None = 20.0,
     ) -> None:
         self._url = url
         self._parts = parse_url(url)
@@ -315,6 +320,8 @@ class connect:  # noqa: N801  (a function to its callers, as websockets' connect
             auto_pong=auto_pong,
             deflate=_deflate_settings(compression),
             decode_text=decode_text,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
         )
         self._client: AsyncWsClient | None = None
 

@@ -62,6 +62,10 @@ class Connection(asyncio.BufferedProtocol):
         self._write_paused = False
         self._drained: asyncio.Future[None] | None = None
         self._head = bytearray(_HANDSHAKE_READ)
+        # The next keepalive decision (ping_interval), a loop timer.
+        self._keepalive_timer: asyncio.TimerHandle | None = None
+        #: Reads are reported to the protocol (its keepalive and latency).
+        self._report_reads = proto.ping_interval is not None
 
     # -- asyncio.BufferedProtocol ---------------------------------------------
 
@@ -80,7 +84,7 @@ class Connection(asyncio.BufferedProtocol):
             self._handshake_data(bytes(self._head[:nbytes]))
             return
         self.parser.buffer_updated(nbytes)
-        if self.proto.pings:  # when a pong among them came (latency)
+        if self._report_reads or self.proto.pings:  # (keepalive, latency)
             self.proto.data_received(time.monotonic())
         self._take()
 
@@ -89,6 +93,9 @@ class Connection(asyncio.BufferedProtocol):
         return False  # the transport closes itself
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._keepalive_timer is not None:
+            self._keepalive_timer.cancel()
+            self._keepalive_timer = None
         self._ended(exc)
         self._wake(self._drained)
         if not self.closed.done():
@@ -111,6 +118,9 @@ class Connection(asyncio.BufferedProtocol):
             self._fail_open(exc)
             return
         self.opened.set_result(None)
+        if self._report_reads:
+            self.proto.data_received(time.monotonic())
+            self._keepalive()
         self._take()  # frames that came with the response
 
     def _fail_open(self, exc: BaseException) -> None:
@@ -172,6 +182,25 @@ class Connection(asyncio.BufferedProtocol):
             self._fail_open(exc if exc is not None else HandshakeError("connection closed during the handshake"))
         self.proto.receive_eof()
         self._wake(self._waiter)
+
+    # -- keepalive (RFC 6455 §5.5.2) ------------------------------------------
+
+    def _keepalive(self) -> None:
+        """The protocol's keepalive decision, on a loop timer: it may queue
+        a ping (written now) or fail the connection (1011) when the last
+        ping's pong is late; a peer that answers no ping answers no close
+        either, so TCP then ends at once."""
+        self._keepalive_timer = None
+        proto = self.proto
+        wait = proto.keepalive(time.monotonic())
+        self.flush_replies()
+        if proto.is_closed():
+            if proto.unresponsive:
+                self.abort()
+            self._wake(self._waiter)
+            return
+        if wait is not None:
+            self._keepalive_timer = self.loop.call_later(wait, self._keepalive)
 
     # -- sending ---------------------------------------------------------------
 
