@@ -35,7 +35,7 @@ from common import FEED_RATE, WORKLOADS, compressed, tls  # noqa: E402
 
 #: env name: (needs Python >= 3.12, packages)
 ENVS = {
-    "ours": (False, [f"{ROOT}[zlib-ng]", "matplotlib==3.11.*"]),
+    "ours": (False, [f"{ROOT}[zlib-ng]", "matplotlib==3.11.*", "uvloop==0.23.*"]),
     "websocket-client": (False, ["websocket-client==1.9.*"]),
     "websocket-client-wsaccel": (False, ["websocket-client==1.9.*", "wsaccel==0.6.7"]),
     "websockets": (False, ["websockets==17.4"]),
@@ -79,6 +79,10 @@ PEERS = {
     # (picows and websocket-rs have no pure build; websocket-client is one).
     "websockets-pure": ("websockets", "peer_websockets.py", {"BENCH_PURE": "1"}),
     "aiohttp-pure": ("aiohttp", "peer_aiohttp.py", {"BENCH_PURE": "1", "AIOHTTP_NO_EXTENSIONS": "1"}),
+    # The asyncio face (websocket.asyncio) on uvloop and on asyncio's loop.
+    "ours-asyncio": ("ours", "peer_ours_asyncio.py", {"WEBSOCKET_NO_EXTENSIONS": "0", "WEBSOCKET_ZLIB": "zlib"}),
+    "ours-asyncio-default-loop": ("ours", "peer_ours_asyncio.py",
+                                  {"WEBSOCKET_NO_EXTENSIONS": "0", "WEBSOCKET_ZLIB": "zlib", "BENCH_LOOP": "asyncio"}),
     "raw-socket": ("ours", "peer_raw.py", {}),
     # The raw client with its TLS over ssl.MemoryBIO (clients/common.py,
     # BioSocket): the floor of a client built on Python's ssl as ours is.
@@ -89,11 +93,13 @@ ONLY = {"ours-send-many": {"send"}, "ours-into": {"recv", "rtt", "feed"}, "ours-
 #: peers that only run the TLS workloads
 TLS_ONLY = {"raw-tls-bio"}
 #: peers run only when --peers names them
-OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m", "raw-tls-bio", "ours-before"}
+OPT_IN = {"ours-rcvbuf-256k", "ours-rcvbuf-4m", "raw-tls-bio", "ours-before", "ours-asyncio",
+          "ours-asyncio-default-loop"}
 #: peers that run the compressed ("z-") workloads: the others have no
 #: permessage-deflate (picows, websocket-client, websocket-rs), and
 #: send_many() adds nothing to compressing.
-COMPRESSING = {"ours", "ours-pure", "ours-zlib-ng", "ours-before", "websockets", "aiohttp", "raw-socket",
+COMPRESSING = {"ours", "ours-pure", "ours-zlib-ng", "ours-before", "ours-asyncio", "ours-asyncio-default-loop",
+               "websockets", "aiohttp", "raw-socket",
                "websockets-pure", "aiohttp-pure"}
 #: the pure-Python builds: the pure twin's own table compares it with these
 PURE = {"ours-pure", "websocket-client", "websockets-pure", "aiohttp-pure"}

@@ -453,3 +453,18 @@ def test_keepalive_keeps_an_answering_connection(base, run):
             assert await ws.receive() == {"type": "text", "data": "still here"}
 
     run(main())
+
+
+def test_deflate_parameters_are_offered(base, run):
+    async def main():
+        async with wsa.connect(
+            f"{base}/echo", compression="deflate", server_no_context_takeover=True, compression_level=1, timeout=T
+        ) as ws:
+            assert "server_no_context_takeover" in ws.response_headers["sec-websocket-extensions"]
+            for _ in range(3):
+                await ws.send("{'price': 101.25}" * 50)
+                assert (await ws.receive())["data"] == "{'price': 101.25}" * 50
+        with pytest.raises(ValueError, match="given without compression='deflate'"):
+            wsa.connect(f"{base}/echo", compression_level=1)
+
+    run(main())
