@@ -25,7 +25,7 @@ from ._connection import Connection
 
 __all__ = ["AsyncWsClient", "connect"]
 
-_BINARY = int(Opcode.BINARY)
+_TEXT, _BINARY = int(Opcode.TEXT), int(Opcode.BINARY)
 _PING, _PONG = int(Opcode.PING), int(Opcode.PONG)
 
 
@@ -120,10 +120,16 @@ class AsyncWsClient:
         finished: the connection is failed (close 1011).  ``compress``:
         False sends it uncompressed even when deflate was agreed.
         """
-        if _fragments(message) or hasattr(message, "__aiter__"):
+        cls = message.__class__
+        if cls is str:
+            opcode, payload = _TEXT, message
+        elif cls is bytes or cls is bytearray or cls is memoryview:
+            opcode, payload = _BINARY, message
+        elif _fragments(message) or hasattr(message, "__aiter__"):
             await self._send_pieces(message, compress)
             return
-        opcode, payload = _classify(message, "send()")
+        else:
+            opcode, payload = _classify(message, "send()")
         await self._send_whole(opcode, payload, compress)
 
     async def send_binary(self, data: Any, compress: bool | None = None) -> None:
@@ -142,7 +148,8 @@ class AsyncWsClient:
                 self._write_message(opcode, payload, compress)
         else:
             self._write_message(opcode, payload, compress)
-        await self._conn.drain()
+        if self._conn.write_paused:  # (no coroutine made when not)
+            await self._conn.drain()
 
     def _write_message(self, opcode: int, payload: Any, compress: bool | None) -> None:
         proto = self._proto

@@ -59,7 +59,9 @@ class Connection(asyncio.BufferedProtocol):
         self.closed: asyncio.Future[None] = loop.create_future()
         self._waiter: asyncio.Future[None] | None = None
         self._paused = False
-        self._write_paused = False
+        #: The transport's write buffer is over its high water (send()
+        #: then waits in drain()).
+        self.write_paused = False
         self._drained: asyncio.Future[None] | None = None
         self._head = bytearray(_HANDSHAKE_READ)
         # The next keepalive decision (ping_interval), a loop timer.
@@ -102,10 +104,10 @@ class Connection(asyncio.BufferedProtocol):
             self.closed.set_result(None)
 
     def pause_writing(self) -> None:
-        self._write_paused = True
+        self.write_paused = True
 
     def resume_writing(self) -> None:
-        self._write_paused = False
+        self.write_paused = False
         self._wake(self._drained)
 
     # -- the opening handshake (RFC 6455 §4.1) --------------------------------
@@ -218,7 +220,7 @@ class Connection(asyncio.BufferedProtocol):
     async def drain(self) -> None:
         """Wait while the transport's write buffer is over its high water
         (``pause_writing``), or until the connection is gone."""
-        while self._write_paused and not self.closed.done():
+        while self.write_paused and not self.closed.done():
             drained = self.loop.create_future()
             self._drained = drained
             await drained
