@@ -310,14 +310,18 @@ def test_tls_with_sni_and_verification(run):
     seen = []
 
     async def main(port):
+        # An address and a server_hostname, not "localhost": a name would be
+        # resolved in libuv's thread pool on uvloop, whose threads outlive
+        # the loop and would take the signals of tests/test_client_faults.py.
         context = client_context(ca)
-        async with wsa.connect(f"wss://localhost:{port}/echo", ssl_context=context, timeout=T) as ws:
+        url = f"wss://127.0.0.1:{port}/echo"
+        async with wsa.connect(url, ssl_context=context, server_hostname="localhost", timeout=T) as ws:
             await ws.send(b"z" * 300_000)
             assert await ws.receive() == {"type": "binary", "data": b"z" * 300_000}
         with pytest.raises(ssl.SSLCertVerificationError):
-            await wsa.connect(f"wss://localhost:{port}/echo", timeout=T)  # system CAs only
+            await wsa.connect(url, server_hostname="localhost", timeout=T)  # system CAs only
         with pytest.raises(ValueError, match="ssl_context given for a ws:// URL"):
-            wsa.connect(f"ws://localhost:{port}/", ssl_context=context)
+            wsa.connect(f"ws://127.0.0.1:{port}/", ssl_context=context)
 
     with ws_server(ssl_context=server_context(ca, "localhost", seen=seen)) as url:
         run(main(url.rsplit(":", 1)[1]))
