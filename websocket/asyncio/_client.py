@@ -17,7 +17,7 @@ from .._exceptions import ConnectionClosed, WebSocketTimeout
 from .._frames import Opcode
 from .._handshake import Headers
 from .._parser import DEFAULT_MAX_SIZE
-from .._sending import _classify, _fragments, _next_piece
+from .._sending import _check_compress, _classify, _fragments, _next_piece
 from .._url import parse_url
 from .._waiting import _check_timeout
 from .._writer import control_payload
@@ -141,8 +141,8 @@ class AsyncWsClient:
         await self._send_whole(_BINARY, payload, compress)
 
     async def _send_whole(self, opcode: int, payload: Any, compress: bool | None) -> None:
-        if compress is not None and not isinstance(compress, bool):
-            raise TypeError(f"compress must be a bool or None, not {type(compress).__name__}")
+        if compress is not None:
+            _check_compress(compress)
         if self._pieces.locked():  # a message in pieces is being sent
             async with self._pieces:
                 self._write_message(opcode, payload, compress)
@@ -158,8 +158,8 @@ class AsyncWsClient:
         self._conn.write(writer.message(opcode, payload, writer.compresses(compress)))
 
     async def _send_pieces(self, pieces: Any, compress: bool | None) -> None:
-        if compress is not None and not isinstance(compress, bool):
-            raise TypeError(f"compress must be a bool or None, not {type(compress).__name__}")
+        if compress is not None:
+            _check_compress(compress)
         items = pieces.__aiter__() if hasattr(pieces, "__aiter__") else _AsyncPieces(iter(pieces))
         async with self._pieces:
             proto = self._proto

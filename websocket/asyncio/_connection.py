@@ -52,9 +52,6 @@ class Connection(asyncio.BufferedProtocol):
         self.loop = loop
         self.transport: asyncio.Transport | None = None
         self.messages: deque[Any] = deque()
-        #: The exception receive() raises once ``messages`` is empty and the
-        #: connection is closed (a protocol error, or ConnectionClosed).
-        self.error: BaseException | None = None
         self.opened: asyncio.Future[None] = loop.create_future()
         self.closed: asyncio.Future[None] = loop.create_future()
         self._waiter: asyncio.Future[None] | None = None
@@ -145,10 +142,12 @@ class Connection(asyncio.BufferedProtocol):
                 if msg is None:
                     break
                 self.messages.append(msg)
-        except (ProtocolError, MessageTooBig) as exc:
-            # The protocol failed the connection (1002, 1007, 1009) and
-            # queued its close frame: written below, then TCP ends.
-            self.error = exc
+        except (ProtocolError, MessageTooBig):
+            # The protocol failed the connection (1002, 1007, 1009), kept
+            # the error (proto.failure, which receive() raises once the
+            # messages before it are taken) and queued its close frame:
+            # written below, then TCP ends.
+            pass
         self.flush_replies()
         if proto.is_closed():
             self._close_transport()
@@ -244,8 +243,6 @@ class Connection(asyncio.BufferedProtocol):
 
     def closed_error(self) -> BaseException:
         """What receive() and send() raise once the connection is closed."""
-        if self.error is not None:
-            return self.error
         failure = self.proto.failure
         if isinstance(failure, (ProtocolError, MessageTooBig)):
             return failure
